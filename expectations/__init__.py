@@ -1,0 +1,1 @@
+"""Great Expectations suites, one JSON file per table (files.json, metrics.json)."""

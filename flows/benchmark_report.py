@@ -1,0 +1,189 @@
+"""The `benchmark-report` flow: benchmark folders in, Parquet tables and Markdown reports out.
+
+OUT/tables/{files,metrics,quarantine,facts,agent_calls}.parquet, OUT/quality/ (GE results and the
+data-quality summary) and OUT/reports/ (agent_a.md, agent_b.md, combined.md; one run-N folder per
+run when there are several).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from pydantic import Field
+
+from flows.agent_analysis import AgentPair, agent_analysis
+from tasks.agents.backends import select_backend
+from tasks.agents.options import ModelOptions
+from tasks.agents.scenarios import scenario_options
+from tasks.agents.telemetry import gpu_status
+from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.prefect_tasks import discover, facts, parse, validate
+from tasks.report.render import RunContext, render_agent_report, render_combined_report
+from tasks.schemas import AGENT_CALLS, FILES, METRICS, PARSED_METRICS, conform
+from tasks.tables import read_table, table_path, write_table, write_text
+from tasks.validate import render_quality_summary
+
+PARSE_BATCH_FILES = 500  # files per parse task: few task runs, still parallel on big piles
+
+Backend = Literal["auto", "ollama", "embedded"]
+ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
+
+
+@dataclass
+class StageClock:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - started, 3)
+
+
+def _batches(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _backend_choice(backend: str, model: str | None) -> tuple[str, str, str]:
+    """Resolve `auto` once per flow run: (backend, model, why)."""
+    chosen = select_backend(backend, model)  # type: ignore[arg-type]
+    if backend == "auto":
+        why = (
+            "auto: an Ollama server answered"
+            if chosen.name == "ollama"
+            else "auto: no Ollama server answered, so the embedded llama.cpp engine ran"
+        )
+    else:
+        why = f"chosen with --backend {backend}"
+    return chosen.name, chosen.model, why
+
+
+def _reports_dir(out: Path, run: int, runs: int) -> Path:
+    return out / "reports" if runs == 1 else out / "reports" / f"run-{run}"
+
+
+@flow(name="benchmark-report", log_prints=True)
+def benchmark_report(
+    sources: list[str] = Field(description="Folders of benchmark files (CSV, JSON, Markdown)."),
+    out_dir: str = Field(description="Where tables/, quality/ and reports/ are written."),
+    backend: Backend = Field("auto", description="auto: Ollama when it answers, else embedded."),
+    model: str | None = Field(None, description="Ollama model name, embedded model or GGUF path."),
+    scenario: ScenarioName = Field("baseline_vs_chimera", description="Agent option scenario."),
+    runs: int = Field(1, ge=1, le=100, description="How many times the agents run."),
+    options_a: ModelOptions | None = Field(None, description="Overrides for agent A's options."),
+    options_b: ModelOptions | None = Field(None, description="Overrides for agent B's options."),
+    config_file: str | None = Field(None, description="TOML file of per-scenario options."),
+    max_retries: int = Field(2, ge=0, le=5, description="Guard retries per agent draft."),
+    measure_concurrency: bool = Field(False, description="Also run A then B, to time speedup."),
+) -> dict:
+    """1. Discover every file under the sources and inventory it.
+    2. Parse new or changed files, in batches, into one long metrics table.
+    3. Validate the metrics with the Great Expectations suites; quarantine failures.
+    4. Compute facts from the rows that passed.
+    5. Per run, agents A and B analyse the facts concurrently, guarded.
+    6. Write the tables and reports; publish the report and quality tables as artifacts.
+    """
+    logger = get_run_logger()
+    out = Path(out_dir).resolve()
+    clock = StageClock()
+
+    with clock.stage("discover"):
+        inventory = discover([Path(s) for s in sources])
+    logger.info("discovered %d files", inventory.height)
+
+    with clock.stage("parse"):
+        plan = plan_parse(
+            inventory,
+            read_table(table_path(out, "files"), FILES),
+            read_table(table_path(out, "metrics"), METRICS),
+        )
+        futures = [parse.submit(batch) for batch in _batches(plan.to_parse, PARSE_BATCH_FILES)]
+        results = [future.result() for future in futures]
+        outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
+        parsed = pl.concat(
+            [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
+        ).sort("source_path", maintain_order=True)
+        files = apply_outcomes(inventory, outcomes).sort("relative_path")
+    logger.info("parsed %d files (%d kept from the last run): %d measurements",
+                len(plan.to_parse), len(plan.kept_outcomes), parsed.height)
+
+    with clock.stage("validate"):
+        validation = validate(parsed)
+        quality_summary = render_quality_summary(validation, files)
+
+    with clock.stage("facts"):
+        fact_table = facts(files, validation.metrics)
+
+    for name, frame in (("files", files), ("metrics", validation.metrics),
+                        ("quarantine", validation.quarantine), ("facts", fact_table)):
+        write_table(frame, table_path(out, name))
+    write_text(json.dumps(validation.ge_results, indent=2, default=str),
+               out / "quality" / "ge_results.json")
+    write_text(quality_summary, out / "quality" / "data_quality.md")
+
+    backend_name, model_name, why = _backend_choice(backend, model)
+    options = scenario_options(
+        scenario,
+        Path(config_file) if config_file else None,
+        {k: v for k, v in (("A", options_a), ("B", options_b)) if v is not None},
+    )
+    call_rows: list[dict] = []
+    report_paths: list[str] = []
+    pre_agent_seconds = dict(clock.seconds)
+    for run in range(1, runs + 1):
+        run_clock = StageClock(dict(pre_agent_seconds))
+        with run_clock.stage("agents"):
+            pair: AgentPair = agent_analysis(
+                facts_path=str(table_path(out, "facts")),
+                options_a=options["A"],
+                options_b=options["B"],
+                backend=backend_name,
+                model=model_name,
+                max_retries=max_retries,
+                measure_concurrency=measure_concurrency,
+            )
+        for result in (pair.a, pair.b):
+            call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
+        with run_clock.stage("report"):
+            context = RunContext(
+                run=run, scenario=scenario, backend=backend_name, model=model_name,
+                backend_note=why, gpu=gpu_status(), stage_seconds=run_clock.seconds,
+                concurrent_wall_ms=pair.concurrent_wall_ms,
+                sequential_wall_ms=pair.sequential_wall_ms,
+            )
+            folder = _reports_dir(out, run, runs)
+            combined = render_combined_report(pair.a, pair.b, context, quality_summary)
+            write_text(render_agent_report(pair.a, context), folder / "agent_a.md")
+            write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
+            write_text(combined, folder / "combined.md")
+            report_paths.append(str(folder / "combined.md"))
+        create_markdown_artifact(combined, key="benchmark-report",
+                                 description=f"Combined report, run {run} ({scenario})")
+        logger.info("run %d: reports in %s", run, folder)
+
+    write_table(conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS),
+                table_path(out, "agent_calls"))
+    create_table_artifact(
+        validation.expectations.to_dicts(), key="data-quality",
+        description="Great Expectations results per expectation",
+    )
+    return {
+        "out_dir": str(out),
+        "files": files.height,
+        "metrics": validation.metrics.height,
+        "quarantined": validation.quarantine.height,
+        "facts": fact_table.height,
+        "agent_calls": len(call_rows),
+        "backend": backend_name,
+        "model": model_name,
+        "reports": report_paths,
+        "stage_seconds": clock.seconds,
+    }

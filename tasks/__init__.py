@@ -1,0 +1,1 @@
+"""Chimera Flows stages: pure functions per stage, with thin Prefect task wrappers."""

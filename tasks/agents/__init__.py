@@ -1,0 +1,1 @@
+"""Analyst agents: personas, prompts, LLM backends, guards; facts in, report sections out."""

@@ -1,0 +1,56 @@
+"""The two analyst personas: who they are, which facts they read and which sections they write.
+
+The persona prose lives in personas/*.md beside this module, so it can be edited without touching
+code; this module pairs it with the structure the report needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+AgentName = Literal["A", "B"]
+
+
+@dataclass(frozen=True)
+class Persona:
+    agent: AgentName
+    name: str
+    prompt_file: str
+    topics: tuple[str, ...]  # fact topics this persona reads
+    sections: tuple[str, ...]  # JSON keys the model writes, in report order
+    titles: tuple[str, ...]  # the report's heading for each section
+    max_words: int
+
+    @property
+    def prompt(self) -> str:
+        return resources.files("tasks.agents").joinpath("personas", self.prompt_file).read_text(
+            encoding="utf-8"
+        )
+
+    def title(self, section: str) -> str:
+        return self.titles[self.sections.index(section)]
+
+
+DATA_COLLECTOR = Persona(
+    agent="A",
+    name="DataCollector",
+    prompt_file="data_collector.md",
+    topics=("inventory", "quality"),
+    sections=("data_inventory", "coverage", "gaps"),
+    titles=("Data inventory", "Coverage", "Gaps"),
+    max_words=250,
+)
+
+INSIGHT_AGENT = Persona(
+    agent="B",
+    name="InsightAgent",
+    prompt_file="insight_agent.md",
+    topics=("performance", "quality"),
+    sections=("executive_summary", "recommendations", "risks"),
+    titles=("Executive summary", "Recommendations", "Risks and mitigations"),
+    max_words=400,
+)
+
+PERSONAS: dict[str, Persona] = {"A": DATA_COLLECTOR, "B": INSIGHT_AGENT}

@@ -1,0 +1,217 @@
+"""Compute facts from the file inventory and the validated metrics.
+
+In: FILES and METRICS frames. Out: a FACTS frame, one row per statement, each carrying every
+number it states in `numbers`. Only rows that passed validation (status passed or warned) feed a
+performance statistic; quarantined rows are only counted as failures.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from tasks.schemas import FACTS, conform
+
+PERFORMANCE_METRICS = {"throughput_tok_s": "tok/s", "ttft_ms": "ms"}
+
+
+def _fmt(value: float) -> str:
+    """Render a number the way statements show it: thousands separators, at most 2 decimals."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def config_label() -> pl.Expr:
+    """The configuration a record ran with: the file's own label, else one built from its options."""
+    parts = [
+        pl.when(pl.col(col).is_not_null()).then(pl.format(f"{key}={{}}", pl.col(col)))
+        for col, key in (
+            ("num_gpu", "num_gpu"),
+            ("num_ctx", "num_ctx"),
+            ("temperature", "temperature"),
+            ("top_p", "top_p"),
+            ("top_k", "top_k"),
+        )
+    ]
+    built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
+    return (
+        pl.coalesce(pl.col("config"), pl.when(built != "").then(built))
+        .fill_null("default options")
+        .alias("config_label")
+    )
+
+
+def _fact(topic: str, statement: str, value: float, unit: str, numbers: list[float], **extra) -> dict:
+    # A configuration label states options too (num_ctx=4096): those numbers are the fact's as well.
+    label_numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", extra.get("config") or "")]
+    return {
+        "topic": topic,
+        "statement": statement,
+        "value": float(value),
+        "unit": unit,
+        "numbers": [float(n) for n in numbers] + label_numbers,
+        **extra,
+    }
+
+
+def inventory_facts(files: pl.DataFrame) -> list[dict]:
+    """Counts of files by format, status and folder, and the latest modification."""
+    facts = [
+        _fact("inventory", f"{_fmt(files.height)} files were found.", files.height, "files",
+              [files.height], source_rows=files.height),
+    ]
+    by_format = files.group_by("format").len().sort(["len", "format"], descending=[True, False])
+    for fmt, count in by_format.iter_rows():
+        facts.append(
+            _fact("inventory", f"{_fmt(count)} files are {fmt} files.", count, "files", [count],
+                  source_rows=count)
+        )
+    by_status = files.group_by("status").len().sort(["len", "status"], descending=[True, False])
+    wording = {
+        "parsed": "yielded metrics",
+        "no_metrics": "held no numeric measurements",
+        "skipped": "are not benchmark tables and were inventoried only",
+        "duplicate": "are exact duplicates of another file and were not counted twice",
+        "error": "could not be read or parsed",
+    }
+    for status, count in by_status.iter_rows():
+        facts.append(
+            _fact("inventory", f"{_fmt(count)} files {wording.get(status, status)}.", count,
+                  "files", [count], source_rows=count)
+        )
+    folders = files.group_by("folder").len().sort(["len", "folder"], descending=[True, False])
+    facts.append(
+        _fact("inventory", f"The files sit in {_fmt(folders.height)} folders.", folders.height,
+              "folders", [folders.height], source_rows=files.height)
+    )
+    for folder, count in folders.head(8).iter_rows():
+        facts.append(
+            _fact("inventory", f"Folder {folder} holds {_fmt(count)} files.", count, "files",
+                  [count], source_rows=count)
+        )
+    latest = files.get_column("mtime").drop_nulls().max()
+    if latest is not None:
+        facts.append(
+            _fact("inventory", f"The most recently modified file dates from {latest:%Y-%m-%d}.",
+                  latest.year, "year", [latest.year, latest.month, latest.day],
+                  source_rows=files.height)
+        )
+    return facts
+
+
+def quality_facts(metrics: pl.DataFrame) -> list[dict]:
+    """How many measurements and runs passed validation, and where the failed runs are."""
+    records = metrics.group_by("source_path", "locator").agg(
+        quarantined=(pl.col("status") == "quarantined").any()
+    )
+    failed = records.filter(pl.col("quarantined"))
+    passed_rows = metrics.filter(pl.col("status") != "quarantined").height
+    facts = [
+        _fact("quality", f"{_fmt(metrics.height)} measurements were read from the files.",
+              metrics.height, "measurements", [metrics.height], source_rows=metrics.height),
+        _fact("quality", f"{_fmt(passed_rows)} measurements passed validation.", passed_rows,
+              "measurements", [passed_rows], source_rows=passed_rows),
+        _fact("quality",
+              f"{_fmt(failed.height)} of {_fmt(records.height)} benchmark records were quarantined "
+              "as failed or inconsistent runs.",
+              failed.height, "records", [failed.height, records.height],
+              source_rows=metrics.height - passed_rows),
+    ]
+    if failed.height:
+        per_folder = (
+            failed.with_columns(
+                folder=pl.col("source_path").str.replace(r"/[^/]*$", "").str.replace(r"^[^/]*$", ".")
+            )
+            .group_by("folder")
+            .len()
+            .sort(["len", "folder"], descending=[True, False])
+        )
+        for folder, count in per_folder.head(6).iter_rows():
+            facts.append(
+                _fact("quality", f"Folder {folder} has {_fmt(count)} failed runs.", count, "records",
+                      [count], source_rows=count)
+            )
+    return facts
+
+
+def performance_facts(metrics: pl.DataFrame) -> list[dict]:
+    """Per model and configuration: count, mean, p50 and p95 of throughput and TTFT."""
+    passing = metrics.filter(
+        (pl.col("status") != "quarantined") & pl.col("metric").is_in(list(PERFORMANCE_METRICS))
+    ).with_columns(config_label(), pl.col("model").fill_null("unknown model"))
+    stats = (
+        passing.group_by("model", "config_label", "metric")
+        .agg(
+            n=pl.len(),
+            mean=pl.col("value").mean(),
+            p50=pl.col("value").quantile(0.5, interpolation="linear"),
+            p95=pl.col("value").quantile(0.95, interpolation="linear"),
+        )
+        .sort(["metric", "n", "model", "config_label"], descending=[False, True, False, False])
+    )
+    facts = []
+    names = {"throughput_tok_s": "throughput", "ttft_ms": "time to first token"}
+    for model, config, metric, n, mean, p50, p95 in stats.iter_rows():
+        unit = PERFORMANCE_METRICS[metric]
+        statement = (
+            f"{model} with {config}: mean {names[metric]} {_fmt(mean)} {unit} over {_fmt(n)} "
+            f"measurements (p50 {_fmt(p50)}, p95 {_fmt(p95)})."
+        )
+        facts.append(
+            _fact("performance", statement, mean, unit, [mean, n, p50, p95], model=model,
+                  config=config, source_rows=n)
+        )
+    throughput = stats.filter(pl.col("metric") == "throughput_tok_s")
+    if throughput.height > 1:
+        best = throughput.sort("mean", descending=True).row(0, named=True)
+        worst = throughput.sort("mean").row(0, named=True)
+        facts.append(
+            _fact("performance",
+                  f"The highest mean throughput is {_fmt(best['mean'])} tok/s, by {best['model']} "
+                  f"with {best['config_label']}.",
+                  best["mean"], "tok/s", [best["mean"]], model=best["model"],
+                  config=best["config_label"], source_rows=best["n"])
+        )
+        facts.append(
+            _fact("performance",
+                  f"The lowest mean throughput is {_fmt(worst['mean'])} tok/s, by {worst['model']} "
+                  f"with {worst['config_label']}.",
+                  worst["mean"], "tok/s", [worst["mean"]], model=worst["model"],
+                  config=worst["config_label"], source_rows=worst["n"])
+        )
+    few = throughput.filter(pl.col("n") < 3).height
+    if few:
+        facts.append(
+            _fact("performance",
+                  f"{_fmt(few)} model configurations have fewer than three throughput "
+                  "measurements, too few to compare reliably.",
+                  few, "configurations", [few], source_rows=few)
+        )
+    ttft = stats.filter(pl.col("metric") == "ttft_ms")
+    if ttft.height > 1:
+        fastest = ttft.sort("p50").row(0, named=True)
+        facts.append(
+            _fact("performance",
+                  f"The lowest median time to first token is {_fmt(fastest['p50'])} ms, by "
+                  f"{fastest['model']} with {fastest['config_label']}.",
+                  fastest["p50"], "ms", [fastest["p50"]], model=fastest["model"],
+                  config=fastest["config_label"], source_rows=fastest["n"])
+        )
+    return facts
+
+
+def compute_facts(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
+    """All facts, ranked: headline totals first, then the best-supported performance figures."""
+    rows = [*quality_facts(metrics), *inventory_facts(files)]
+    performance = performance_facts(metrics)
+    # Summary comparisons lead the performance facts; then the groups with most measurements.
+    rows.extend(sorted(performance, key=lambda f: (not f["statement"].startswith("The "),
+                                                   -f["source_rows"])))
+    for index, row in enumerate(rows):
+        row["fact_id"] = f"F{index + 1:03d}"
+        row["rank"] = index + 1
+    return conform(pl.DataFrame(rows, infer_schema_length=None), FACTS) if rows else conform(
+        pl.DataFrame(), FACTS
+    )

@@ -1,0 +1,53 @@
+"""The facts pack: the facts an agent's prompt carries, sized to fit its context window.
+
+In: the FACTS frame, the topics the agent needs, its num_ctx. Out: the best-ranked facts that fit,
+rendered one per line with their id, and the ids that were left out (the report says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+# A rough, safe token estimate for English with numbers: about 3.5 characters per token.
+CHARS_PER_TOKEN = 3.5
+
+
+@dataclass(frozen=True)
+class FactsPack:
+    facts: pl.DataFrame  # the FACTS rows that made it into the prompt
+    left_out: tuple[str, ...]  # fact ids that did not fit
+
+    def render(self) -> str:
+        """One fact per line: `F001: statement`."""
+        return "\n".join(
+            f"{fact_id}: {statement}"
+            for fact_id, statement in self.facts.select("fact_id", "statement").iter_rows()
+        )
+
+    @property
+    def numbers(self) -> list[float]:
+        """Every number the packed facts state: what a draft may cite."""
+        return [n for numbers in self.facts.get_column("numbers").to_list() for n in numbers]
+
+
+def estimate_tokens(text: str) -> int:
+    return int(len(text) / CHARS_PER_TOKEN) + 1
+
+
+def pack_facts(facts: pl.DataFrame, topics: Sequence[str], token_budget: int) -> FactsPack:
+    """Keep the best-ranked facts of the given topics whose lines fit in `token_budget` tokens."""
+    candidates = facts.filter(pl.col("topic").is_in(list(topics))).sort("rank")
+    kept, left_out, used = [], [], 0
+    for row in candidates.iter_rows(named=True):
+        cost = estimate_tokens(f"{row['fact_id']}: {row['statement']}\n")
+        if used + cost <= token_budget:
+            kept.append(row["fact_id"])
+            used += cost
+        else:
+            left_out.append(row["fact_id"])
+    return FactsPack(
+        facts=candidates.filter(pl.col("fact_id").is_in(kept)), left_out=tuple(left_out)
+    )

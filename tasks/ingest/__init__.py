@@ -1,0 +1,1 @@
+"""Ingest: find the benchmark files under the source folders and inventory them."""

@@ -1,0 +1,111 @@
+"""Discover: source folders in, the file inventory (tasks.schemas.FILES) out.
+
+Every regular file is recorded with its size, mtime, sha256 and sniffed format, whether or not it
+holds metrics. Files whose content repeats an earlier file byte for byte are marked as duplicates of
+the first one, so their rows are parsed once and never counted twice. Paths are recorded relative
+to the source folder's parent ("chimeraforge/outputs/x.csv"), so files of two sources never clash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from tasks.parse.formats import sniff_format
+from tasks.schemas import FILES
+
+SNIFF_BYTES = 8192
+
+
+class SourceError(ValueError):
+    """A source folder is missing, not a folder, or holds no files."""
+
+
+def _walk(source: Path) -> Iterator[Path]:
+    # os.walk with sorted names: a stable order makes "first of the duplicates" reproducible.
+    for root, dirs, names in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root, name)
+
+
+def _inventory_row(path: Path, source: Path) -> dict:
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        digest.update(head)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    fmt, reason = sniff_format(path.name, head)
+    relative = path.relative_to(source.parent).as_posix()
+    parent = Path(relative).parent.as_posix()
+    return {
+        "path": str(path),
+        "source": str(source),
+        "relative_path": relative,
+        "folder": parent,
+        "format": fmt,
+        "size_bytes": stat.st_size,
+        "mtime": datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+        "sha256": digest.hexdigest(),
+        "status": "pending" if reason is None else "skipped",
+        "reason": reason,
+        "duplicate_of": None,
+        "metric_rows": 0,
+    }
+
+
+def check_sources(sources: Sequence[Path]) -> list[Path]:
+    """Resolve the source folders; raise SourceError with a one-line reason for a bad one."""
+    resolved = []
+    for source in sources:
+        path = Path(source).expanduser().resolve()
+        if not path.exists():
+            raise SourceError(f"source folder not found: {source}")
+        if not path.is_dir():
+            raise SourceError(f"source is not a folder: {source}")
+        if next(_walk(path), None) is None:
+            raise SourceError(f"source folder has no files: {source}")
+        resolved.append(path)
+    return resolved
+
+
+def discover_files(sources: Sequence[Path]) -> pl.DataFrame:
+    """Inventory every file under the sources: one FILES row each, duplicates marked.
+
+    status is "pending" for files to parse, "skipped" (with a reason) for files that are not
+    benchmark tables, and "duplicate" for repeats of an earlier file's bytes.
+    """
+    rows: list[dict] = []
+    first_by_hash: dict[str, str] = {}
+    for source in check_sources(sources):
+        for path in _walk(source):
+            try:
+                row = _inventory_row(path, source)
+            except OSError as error:
+                # An unreadable file is inventoried with its reason; the others go on.
+                rows.append(
+                    {
+                        "path": str(path),
+                        "source": str(source),
+                        "relative_path": path.relative_to(source.parent).as_posix(),
+                        "folder": path.parent.relative_to(source.parent).as_posix(),
+                        "status": "error",
+                        "reason": f"unreadable: {error.strerror or error}",
+                    }
+                )
+                continue
+            first = first_by_hash.setdefault(row["sha256"], row["relative_path"])
+            if first != row["relative_path"] and row["size_bytes"] > 0:
+                row["status"] = "duplicate"
+                row["reason"] = f"same content as {first}"
+                row["duplicate_of"] = first
+            rows.append(row)
+    return pl.DataFrame(rows, schema=FILES) if rows else pl.DataFrame(schema=FILES)

@@ -1,0 +1,77 @@
+"""Incremental runs: which files need parsing, and which earlier results can be kept.
+
+In: this run's inventory and, when the output folder has them, the previous run's files and metrics
+tables (the manifest: relative path and sha256 per file). Out: the files to parse, and the rows and
+outcomes of the unchanged files, so a re-run yields the same tables as a full run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from tasks.parse import FileOutcome, FileToParse
+from tasks.schemas import FILES, PARSED_METRICS, empty
+
+DONE = ("parsed", "no_metrics", "error")
+
+
+@dataclass(frozen=True)
+class ParsePlan:
+    to_parse: list[FileToParse]
+    kept_metrics: pl.DataFrame  # PARSED_METRICS rows of unchanged files
+    kept_outcomes: list[FileOutcome]
+
+
+def plan_parse(
+    files: pl.DataFrame,
+    previous_files: pl.DataFrame | None,
+    previous_metrics: pl.DataFrame | None,
+) -> ParsePlan:
+    """Parse the pending files that are new or changed since the previous run; keep the rest."""
+    pending = files.filter(pl.col("status") == "pending")
+    kept = pl.DataFrame(schema={"relative_path": pl.Utf8, "sha256": pl.Utf8})
+    kept_outcomes: list[FileOutcome] = []
+    if previous_files is not None and previous_metrics is not None:
+        done_before = previous_files.filter(pl.col("status").is_in(DONE)).select(
+            "relative_path", "sha256", "status", "reason", "metric_rows"
+        )
+        unchanged = pending.select("relative_path", "sha256").join(
+            done_before, on=["relative_path", "sha256"], how="inner"
+        )
+        kept = unchanged.select("relative_path", "sha256")
+        kept_outcomes = [
+            FileOutcome(relative_path=r, status=s, reason=why, metric_rows=n)
+            for r, _, s, why, n in unchanged.iter_rows()
+        ]
+    to_parse = pending.join(kept, on=["relative_path", "sha256"], how="anti")
+    kept_metrics = (
+        previous_metrics.select(list(PARSED_METRICS.keys())).join(
+            kept.rename({"relative_path": "source_path"}), on=["source_path", "sha256"], how="semi"
+        )
+        if previous_metrics is not None
+        else empty(PARSED_METRICS)
+    )
+    return ParsePlan(
+        to_parse=[
+            FileToParse(path=p, relative_path=r, sha256=h, format=f)
+            for p, r, h, f in to_parse.select("path", "relative_path", "sha256", "format").iter_rows()
+        ],
+        kept_metrics=kept_metrics,
+        kept_outcomes=kept_outcomes,
+    )
+
+
+def apply_outcomes(files: pl.DataFrame, outcomes: Sequence[FileOutcome]) -> pl.DataFrame:
+    """Set each parsed file's status, reason and row count from its parse outcome."""
+    if not outcomes:
+        return files
+    table = pl.DataFrame(
+        [(o.relative_path, o.status, o.reason, o.metric_rows) for o in outcomes],
+        schema={"relative_path": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8,
+                "metric_rows": pl.Int64},
+        orient="row",
+    )
+    return files.update(table, on="relative_path", include_nulls=True).select(list(FILES.keys()))

@@ -1,0 +1,76 @@
+"""Thin Prefect task wrappers around the stages' pure functions.
+
+The logic lives in the stage packages and is tested without a server; this module only adds run
+rules. Tasks that take or return frames use NO_CACHE: the default policy would hash every frame on
+every call, and a result keyed by run id is never reused anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.agents.analyst import AgentResult, run_agent
+from tasks.agents.backends import select_backend
+from tasks.agents.backends.base import BackendError
+from tasks.agents.options import ModelOptions
+from tasks.agents.personas import PERSONAS
+from tasks.facts import compute_facts
+from tasks.ingest.discover import discover_files
+from tasks.parse import FileOutcome, FileToParse, parse_batch
+from tasks.validate import ValidationResult, validate_metrics
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover(sources: Sequence[Path]) -> pl.DataFrame:
+    return discover_files(sources)
+
+
+@task(name="parse-batch", cache_policy=NO_CACHE)
+def parse(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
+    return parse_batch(files)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(metrics: pl.DataFrame) -> ValidationResult:
+    return validate_metrics(metrics)
+
+
+@task(name="facts", cache_policy=NO_CACHE)
+def facts(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
+    return compute_facts(files, metrics)
+
+
+def _is_transport_error(task, task_run, state) -> bool:
+    # Retry what a network or server hiccup caused; the guard has its own retry loop.
+    try:
+        state.result()
+    except BackendError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="agent",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_is_transport_error,
+    task_run_name="agent-{agent}",
+)
+def agent(
+    agent: str,
+    facts: pl.DataFrame,
+    options: ModelOptions,
+    backend: str,
+    model: str | None,
+    max_retries: int,
+) -> AgentResult:
+    chat = select_backend(backend, model)  # type: ignore[arg-type]
+    return run_agent(chat, PERSONAS[agent], facts, options, max_retries=max_retries)

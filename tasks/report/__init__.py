@@ -1,0 +1,1 @@
+"""Reports: agent results, run facts and timings in, Markdown out."""

@@ -1,0 +1,174 @@
+"""Render the per-agent and combined Markdown reports of one run.
+
+In: AgentResult objects, the run's context (scenario, backend, timings) and the data-quality
+summary. Out: Markdown strings. Every number here is rendered by code from the tables, or sits in a
+section that passed the guard; sections the model did not write are marked as rendered from facts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from tasks.agents.analyst import AgentResult
+
+METRIC_LABELS = (
+    ("tokens_per_s", "Throughput", "tok/s"),
+    ("ttft_ms", "Time to first token", "ms"),
+    ("total_ms", "Total duration", "ms"),
+    ("prompt_eval_ms", "Prompt eval duration", "ms"),
+    ("eval_ms", "Eval duration", "ms"),
+    ("load_ms", "Load duration", "ms"),
+    ("eval_count", "Tokens generated", "tokens"),
+)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run: int
+    scenario: str
+    backend: str
+    model: str
+    backend_note: str  # why this backend ran, e.g. "auto: no Ollama answered at http://..."
+    gpu: str  # "no GPU (...)" or the GPUs seen
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    concurrent_wall_ms: float | None = None
+    sequential_wall_ms: float | None = None
+
+
+def _num(value: float | int | None, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def _options_text(options: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(options.items())) or "backend defaults"
+
+
+def final_call(result: AgentResult) -> dict:
+    """The call whose draft the agent ended on (the last attempt)."""
+    return result.calls[-1]
+
+
+def _marker(result: AgentResult, section: str) -> str:
+    if result.written_by[section] == "model":
+        return "_Written by the model; every number checked against the facts._"
+    return "_Rendered from the facts by code: no model draft passed the guard._"
+
+
+def _timings(context: RunContext) -> str:
+    lines = ["| Stage | Seconds |", "|---|---:|"]
+    lines += [f"| {stage} | {_num(seconds)} |" for stage, seconds in context.stage_seconds.items()]
+    return "\n".join(lines)
+
+
+def render_agent_report(result: AgentResult, context: RunContext) -> str:
+    """One agent's report: the old system's skeleton, filled from the tables and guarded drafts."""
+    persona = result.persona
+    last = final_call(result)
+    accepted = sum(call["guard_verdict"] == "accepted" for call in result.calls)
+    parts = [
+        f"# Agent {persona.agent} ({persona.name}) report, run {context.run}",
+        "",
+        f"- Agent type: {persona.name}",
+        f"- Backend: {context.backend} ({context.backend_note})",
+        f"- Model: {context.model}",
+        f"- Configuration: {_options_text(json.loads(last['options']))}",
+        f"- Scenario: {context.scenario}",
+        f"- GPU: {context.gpu}",
+        "",
+    ]
+    for section in persona.sections:
+        parts += [f"## {persona.title(section)}", "", _marker(result, section), "",
+                  result.sections[section], ""]
+    parts += [
+        "## Agent metrics",
+        "",
+        "| Metric | Value |",
+        "|---|---:|",
+        *[f"| {label} ({unit}) | {_num(last[key])} |" for key, label, unit in METRIC_LABELS],
+        f"| LLM calls (drafts) | {len(result.calls)} |",
+        f"| Drafts accepted by the guard | {accepted} |",
+        "",
+        "## Workflow summary",
+        "",
+        _timings(context),
+        "",
+        f"Agent wall time: {_num(result.wall_ms)} ms.",
+        "",
+    ]
+    if result.pack is not None and result.pack.left_out:
+        parts += [
+            f"Facts left out to fit the context window: {', '.join(result.pack.left_out)}.",
+            "",
+        ]
+    rejected = [reason for call in result.calls for reason in call["guard_reasons"]]
+    if rejected:
+        parts += ["## Guard findings on rejected drafts", ""]
+        parts += [f"- {reason}" for reason in dict.fromkeys(rejected)]
+        parts += [""]
+    parts += ["## Persona prompt", "", "```text", persona.prompt.strip(), "```", ""]
+    return "\n".join(parts)
+
+
+def _delta(a: float | None, b: float | None) -> str:
+    if a is None or b is None:
+        return "n/a"
+    if a == 0:
+        return f"{_num(b - a)}"
+    return f"{_num(b - a)} ({(b - a) / a * 100:+.1f}%)"
+
+
+def render_combined_report(
+    a: AgentResult, b: AgentResult, context: RunContext, quality_summary: str
+) -> str:
+    """Both agents side by side, the concurrency figures, the data-quality summary."""
+    call_a, call_b = final_call(a), final_call(b)
+    rows = [
+        f"| {label} ({unit}) | {_num(call_a[key])} | {_num(call_b[key])} | "
+        f"{_delta(call_a[key], call_b[key])} |"
+        for key, label, unit in METRIC_LABELS
+    ]
+    parts = [
+        f"# Chimera Flows report, run {context.run}",
+        "",
+        f"- Scenario: {context.scenario}",
+        f"- Backend: {context.backend} ({context.backend_note})",
+        f"- Model: {context.model}",
+        f"- GPU: {context.gpu}",
+        f"- Agent A ({a.persona.name}) options: {_options_text(json.loads(call_a['options']))}",
+        f"- Agent B ({b.persona.name}) options: {_options_text(json.loads(call_b['options']))}",
+        "",
+        "## Agents side by side",
+        "",
+        "Figures of each agent's final LLM call; delta is B minus A.",
+        "",
+        "| Metric | Agent A | Agent B | Delta (B - A) |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+        "## Concurrency",
+        "",
+    ]
+    if context.concurrent_wall_ms is not None:
+        parts.append(f"- Concurrent wall time of A and B: {_num(context.concurrent_wall_ms)} ms")
+    if context.sequential_wall_ms is not None and context.concurrent_wall_ms:
+        speedup = context.sequential_wall_ms / context.concurrent_wall_ms
+        parts += [
+            f"- Sequential wall time of A then B: {_num(context.sequential_wall_ms)} ms",
+            f"- Speedup (sequential / concurrent): {speedup:.2f}x",
+            f"- Efficiency (speedup / 2): {speedup / 2 * 100:.1f}%",
+        ]
+    else:
+        parts.append("- Sequential run not measured (use --measure-concurrency).")
+    parts += ["", "## Findings", ""]
+    for result in (a, b):
+        for section in result.persona.sections:
+            parts += [f"### Agent {result.persona.agent}: {result.persona.title(section)}", "",
+                      _marker(result, section), "", result.sections[section], ""]
+    parts += ["## Data quality", "", quality_summary.strip(), "", "## Workflow summary", "",
+              _timings(context), ""]
+    return "\n".join(parts)
