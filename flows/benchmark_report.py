@@ -178,6 +178,7 @@ def benchmark_report(
     return {
         "out_dir": str(out),
         "files": files.height,
+        "files_parsed": len(plan.to_parse),
         "metrics": validation.metrics.height,
         "quarantined": validation.quarantine.height,
         "facts": fact_table.height,

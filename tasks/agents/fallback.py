@@ -58,18 +58,28 @@ def insight_agent_sections(facts: pl.DataFrame) -> dict[str, str]:
     ]
     best = _performance(facts, "throughput").sort("value", descending=True).head(1)
     fastest = _performance(facts, "time to first token").sort("value").head(1)
-    recommendations = []
+    recommendations = []  # always three: one per concern, from the facts or naming the gap
     if best.height:
         row = best.row(0, named=True)
         recommendations.append(
             f"Prefer {row['model']} with {row['config']} where throughput matters: "
             f"{row['statement']}"
         )
+    else:
+        recommendations.append(
+            "Measure throughput in tokens per second for every run: no throughput measurement "
+            "passed validation."
+        )
     if fastest.height:
         row = fastest.row(0, named=True)
         recommendations.append(
             f"Prefer {row['model']} with {row['config']} for interactive use, where time to "
             f"first token matters most: {row['statement']}"
+        )
+    else:
+        recommendations.append(
+            "Record time to first token for every run: no TTFT measurement passed validation, "
+            "so interactive latency cannot be compared."
         )
     recommendations.append(
         "Re-run the quarantined configurations and keep at least three repetitions per "

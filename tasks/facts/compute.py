@@ -43,6 +43,10 @@ def config_label() -> pl.Expr:
     )
 
 
+def _files(count: int) -> str:
+    return f"{_fmt(count)} file" + ("" if count == 1 else "s")
+
+
 def _fact(topic: str, statement: str, value: float, unit: str, numbers: list[float], **extra) -> dict:
     # A configuration label states options too (num_ctx=4096): those numbers are the fact's as well.
     label_numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", extra.get("config") or "")]
@@ -59,27 +63,31 @@ def _fact(topic: str, statement: str, value: float, unit: str, numbers: list[flo
 def inventory_facts(files: pl.DataFrame) -> list[dict]:
     """Counts of files by format, status and folder, and the latest modification."""
     facts = [
-        _fact("inventory", f"{_fmt(files.height)} files were found.", files.height, "files",
+        _fact("inventory", f"{_files(files.height)} found in total.", files.height, "files",
               [files.height], source_rows=files.height),
     ]
     by_format = files.group_by("format").len().sort(["len", "format"], descending=[True, False])
     for fmt, count in by_format.iter_rows():
         facts.append(
-            _fact("inventory", f"{_fmt(count)} files are {fmt} files.", count, "files", [count],
+            _fact("inventory", f"{_files(count)} {'is a' if count == 1 else 'are'} {fmt} "
+                  f"{'file' if count == 1 else 'files'}.", count, "files", [count],
                   source_rows=count)
         )
     by_status = files.group_by("status").len().sort(["len", "status"], descending=[True, False])
-    wording = {
-        "parsed": "yielded metrics",
-        "no_metrics": "held no numeric measurements",
-        "skipped": "are not benchmark tables and were inventoried only",
-        "duplicate": "are exact duplicates of another file and were not counted twice",
-        "error": "could not be read or parsed",
+    wording = {  # (one file, several files)
+        "parsed": ("yielded metrics", "yielded metrics"),
+        "no_metrics": ("held no numeric measurements", "held no numeric measurements"),
+        "skipped": ("is not a benchmark table and was inventoried only",
+                    "are not benchmark tables and were inventoried only"),
+        "duplicate": ("is an exact duplicate of another file and was not counted twice",
+                      "are exact duplicates of another file and were not counted twice"),
+        "error": ("could not be read or parsed", "could not be read or parsed"),
     }
     for status, count in by_status.iter_rows():
+        words = wording.get(status, (status, status))[count != 1]
         facts.append(
-            _fact("inventory", f"{_fmt(count)} files {wording.get(status, status)}.", count,
-                  "files", [count], source_rows=count)
+            _fact("inventory", f"{_files(count)} {words}.", count, "files", [count],
+                  source_rows=count)
         )
     folders = files.group_by("folder").len().sort(["len", "folder"], descending=[True, False])
     facts.append(
@@ -88,7 +96,7 @@ def inventory_facts(files: pl.DataFrame) -> list[dict]:
     )
     for folder, count in folders.head(8).iter_rows():
         facts.append(
-            _fact("inventory", f"Folder {folder} holds {_fmt(count)} files.", count, "files",
+            _fact("inventory", f"Folder {folder} holds {_files(count)}.", count, "files",
                   [count], source_rows=count)
         )
     latest = files.get_column("mtime").drop_nulls().max()

@@ -7,7 +7,8 @@ connection error, a timed-out sweep configuration, success=true beside an error 
 duplicate, an empty file, a UTF-16 "CSV", a Markdown table glued to the line above, CRLF line ends,
 and files that hold no metrics (.txt, .py, binary). Every number comes from a seeded generator with
 plausible per-model ranges, and every timestamp is derived from the seed, so the same seed writes
-byte-identical files. Contents are built as strings (no dataframes) so 100,000 files take seconds.
+byte-identical files. Contents are built as strings (no dataframes): 100,000 files take well
+under a minute.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 # 2025-07-01T00:00:00Z; each pile's runs start somewhere in the ~200 days after it.
 BASE_EPOCH = 1_751_328_000
 SPREAD_S = 200 * 86_400
+START_STEP_S = 6_007  # prime, so coprime with SPREAD_S
 
 
 @dataclass(frozen=True)
@@ -410,7 +412,7 @@ def _add_gemma_reports(
             if model == "gemma3:270m"
             else None
         )
-        runs = _sweep(rng, model, repeats=2, timed_out=timed_out)
+        runs = _sweep(rng, model, repeats=1, timed_out=timed_out)
         summary = _sweep_summary(runs)
         sweep_csv, summary_csv = _gemma_sweep_files(runs, summary)
         pile.add(f"{folder}/{stem}_param_tuning.csv", sweep_csv)
@@ -473,7 +475,7 @@ def _add_gemma_reports(
         "",
         "- GPU: RTX 4070 Laptop, 8 GB",
         f"- Prompts: {len(PROMPTS)} short game-chat prompts, temperature 0.3",
-        f"- Sweep: {len(SWEEP)} configurations (num_gpu x num_ctx x temperature), two runs each",
+        f"- Sweep: {len(SWEEP)} configurations (num_gpu x num_ctx x temperature), one run each",
         "",
         *sections,
         "## Against llama3.1:8b-instruct-q4_0",
@@ -1028,7 +1030,8 @@ def _add_misc(pile: _Pile, rng: random.Random, start: int) -> None:
     pile.add(
         f"{reports}/README.md",
         "# Benchmark reports\n\n"
-        "One folder per study. Raw exports live in `../../data/csv`.\n\n"
+        f"One folder per study, last tidied {day:%Y-%m-%d %H:%M:%S}. Raw exports live in "
+        "`../../data/csv`.\n\n"
         "- `ollama/`: prompt-suite runs, one folder per run\n"
         "- `gemma3/`, `llama3/`: baselines, sweeps and write-ups\n"
         "- `compilation/`: PyTorch backend comparisons\n"
@@ -1039,7 +1042,9 @@ def _add_misc(pile: _Pile, rng: random.Random, start: int) -> None:
 def build_pile(seed: int) -> list[tuple[str, bytes]]:
     """The files of one pile as (relative posix path, bytes), the same for the same seed."""
     rng = random.Random(seed)
-    start = BASE_EPOCH + rng.randrange(SPREAD_S)
+    # A step coprime with SPREAD_S gives every seed below it its own start second, so even the
+    # files that carry little more than a date (the README) differ between copies.
+    start = BASE_EPOCH + (seed * START_STEP_S) % SPREAD_S
     pile = _Pile()
     gemma_latest = _add_ollama_runs(pile, rng, start)
     llama_q4 = _add_llama_reports(pile, rng, start)

@@ -22,14 +22,14 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context import EphemeralDataContext
-from great_expectations.exceptions import GreatExpectationsError
-from great_expectations.expectations.expectation import Expectation
-from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.exceptions import GreatExpectationsError
+from great_expectations.expectations.expectation import Expectation
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 SEVERITIES = ("critical", "warning")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -126,6 +126,13 @@ def build_expectation(path: str, position: int, entry: dict[str, Any]) -> Expect
 def load_suite(context: EphemeralDataContext, name: str) -> LoadedSuite:
     """Read expectations/<name>.json into `context`, checking GE kept every expectation."""
     path, document = read_suite_file(name)
+    return build_suite(context, name, path, document)
+
+
+def build_suite(
+    context: EphemeralDataContext, name: str, path: str, document: dict[str, Any]
+) -> LoadedSuite:
+    """A suite document (as read from `path`) added to `context`; any problem names `path`."""
     entries = document.get("expectations")
     if not isinstance(entries, list) or not entries:
         raise SuiteError(f"{path}: 'expectations' must be a non-empty list")

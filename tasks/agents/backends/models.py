@@ -1,4 +1,4 @@
-"""Where the embedded backend's GGUF model files are: shipped inside PyPI packages, never downloaded.
+"""Where the embedded backend's GGUF files are: shipped inside PyPI packages, never downloaded.
 
 In: a model name ("smollm2-135m", "gemma3-270m", their Ollama tags "smollm2:135m" and
 "gemma3:270m") or a path to any .gguf file. Out: the EmbeddedModel (canonical name and the
@@ -92,6 +92,8 @@ def _assemble_gemma3() -> Path:
 
 _RESOLVERS = {SMOLLM2: _smollm2_path, GEMMA3: _gemma3_path}
 KNOWN_MODELS: tuple[str, ...] = tuple(_RESOLVERS)
+# Chosen by bench/bench_models.py: see the figures in that script's docstring.
+DEFAULT_EMBEDDED_MODEL = SMOLLM2
 
 
 def resolve_model(model: str) -> EmbeddedModel:

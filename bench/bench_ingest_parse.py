@@ -1,0 +1,279 @@
+"""Benchmark the ingest (discover) and parse stages on generated corpora of growing size.
+
+In: --sizes (file counts). For each size the script writes a sample corpus of exactly that many
+files with tasks.samples.write_sample_corpus, then, in a fresh child process (so the RSS high-water
+mark belongs to that size alone), runs a small Prefect flow against a temporary server: one
+discover task, then parse_batch tasks submitted over batches of --batch-files files.
+Out (stdout): per size and stage, files, metric rows, seconds, files/s and rows/s, the peak RSS,
+and the number of Prefect task runs the server recorded for the flow run.
+
+    python bench/bench_ingest_parse.py --sizes 1000 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Offline hygiene, set before Prefect is imported: no telemetry, a patient ephemeral server.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+TASK_RUN_PAGE = 200  # the server's default page size for task-run queries
+
+
+# --- parent: write the corpora, run one child per size, print the figures ---------------------
+
+
+def write_corpus(dest: Path, size: int, seed: int) -> tuple[int, float]:
+    """Write exactly `size` sample files under dest; return (files, seconds)."""
+    from tasks.samples import write_sample_corpus
+
+    started = time.perf_counter()
+    per_pile = len(write_sample_corpus(dest / "probe", seed=seed))
+    shutil.rmtree(dest / "probe")
+    files = write_sample_corpus(dest / "corpus", copies=math.ceil(size / per_pile), seed=seed)
+    for extra in files[size:]:  # trim the last pile so every size is exact
+        extra.unlink()
+    return min(size, len(files)), time.perf_counter() - started
+
+
+def run_child(corpus: Path, args: argparse.Namespace, result: Path) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(corpus),
+        "--result",
+        str(result),
+        "--batch-files",
+        str(args.batch_files),
+        "--workers",
+        str(args.workers),
+        "--runner",
+        args.runner,
+    ]
+    if args.tracemalloc:
+        command.append("--tracemalloc")
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0 or not result.exists():
+        tail = (completed.stdout + completed.stderr)[-4000:]
+        raise RuntimeError(f"benchmark child failed (exit {completed.returncode}):\n{tail}")
+    return json.loads(result.read_text())
+
+
+def _rate(count: float, seconds: float) -> str:
+    return f"{count / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def print_size(size: int, generate_s: float, figures: dict) -> None:
+    discover_s, parse_s = figures["discover_s"], figures["parse_s"]
+    total_s = discover_s + parse_s
+    rows = figures["metric_rows"]
+    print(f"\n== {size:,} files (written in {generate_s:.1f} s) ==")
+    print(
+        f"{'stage':<10}{'files':>10}{'metric rows':>14}{'seconds':>10}{'files/s':>10}{'rows/s':>12}"
+    )
+    print(
+        f"{'discover':<10}{figures['files']:>10,}{'-':>14}{discover_s:>10.2f}"
+        f"{_rate(figures['files'], discover_s):>10}{'-':>12}"
+    )
+    print(
+        f"{'parse':<10}{figures['parsed_files']:>10,}{rows:>14,}{parse_s:>10.2f}"
+        f"{_rate(figures['parsed_files'], parse_s):>10}{_rate(rows, parse_s):>12}"
+    )
+    print(
+        f"{'both':<10}{figures['files']:>10,}{rows:>14,}{total_s:>10.2f}"
+        f"{_rate(figures['files'], total_s):>10}{_rate(rows, total_s):>12}"
+    )
+    print(f"file status: {', '.join(f'{k} {v:,}' for k, v in sorted(figures['status'].items()))}")
+    print(
+        f"peak RSS: {figures['peak_rss_mb']:,.0f} MB (after imports and server start: "
+        f"{figures['rss_before_mb']:,.0f} MB; task worker processes: "
+        f"{figures['children_peak_rss_mb']:,.0f} MB)"
+        + (
+            f"; Python heap peak during the stages: {figures['tracemalloc_peak_mb']:,.0f} MB"
+            if figures.get("tracemalloc_peak_mb") is not None
+            else ""
+        )
+    )
+    print(
+        f"Prefect task runs: {figures['task_runs']} recorded by the server "
+        f"(1 discover + {figures['batches']} parse batches of <= {figures['batch_files']} files); "
+        f"server start {figures['server_start_s']:.1f} s, task runs visible after "
+        f"{figures['count_s']:.1f} s more"
+    )
+
+
+def print_summary(results: list[tuple[int, dict]]) -> None:
+    print("\n== summary ==")
+    print(
+        f"{'files':>9}{'metric rows':>13}{'discover s':>12}{'parse s':>10}"
+        f"{'files/s':>10}{'rows/s':>11}{'peak RSS MB':>13}{'task runs':>11}"
+    )
+    for size, f in results:
+        total_s = f["discover_s"] + f["parse_s"]
+        print(
+            f"{size:>9,}{f['metric_rows']:>13,}{f['discover_s']:>12.2f}{f['parse_s']:>10.2f}"
+            f"{_rate(f['files'], total_s):>10}{_rate(f['metric_rows'], total_s):>11}"
+            f"{f['peak_rss_mb']:>13,.0f}{f['task_runs']:>11}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.child:
+        child(Path(args.child), args)
+        return
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runner {args.runner} "
+        f"x{args.workers}, {args.batch_files} files per parse task"
+    )
+    results = []
+    print("load average before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    workdir = Path(args.workdir) if args.workdir else None
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="bench_ingest_", dir=workdir) as tmp:
+            files, generate_s = write_corpus(Path(tmp), size, args.seed)
+            figures = run_child(Path(tmp) / "corpus", args, Path(tmp) / "result.json")
+        print_size(files, generate_s, figures)
+        print("load average now: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+        results.append((files, figures))
+    print_summary(results)
+
+
+# --- child: one size, one Prefect flow run ------------------------------------------------------
+
+
+def _max_rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def child(corpus: Path, args: argparse.Namespace) -> None:
+    import tracemalloc
+
+    import polars as pl
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+    from prefect.runtime import flow_run
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+    from prefect.testing.utilities import prefect_test_harness
+
+    from tasks.ingest.discover import discover_files
+    from tasks.ingest.manifest import apply_outcomes, plan_parse
+    from tasks.parse import parse_batch
+
+    # NO_CACHE: the default policy would hash every frame and file list passed in.
+    discover = task(name="discover", cache_policy=NO_CACHE)(discover_files)
+    parse = task(name="parse-batch", cache_policy=NO_CACHE)(parse_batch)
+    runner = (
+        ThreadPoolTaskRunner(max_workers=args.workers)
+        if args.runner == "thread"
+        else ProcessPoolTaskRunner(max_workers=args.workers)
+    )
+
+    @flow(name="bench-ingest-parse", task_runner=runner)
+    def ingest_and_parse(sources: list[Path], batch_files: int) -> dict:
+        started = time.perf_counter()
+        inventory = discover(sources)
+        discovered = time.perf_counter()
+        plan = plan_parse(inventory, None, None)
+        batches = [
+            plan.to_parse[i : i + batch_files] for i in range(0, len(plan.to_parse), batch_files)
+        ]
+        futures = [parse.submit(batch) for batch in batches]
+        results = [future.result() for future in futures]
+        metrics = pl.concat([frame for frame, _ in results]) if results else None
+        files = apply_outcomes(inventory, [o for _, outcomes in results for o in outcomes])
+        parsed = time.perf_counter()
+        return {
+            "flow_run_id": str(flow_run.id),
+            "files": inventory.height,
+            "parsed_files": len(plan.to_parse),
+            "metric_rows": 0 if metrics is None else metrics.height,
+            "status": dict(files.group_by("status").len().iter_rows()),
+            "batches": len(batches),
+            "discover_s": discovered - started,
+            "parse_s": parsed - discovered,
+        }
+
+    started = time.perf_counter()
+    with prefect_test_harness(server_startup_timeout=None):
+        server_start_s = time.perf_counter() - started
+        rss_before = _max_rss_mb(resource.RUSAGE_SELF)
+        if args.tracemalloc:
+            tracemalloc.start()
+        figures = ingest_and_parse([corpus], args.batch_files)
+        heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
+        counting = time.perf_counter()
+        task_runs = count_task_runs(figures["flow_run_id"], expected=1 + figures["batches"])
+        figures |= {
+            "rss_before_mb": rss_before,
+            "peak_rss_mb": _max_rss_mb(resource.RUSAGE_SELF),
+            "children_peak_rss_mb": _max_rss_mb(resource.RUSAGE_CHILDREN),
+            "tracemalloc_peak_mb": heap_peak,
+            "batch_files": args.batch_files,
+            "task_runs": task_runs,
+            "server_start_s": server_start_s,
+            "count_s": time.perf_counter() - counting,
+        }
+    Path(args.result).write_text(json.dumps(figures))
+
+
+def count_task_runs(flow_run_id: str, expected: int) -> int:
+    """Task runs the server recorded for the flow run.
+
+    The server builds task runs from events it receives asynchronously, so poll until the count
+    reaches what was submitted or stops growing for a while.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    count, last_change = -1, time.monotonic()
+    with get_client(sync_client=True) as client:
+        while True:
+            seen, offset = 0, 0
+            while True:
+                page = client.read_task_runs(
+                    flow_run_filter=run_filter, limit=TASK_RUN_PAGE, offset=offset
+                )
+                seen += len(page)
+                offset += TASK_RUN_PAGE
+                if len(page) < TASK_RUN_PAGE:
+                    break
+            if seen != count:
+                count, last_change = seen, time.monotonic()
+            if count >= expected or time.monotonic() - last_change > 30:
+                return count
+            time.sleep(0.5)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--batch-files", type=int, default=500, help="files per parse task")
+    parser.add_argument("--workers", type=int, default=2, help="task runner workers")
+    parser.add_argument("--runner", choices=("thread", "process"), default="thread")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", help="where the temporary corpora go (default: system temp)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also trace the Python heap peak (slower)"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Ollama backend: chat over HTTP with a running Ollama server, through the official client.
+
+In: chat messages, ModelOptions (sent as Ollama's `options`, set fields only), optionally a JSON
+schema sent as `format`. Out: a Completion with the time to the first streamed text measured here
+and the server's nanosecond durations from the final chunk in milliseconds, or a BackendError
+naming the host, the model and the cause (not reachable, model not pulled, server error).
+"""
+
+from __future__ import annotations
+
+import os
+from time import perf_counter
+from urllib.parse import urlsplit
+
+import httpx
+import ollama
+
+from tasks.agents.backends.base import BackendError, Completion, tokens_per_second
+from tasks.agents.options import ModelOptions
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+DEFAULT_OLLAMA_MODEL = "gemma3:270m"
+_NS_PER_MS = 1_000_000
+
+
+def normalize_host(host: str) -> str:
+    """An Ollama host as a base URL, filled in the way Ollama's client reads OLLAMA_HOST.
+
+    "1.2.3.4" -> http://1.2.3.4:11434, ":8080" -> http://127.0.0.1:8080,
+    "http://example.com" -> http://example.com:80, "https://example.com" -> ...:443.
+    """
+    scheme, separator, rest = host.strip().partition("://")
+    if not separator:
+        scheme, rest = "http", host.strip()
+        default_port = 11434
+    else:
+        default_port = {"http": 80, "https": 443}.get(scheme, 11434)
+    parts = urlsplit(f"{scheme}://{rest}")
+    netloc = parts.netloc.rsplit(":", 1)[0] if parts.port is not None else parts.netloc
+    netloc = netloc or "127.0.0.1"
+    return f"{scheme}://{netloc}:{parts.port or default_port}{parts.path.rstrip('/')}"
+
+
+def default_host() -> str:
+    """OLLAMA_HOST when set (as the ollama CLI reads it), else the local default."""
+    return normalize_host(os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST)
+
+
+def ollama_reachable(host: str, timeout_s: float = 1.0) -> bool:
+    """Whether an Ollama server answers GET /api/version at host within timeout_s."""
+    try:
+        response = httpx.get(f"{normalize_host(host)}/api/version", timeout=timeout_s)
+        return response.status_code == 200 and "version" in response.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def _ms(nanoseconds: int | None) -> float:
+    return (nanoseconds or 0) / _NS_PER_MS
+
+
+class OllamaBackend:
+    """One model on one Ollama server; each chat() streams one /api/chat request."""
+
+    name = "ollama"
+
+    def __init__(self, model: str, host: str | None = None, timeout_s: float = 600.0) -> None:
+        self.model = model
+        self.host = normalize_host(host) if host else default_host()
+        # Connecting should be quick; a long reply from a large model may not be.
+        timeout = httpx.Timeout(timeout_s, connect=5.0)
+        self._client = ollama.Client(host=self.host, timeout=timeout)
+
+    def _fail(self, cause: str) -> BackendError:
+        return BackendError(f"Ollama at {self.host}, model {self.model!r}: {cause}")
+
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        options: ModelOptions,
+        json_schema: dict | None = None,
+    ) -> Completion:
+        sent = options.to_ollama()
+        started = perf_counter()
+        first_text_at: float | None = None
+        pieces: list[str] = []
+        final: ollama.ChatResponse | None = None
+        try:
+            for chunk in self._client.chat(
+                model=self.model,
+                messages=messages,
+                options=sent,
+                format=json_schema,
+                stream=True,
+            ):
+                content = chunk.message.content
+                if content:
+                    first_text_at = first_text_at or perf_counter()
+                    pieces.append(content)
+                if chunk.done:
+                    final = chunk
+        except ollama.ResponseError as error:
+            if error.status_code == 404:
+                raise self._fail(
+                    f"model not found on the server (ollama pull {self.model}): {error.error}"
+                ) from error
+            raise self._fail(f"server error {error.status_code}: {error.error}") from error
+        except (ConnectionError, httpx.HTTPError) as error:
+            cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            raise self._fail(f"server not reachable or connection lost: {cause}") from error
+        finished = perf_counter()
+        if final is None:
+            raise self._fail("the reply stream ended without a final (done) chunk")
+
+        eval_count = final.eval_count or 0
+        eval_ms = _ms(final.eval_duration)
+        return Completion(
+            text="".join(pieces),
+            backend=self.name,
+            model=self.model,
+            options=sent,
+            ttft_ms=((first_text_at or finished) - started) * 1000.0,
+            tokens_per_s=tokens_per_second(eval_count, eval_ms),
+            eval_count=eval_count,
+            prompt_eval_count=final.prompt_eval_count or 0,
+            load_ms=_ms(final.load_duration),
+            prompt_eval_ms=_ms(final.prompt_eval_duration),
+            eval_ms=eval_ms,
+            total_ms=_ms(final.total_duration),
+            done_reason=final.done_reason or "stop",
+        )

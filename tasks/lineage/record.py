@@ -1,0 +1,124 @@
+"""Record a run's lineage as Prefect asset materializations.
+
+In: the output folder, the run's files table and the report paths it wrote. Out: asset events on
+the Prefect server (the open-source server keeps assets as events only):
+
+    source files            -> tables/files, tables/metrics, tables/quarantine
+    tables/files + metrics  -> tables/facts
+    tables/facts            -> tables/agent_calls
+    facts, metrics, quarantine, files -> every report (agent_a.md, agent_b.md, combined.md)
+
+Each arrow is one `@materialize` task run with the upstream assets as `asset_deps`, so Prefect
+emits `prefect.asset.materialization.succeeded` for each output with the inputs as related
+resources, tied to the flow run. The tables were already written by the flow; these tasks only
+describe them (rows, bytes, sha256) and cannot change them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+from prefect import get_run_logger
+from prefect.assets import Asset, add_asset_metadata, materialize
+from prefect.cache_policies import NO_CACHE
+
+from tasks.lineage.keys import asset_key, file_asset
+from tasks.tables import table_path
+
+MATERIALIZED_BY = "chimera-flows"
+# A Prefect event holds at most 100 related resources, and the run context adds its own (flow
+# run, task run, flow, deployment, work pool, tags). 64 upstream files per event leaves room.
+SOURCES_PER_EVENT = 64
+# Past this many source files, each folder of them stands in as one upstream asset: thousands of
+# per-file events would cost more than the lineage is worth.
+MAX_SOURCE_FILES = 2_000
+
+SOURCE_TABLES = ("files", "metrics", "quarantine")
+
+
+@dataclass(frozen=True)
+class LineagePlan:
+    """What to record: pure data, built from the run's outputs."""
+
+    sources: list[str]  # upstream paths of the source tables: files, or folders past the limit
+    tables: dict[str, str]  # table name -> path
+    reports: list[str]
+
+
+def plan_lineage(out_dir: Path, files: pl.DataFrame, report_paths: Sequence[str]) -> LineagePlan:
+    """The sources behind the tables are the files that yielded metric rows."""
+    parsed = files.filter(pl.col("status") == "parsed").sort("path")
+    sources = parsed["path"].to_list()
+    if len(sources) > MAX_SOURCE_FILES:
+        sources = sorted({str(Path(path).parent) for path in sources})
+    names = (*SOURCE_TABLES, "facts", "agent_calls")
+    tables = {name: str(table_path(Path(out_dir), name)) for name in names}
+    return LineagePlan(sources=sources, tables=tables, reports=[str(p) for p in report_paths])
+
+
+def chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def describe_file(path: Path) -> dict:
+    """Metadata shown with the materialization: size, content hash, rows for Parquet."""
+    data = path.read_bytes()
+    meta: dict = {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if path.suffix == ".parquet":
+        meta["rows"] = pq.read_metadata(path).num_rows
+    return meta
+
+
+@materialize(
+    "file:///chimera-flows/lineage", by=MATERIALIZED_BY, name="lineage", cache_policy=NO_CACHE
+)
+def _describe_outputs(paths: list[str]) -> int:
+    # The asset list is set per call with with_options; this body only attaches metadata.
+    for path in paths:
+        if Path(path).exists():
+            add_asset_metadata(asset_key(path), describe_file(Path(path)))
+    return len(paths)
+
+
+def _materialize(outputs: list[str], upstream: list[str], label: str) -> None:
+    existing = [path for path in outputs if Path(path).exists()]
+    if not existing:
+        return
+    _describe_outputs.with_options(
+        assets=[file_asset(path) for path in existing],
+        asset_deps=[Asset(key=asset_key(path)) for path in upstream],
+        task_run_name=f"lineage-{label}",
+    )(existing)
+
+
+def record_lineage(
+    out_dir: str | Path, files: pl.DataFrame, report_paths: Sequence[str]
+) -> LineagePlan:
+    """Record the run's lineage on the Prefect server; returns what was recorded.
+
+    Call it from inside a flow run, after the tables and reports are written.
+    """
+    plan = plan_lineage(Path(out_dir), files, report_paths)
+    tables = plan.tables
+    source_tables = [tables[name] for name in SOURCE_TABLES]
+    for number, chunk in enumerate(chunks(plan.sources, SOURCES_PER_EVENT) or [[]], start=1):
+        _materialize(source_tables, chunk, f"sources-{number}")
+    _materialize([tables["facts"]], [tables["files"], tables["metrics"]], "facts")
+    _materialize([tables["agent_calls"]], [tables["facts"]], "agent-calls")
+    report_inputs = [tables[name] for name in ("facts", "metrics", "quarantine", "files")]
+    for number, report in enumerate(plan.reports, start=1):
+        # combined.md sits beside agent_a.md and agent_b.md; all three read the same tables.
+        siblings = [str(Path(report).with_name(n)) for n in ("agent_a.md", "agent_b.md")]
+        _materialize([report, *siblings], report_inputs, f"reports-{number}")
+    get_run_logger().info(
+        "lineage: %d source files or folders -> %d tables -> %d reports",
+        len(plan.sources),
+        len(tables),
+        len(plan.reports) * 3,
+    )
+    return plan

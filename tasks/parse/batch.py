@@ -1,0 +1,98 @@
+"""Parse many files into one long metrics frame, one outcome per file.
+
+In: `FileToParse` entries (path to read, relative path, sha256, sniffed format). Out: one
+PARSED_METRICS frame for the whole batch and a `FileOutcome` per file: "parsed" with its row
+count, "no_metrics" when it holds no measured values, or "error" with the reason. A file that
+cannot be read or parsed is reported and skipped; the others are parsed as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from tasks.parse.csv_format import parse_csv
+from tasks.parse.formats import decode_text
+from tasks.parse.json_format import parse_json
+from tasks.parse.markdown_format import parse_markdown
+from tasks.parse.records import MetricSink, ParseError
+
+_PARSERS: dict[str, Callable[[str, MetricSink], None]] = {
+    "csv": parse_csv,
+    "json": parse_json,
+    "markdown": parse_markdown,
+}
+_NO_METRICS_REASON = {
+    "csv": "no numeric metric cells found",
+    "json": "no numeric values found",
+    "markdown": "no tables or 'Name: value' lines with numbers found",
+}
+
+
+@dataclass(frozen=True)
+class FileToParse:
+    path: str  # where to read it
+    relative_path: str  # what to call it: the rows' source_path
+    sha256: str
+    format: str  # csv | json | markdown, as sniff_format said
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    relative_path: str
+    status: str  # parsed | no_metrics | error
+    reason: str | None  # why there are no metrics, or what went wrong; None when parsed
+    metric_rows: int
+
+
+def parse_into(sink: MetricSink, data: bytes, fmt: str, source_path: str, sha256: str) -> int:
+    """Parse one file's bytes into the sink; returns its metric row count. On ParseError the
+    sink holds nothing of the file."""
+    parser = _PARSERS.get(fmt)
+    if parser is None:
+        raise ParseError(f"format {fmt!r} is not parsed (only csv, json and markdown are)")
+    checkpoint = sink.checkpoint()
+    sink.start_file(source_path, sha256, fmt)
+    try:
+        parser(decode_text(data), sink)
+    except ParseError:
+        sink.rollback(checkpoint)
+        raise
+    except Exception as error:  # a file the parser did not foresee must not stop the batch
+        sink.rollback(checkpoint)
+        raise ParseError(f"could not parse as {fmt}: {type(error).__name__}: {error}") from error
+    return sink.metric_count - checkpoint.metrics
+
+
+def parse_batch(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
+    """Read and parse a batch of files into one frame; one broken file never stops the others."""
+    sink = MetricSink()
+    outcomes: list[FileOutcome] = []
+    for file in files:
+        try:
+            data = Path(file.path).read_bytes()
+        except OSError as error:
+            reason = f"cannot read file: {error.strerror or error}"
+            outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))
+            continue
+        try:
+            rows = parse_into(sink, data, file.format, file.relative_path, file.sha256)
+        except ParseError as error:
+            outcomes.append(FileOutcome(file.relative_path, "error", str(error), 0))
+            continue
+        if rows:
+            outcomes.append(FileOutcome(file.relative_path, "parsed", None, rows))
+        else:
+            reason = _NO_METRICS_REASON.get(file.format, "no metric values found")
+            outcomes.append(FileOutcome(file.relative_path, "no_metrics", reason, 0))
+    return sink.to_frame(), outcomes
+
+
+def parse_file(data: bytes, fmt: str, source_path: str, sha256: str) -> pl.DataFrame:
+    """One file's metric rows, exactly PARSED_METRICS; ParseError names what is wrong."""
+    sink = MetricSink()
+    parse_into(sink, data, fmt, source_path, sha256)
+    return sink.to_frame()

@@ -1,0 +1,207 @@
+"""CSV tables -> metric rows: one row per (data row, numeric metric cell).
+
+In: the decoded text of a CSV file. Out: records in a `MetricSink`, located "row N" (1-based
+data row, after the header and any units row). Handles preamble lines before the header, quoted
+numbers, a units row under the header (Nsight Compute exports), blank cells (not measurements),
+an `error` column and an `options` JSON cell; dimension columns (model, num_gpu, config_name...)
+become dimensions, free text (prompt, prompt_text) and identifiers (ID, rank) are never metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+from typing import Any, NamedTuple
+
+from tasks.parse import dimensions as dim
+from tasks.parse.records import MetricSink, ParseError
+from tasks.parse.values import parse_value
+from tasks.parse.vocabulary import MetricName, normalise_key, resolve_metric
+
+_HEADER_SEARCH_ROWS = 20
+_MAX_UNIT_LENGTH = 24
+_DELIMITERS = (",", ";", "\t")
+
+
+class _Column(NamedTuple):
+    index: int
+    name: str
+    role: str  # dimension | options | output | metric | ignored
+    dimension: str | None
+    unit: str | None  # from a units row under the header
+
+
+def parse_csv(text: str, sink: MetricSink) -> None:
+    """Add the CSV's records and metric values to the sink; ParseError when it has no table."""
+    rows = _read_rows(text)
+    header_at = _find_header(rows)
+    header = [cell.strip() for cell in rows[header_at]]
+    body = rows[header_at + 1 :]
+    units = _units_row(body, len(header))
+    if units is not None:
+        body = body[1:]
+    columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
+    table = _Table(
+        metrics=[
+            (c.index, c.name, c.unit, resolve_metric(c.name, c.unit))
+            for c in columns
+            if c.role == "metric"
+        ],
+        dimensions=[(c.index, c.dimension) for c in columns if c.role == "dimension"],
+        options=[c.index for c in columns if c.role == "options"],
+        outputs=[c.index for c in columns if c.role == "output"],
+        error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
+    )
+    data_number = 0
+    for row in body:
+        if not any(row):
+            continue
+        data_number += 1
+        _add_record(row, table, f"row {data_number}", sink)
+
+
+def _read_rows(text: str) -> list[list[str]]:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(_DELIMITERS, key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise ParseError(f"invalid CSV: line {reader.line_num}: {error}") from error
+    if not rows:
+        raise ParseError("invalid CSV: no rows")
+    return rows
+
+
+def _find_header(rows: list[list[str]]) -> int:
+    """The first row wide enough to be the table's header and mostly not numbers; rows before
+    it are preamble (tool banners, comments)."""
+    width = max(len(row) for row in rows[:_HEADER_SEARCH_ROWS])
+    for at, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        cells = [cell.strip() for cell in row if cell.strip()]
+        if not cells or len(row) < min(2, width) or cells[0].startswith("#"):
+            continue
+        numbers = sum(parse_value(cell) is not None for cell in cells)
+        if numbers * 2 <= len(cells):
+            return at
+        break
+    raise ParseError("invalid CSV: no header row (the first rows are all numbers or blank)")
+
+
+def _units_row(body: list[list[str]], width: int) -> list[str] | None:
+    """A row of units right under the header ("", "us", "%", "register/thread"), recognised by
+    holding only short unit-like words and by numbers following under them."""
+    if len(body) < 2:
+        return None
+    candidate = [cell.strip() for cell in body[0]]
+    filled = [(i, cell) for i, cell in enumerate(candidate) if cell]
+    if not filled:
+        return None
+    for _, cell in filled:
+        if len(cell) > _MAX_UNIT_LENGTH or " " in cell or parse_value(cell) is not None:
+            return None
+    following = body[1]
+    if not any(i < len(following) and parse_value(following[i]) for i, _ in filled):
+        return None
+    return candidate + [""] * (width - len(candidate))
+
+
+def _column(index: int, name: str, unit: str | None) -> _Column:
+    name = name or f"column_{index + 1}"
+    unit = unit or None
+    dimension = dim.dimension_for_name(name)
+    if dimension == dim.OPTIONS:
+        return _Column(index, name, "options", None, unit)
+    if dimension is not None:
+        return _Column(index, name, "dimension", dimension, unit)
+    key = normalise_key(name)
+    if key in dim.OUTPUT_TEXT_KEYS:
+        return _Column(index, name, "output", None, unit)
+    if key in dim.FREE_TEXT_KEYS or dim.is_identifier_name(name) or dim.is_timestamp_name(name):
+        return _Column(index, name, "ignored", None, unit)
+    return _Column(index, name, "metric", None, unit)
+
+
+class _Table(NamedTuple):
+    """Column positions by role, with each metric column's name resolved once."""
+
+    metrics: list[tuple[int, str, str | None, MetricName]]
+    dimensions: list[tuple[int, str]]
+    options: list[int]
+    outputs: list[int]
+    error_column: str
+
+
+def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -> None:
+    width = len(row)
+    dims: dict[str, Any] = {}
+    measured: list[tuple[str, str | None, MetricName, str]] = []
+    for index, dimension in table.dimensions:
+        cell = row[index].strip() if index < width else ""
+        if not cell:
+            continue
+        value = dim.decode_dimension(dimension, cell)
+        if value is not None:
+            dims.setdefault(dimension, value)
+        elif dimension not in ("error", "timestamp"):
+            # Not a valid dimension value but a number: a measurement under that name.
+            measured.append((dimension, None, resolve_metric(dimension), cell))
+    for index in table.options:
+        if index < width and row[index]:
+            for name, value in _options_items(row[index].strip()):
+                dims.setdefault(name, value)
+    if "error" not in dims:
+        for index in table.outputs:
+            error = dim.error_in_output(row[index]) if index < width else None
+            if error:
+                dims["error"] = error
+                break
+    dim.complete_dimensions(dims)
+    record = sink.add_record(locator, dims)
+    names: list[str] = []
+    raws: list[str] = []
+    values: list[float] = []
+    units: list[str | None] = []
+    for index, raw, unit, name in table.metrics:
+        if index >= width:
+            break
+        cell = row[index]
+        if not cell:
+            continue
+        try:
+            number = float(cell)  # the common case, without the general parser's cost
+        except ValueError:
+            number = None
+        if number is not None and math.isfinite(number) and "_" not in cell:
+            value, resolved = number, name
+        else:
+            parsed = parse_value(cell.strip())
+            if parsed is None:
+                continue
+            value = parsed.value
+            resolved = name if parsed.unit in (None, unit) else resolve_metric(raw, parsed.unit)
+        names.append(resolved.metric)
+        raws.append(raw)
+        values.append(value * resolved.scale)
+        units.append(resolved.unit)
+    for raw, unit, name, cell in measured:
+        parsed = parse_value(cell)
+        if parsed is not None:
+            resolved = resolve_metric(raw, parsed.unit or unit)
+            names.append(resolved.metric)
+            raws.append(raw)
+            values.append(parsed.value * resolved.scale)
+            units.append(resolved.unit)
+    sink.add_metrics(record, names, raws, values, units)
+    sink.add_failure_if_empty(record, dims, len(names), table.error_column)
+
+
+@functools.lru_cache(maxsize=1024)
+def _options_items(cell: str) -> tuple[tuple[str, Any], ...]:
+    return tuple(dim.decode_options(cell).items())
+
+
+def _options(cell: str) -> dict[str, Any]:
+    return dict(_options_items(cell))

@@ -1,0 +1,218 @@
+"""JSON documents of any nesting -> metric rows, one record per object that holds measurements.
+
+In: the decoded text of a JSON file (a UTF-8 BOM is fine). Out: records in a `MetricSink`.
+The root object is a record located "/"; each object in an array ("results", "runs", "models")
+and each member of a keyed collection (an object whose members are all objects, e.g.
+"backends": {"eager": {...}, "jit": {...}}) is its own record, located by its JSON pointer
+("/results/0", "/backends/eager"). A record's numeric leaves are its metrics, named by their
+path within the record ("benchmark.mean_time_ms"); booleans never are. Dimensions (model,
+options, success, error, timestamp...) found in a record, or in its ancestors, apply to it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from tasks.parse import dimensions as dim
+from tasks.parse.records import MetricSink, ParseError
+from tasks.parse.vocabulary import normalise_key, resolve_metric
+
+# Objects that describe the setup (the model's shape, the machine, run settings), not results.
+_DESCRIPTIVE_SECTIONS = frozenset(
+    normalise_key(n)
+    for n in (
+        "model",
+        "environment",
+        "env",
+        "settings",
+        "config",
+        "configuration",
+        "options",
+        "parameters",
+        "params",
+        "metadata",
+        "system_info",
+        "hardware",
+        "args",
+    )
+)
+# The dimension a keyed collection's member name fills; other collections fill `config`.
+_MEMBER_DIMENSION = {
+    normalise_key("backends"): "backend",
+    normalise_key("models"): "model",
+    normalise_key("configs"): "config",
+    normalise_key("configurations"): "config",
+}
+_ROOT_LOCATOR = "/"
+
+
+def parse_json(text: str, sink: MetricSink) -> None:
+    """Add the document's records and metric values to the sink; ParseError when invalid."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParseError(
+            f"invalid JSON: line {error.lineno} column {error.colno}: {error.msg}"
+        ) from error
+    except RecursionError as error:
+        raise ParseError("invalid JSON: nested too deeply to read") from error
+    try:
+        _visit(document, "", {}, sink)
+    except RecursionError as error:
+        raise ParseError("JSON nested too deeply to walk") from error
+
+
+def _pointer(base: str, segment: str | int) -> str:
+    return f"{base}/{str(segment).replace('~', '~0').replace('/', '~1')}"
+
+
+def _is_keyed_collection(node: dict[str, Any]) -> bool:
+    """{"eager": {...}, "jit": {...}}: named members that are records, not a setup section."""
+    return bool(node) and all(
+        isinstance(value, dict) and normalise_key(key) not in _DESCRIPTIVE_SECTIONS
+        for key, value in node.items()
+    )
+
+
+def _visit(node: Any, pointer: str, inherited: dict[str, Any], sink: MetricSink) -> None:
+    if isinstance(node, dict):
+        if _is_keyed_collection(node):
+            _visit_members(node, pointer, inherited, sink)
+        else:
+            _add_record(node, pointer, inherited, sink)
+    elif isinstance(node, list):
+        numbers = {str(i): item for i, item in enumerate(node) if _is_number(item)}
+        if numbers:
+            _add_record(numbers, pointer, inherited, sink)
+        for index, item in enumerate(node):
+            if isinstance(item, dict | list):
+                _visit(item, _pointer(pointer, index), inherited, sink)
+
+
+def _visit_members(
+    collection: dict[str, Any], pointer: str, inherited: dict[str, Any], sink: MetricSink
+) -> None:
+    name = pointer.rpartition("/")[2]
+    dimension = _MEMBER_DIMENSION.get(normalise_key(name), "config")
+    for key, member in collection.items():
+        member_dims = dict(inherited)
+        value = dim.decode_dimension(dimension, key)
+        if value is not None:
+            member_dims[dimension] = value
+        _visit(member, _pointer(pointer, key), member_dims, sink)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _add_record(
+    record: dict[str, Any], pointer: str, inherited: dict[str, Any], sink: MetricSink
+) -> None:
+    dims = {**inherited, **_own_dimensions(record)}
+    dim.complete_dimensions(dims)
+    record_id = sink.add_record(pointer or _ROOT_LOCATOR, dims)
+    leaves: list[tuple[str, float]] = []
+    children: list[tuple[Any, str, bool]] = []
+    _collect(record, "", pointer, False, leaves, children)
+    for path, value in leaves:
+        name = resolve_metric(path)
+        sink.add_metric(record_id, name.metric, path, value * name.scale, name.unit)
+    sink.add_failure_if_empty(record_id, dims, len(leaves), "error")
+    for child, child_pointer, is_collection in children:
+        if is_collection:
+            _visit_members(child, child_pointer, dims, sink)
+        else:
+            _visit(child, child_pointer, dims, sink)
+
+
+def _collect(
+    node: dict[str, Any],
+    path: str,
+    pointer: str,
+    descriptive: bool,
+    leaves: list[tuple[str, float]],
+    children: list[tuple[Any, str, bool]],
+) -> None:
+    """A record's numeric leaves (path within the record, value) and its nested records."""
+    for key, value in node.items():
+        leaf_path = f"{path}.{key}" if path else key
+        leaf_pointer = _pointer(pointer, key)
+        if isinstance(value, dict):
+            if descriptive:
+                continue
+            if _is_keyed_collection(value):
+                children.append((value, leaf_pointer, True))
+            else:
+                section = normalise_key(key) in _DESCRIPTIVE_SECTIONS
+                _collect(value, leaf_path, leaf_pointer, section, leaves, children)
+        elif isinstance(value, list):
+            if descriptive or not _measures(key, None):
+                continue
+            for index, item in enumerate(value):
+                if isinstance(item, dict | list):
+                    children.append((item, _pointer(leaf_pointer, index), False))
+                elif _is_number(item):
+                    leaves.append((f"{leaf_path}.{index}", float(item)))
+        elif _is_number(value) and not descriptive and _measures(key, value):
+            leaves.append((leaf_path, float(value)))
+
+
+def _measures(key: str, value: Any) -> bool:
+    """Whether a numeric field is a measurement: not an id, a time of day, or a valid
+    dimension value (a temperature of 48 is degrees, not a sampling option)."""
+    if dim.is_identifier_name(key) or dim.is_timestamp_name(key):
+        return False
+    dimension = dim.dimension_for_name(key)
+    if dimension is None:
+        return True
+    if value is None or dimension in ("timestamp", "error", "success", dim.OPTIONS):
+        return False
+    return dim.decode_dimension(dimension, value) is None
+
+
+def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:
+    """Dimensions written in the record itself: its own fields first, then fields of nested
+    objects (options, a model object, a compilation step's success), never nested records."""
+    dims: dict[str, Any] = {}
+    epoch_time: str | None = None
+    output_error: str | None = None
+    queue = [record]
+    while queue:
+        current = queue.pop(0)
+        for key, value in current.items():
+            dimension = dim.dimension_for_name(key)
+            if isinstance(value, dict):
+                if dimension == dim.OPTIONS:
+                    for name, option in dim.decode_options(value).items():
+                        dims.setdefault(name, option)
+                elif dimension is not None:
+                    decoded = dim.decode_dimension(dimension, value)
+                    if decoded is not None:
+                        dims.setdefault(dimension, decoded)
+                elif not _is_keyed_collection(value):
+                    queue.append(value)
+                continue
+            if dimension is None:
+                if output_error is None and normalise_key(key) in dim.OUTPUT_TEXT_KEYS:
+                    output_error = dim.error_in_output(value)
+                continue
+            if dimension == dim.OPTIONS:
+                for name, option in dim.decode_options(value).items():
+                    dims.setdefault(name, option)
+                continue
+            decoded = dim.decode_dimension(dimension, value)
+            if decoded is None:
+                continue
+            if dimension == "timestamp" and not isinstance(value, str):
+                # A written date-time ("datetime") says more than an epoch number beside it.
+                epoch_time = epoch_time or decoded
+                continue
+            dims.setdefault(dimension, decoded)
+    if epoch_time is not None:
+        dims.setdefault("timestamp", epoch_time)
+    if output_error is not None:
+        dims.setdefault("error", output_error)
+    return dims

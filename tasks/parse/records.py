@@ -1,0 +1,146 @@
+"""Collects parsed metric rows for many files and builds one PARSED_METRICS frame at the end.
+
+In: calls from the format parsers: a file, its records (locator + dimensions), each record's
+metric values. Out: `to_frame()`, one frame for everything collected. Columns are plain Python
+lists; file and record columns are stored once and gathered per metric row when the frame is
+built, so a batch of thousands of small files costs one DataFrame, not one per file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import polars as pl
+
+from tasks.parse.dimensions import dimensions_tuple
+from tasks.schemas import DIMENSIONS, PARSED_METRICS
+
+# The metric name of the one row a failed record without any measured value still gets, so that
+# its error reaches validation: value and unit are null, `error`/`success` say what happened.
+FAILED_RECORD_METRIC = "error"
+
+
+class ParseError(ValueError):
+    """A file that cannot be parsed as its format; the message names the reason."""
+
+
+class Checkpoint(NamedTuple):
+    files: int
+    records: int
+    metrics: int
+
+
+class MetricSink:
+    """Append-only store of files, records and metric values, in PARSED_METRICS terms."""
+
+    def __init__(self) -> None:
+        self._file_source: list[str] = []
+        self._file_sha256: list[str] = []
+        self._file_format: list[str] = []
+        self._record_file: list[int] = []
+        self._record_locator: list[str] = []
+        self._record_dims: list[tuple[Any, ...]] = []
+        self._metric_record: list[int] = []
+        self._metric_name: list[str] = []
+        self._metric_raw: list[str] = []
+        self._metric_value: list[float | None] = []
+        self._metric_unit: list[str | None] = []
+
+    def start_file(self, source_path: str, sha256: str, fmt: str) -> None:
+        self._file_source.append(source_path)
+        self._file_sha256.append(sha256)
+        self._file_format.append(fmt)
+
+    def add_record(self, locator: str, dims: dict[str, Any]) -> int:
+        """A record of the current file; returns its id for `add_metric`."""
+        self._record_file.append(len(self._file_source) - 1)
+        self._record_locator.append(locator)
+        self._record_dims.append(dimensions_tuple(dims))
+        return len(self._record_locator) - 1
+
+    def add_metric(
+        self, record: int, metric: str, raw_metric: str, value: float | None, unit: str | None
+    ) -> None:
+        self._metric_record.append(record)
+        self._metric_name.append(metric)
+        self._metric_raw.append(raw_metric)
+        self._metric_value.append(value)
+        self._metric_unit.append(unit)
+
+    def add_metrics(
+        self,
+        record: int,
+        metrics: list[str],
+        raw_metrics: list[str],
+        values: list[float | None],
+        units: list[str | None],
+    ) -> None:
+        """Several values of one record at once (parallel lists)."""
+        self._metric_record.extend([record] * len(metrics))
+        self._metric_name.extend(metrics)
+        self._metric_raw.extend(raw_metrics)
+        self._metric_value.extend(values)
+        self._metric_unit.extend(units)
+
+    def add_failure_if_empty(
+        self, record: int, dims: dict[str, Any], metrics_added: int, raw_metric: str
+    ) -> int:
+        """Give a failed record that measured nothing its one error row; returns rows added."""
+        if metrics_added or (dims.get("error") is None and dims.get("success") is not False):
+            return 0
+        self.add_metric(record, FAILED_RECORD_METRIC, raw_metric, None, None)
+        return 1
+
+    @property
+    def metric_count(self) -> int:
+        return len(self._metric_name)
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(len(self._file_source), len(self._record_locator), self.metric_count)
+
+    def rollback(self, to: Checkpoint) -> None:
+        """Forget everything added after the checkpoint (a file that failed half-way)."""
+        for column in (self._file_source, self._file_sha256, self._file_format):
+            del column[to.files :]
+        for column in (self._record_file, self._record_locator, self._record_dims):
+            del column[to.records :]
+        for column in (
+            self._metric_record,
+            self._metric_name,
+            self._metric_raw,
+            self._metric_value,
+            self._metric_unit,
+        ):
+            del column[to.metrics :]
+
+    def to_frame(self) -> pl.DataFrame:
+        """Everything collected, one row per metric value, exactly PARSED_METRICS."""
+        if not self._metric_name:
+            return pl.DataFrame(schema=PARSED_METRICS)
+        metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)
+        records = pl.DataFrame(self._record_dims, schema=DIMENSIONS, orient="row").with_columns(
+            pl.Series("locator", self._record_locator, dtype=pl.Utf8),
+            pl.Series("file", self._record_file, dtype=pl.Int64),
+        )
+        per_metric_record = records.select(pl.all().gather(metric_record))
+        files = pl.DataFrame(
+            {
+                "source_path": self._file_source,
+                "sha256": self._file_sha256,
+                "format": self._file_format,
+            },
+            schema={"source_path": pl.Utf8, "sha256": pl.Utf8, "format": pl.Utf8},
+        )
+        per_metric_file = files.select(pl.all().gather(per_metric_record["file"]))
+        values = pl.DataFrame(
+            {
+                "metric": self._metric_name,
+                "raw_metric": self._metric_raw,
+                "value": self._metric_value,
+                "unit": self._metric_unit,
+            },
+            schema={"metric": pl.Utf8, "raw_metric": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8},
+        )
+        return pl.concat(
+            [per_metric_file, per_metric_record.drop("file"), values], how="horizontal"
+        ).select(PARSED_METRICS.names())

@@ -1,0 +1,122 @@
+"""Canonical metric names, from the alias table in aliases.csv.
+
+In: a metric name as a file writes it ("Tokens/s", "TTFT (s)", "benchmark.mean_time_ms") and,
+when the value states one, the value's unit. Out: a `MetricName`: the canonical metric, its unit
+and the factor that converts the written value into that unit. Names the table does not know
+keep a snake_case version of themselves, with a unit read from the value or the name.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from importlib import resources
+from typing import NamedTuple
+
+from tasks.parse.values import canonical_unit, unit_factor
+
+
+class MetricName(NamedTuple):
+    metric: str
+    unit: str | None
+    scale: float
+
+
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_PARENTHESES = re.compile(r"\s*\(([^()]*)\)")
+_SYMBOL_WORDS = {"Δ": " delta ", "δ": " delta ", "%": " pct ", "#": " num "}
+# Unit suffixes of snake_case names, longest first so "_tok_s" wins over "_s".
+_NAME_SUFFIX_UNITS = (
+    ("_tokens_s", "tok/s"),
+    ("_tok_s", "tok/s"),
+    ("_percent", "%"),
+    ("_pct", "%"),
+    ("_bytes", "B"),
+    ("_gb", "GB"),
+    ("_mb", "MB"),
+    ("_kb", "KB"),
+    ("_ms", "ms"),
+    ("_us", "us"),
+    ("_ns", "ns"),
+    ("_s", "s"),
+)
+
+
+def _spell_symbols(name: str) -> str:
+    for symbol, word in _SYMBOL_WORDS.items():
+        name = name.replace(symbol, word)
+    return name
+
+
+@functools.lru_cache(maxsize=16384)
+def normalise_key(name: str) -> str:
+    """The matching key of a name: lower case letters and digits only ("TTFT (s)" -> "ttfts")."""
+    return _NOT_ALPHANUMERIC.sub("", _spell_symbols(name).lower())
+
+
+@functools.lru_cache(maxsize=16384)
+def snake_case(name: str) -> str:
+    """A readable metric name: "Mean Latency (ms)" -> "mean_latency_ms", "gpu__x.sum" -> "gpu_x_sum"."""
+    spelled = _CAMEL_BOUNDARY.sub("_", _spell_symbols(name))
+    return _NOT_ALPHANUMERIC.sub("_", spelled.lower()).strip("_") or "value"
+
+
+@functools.cache
+def _aliases() -> dict[str, MetricName]:
+    text = resources.files("tasks.parse").joinpath("aliases.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    table: dict[str, MetricName] = {}
+    for row in csv.DictReader(lines):
+        table[normalise_key(row["alias"])] = MetricName(
+            row["metric"], row["unit"] or None, float(row["scale"])
+        )
+    return table
+
+
+def known_alias(name: str) -> MetricName | None:
+    """The alias table's entry for a name, matched case/space/punctuation-insensitively."""
+    return _aliases().get(normalise_key(name))
+
+
+def unit_in_name(name: str) -> str | None:
+    """The unit a name states: "Mean (ms)" -> "ms", "cpu_percent" -> "%", else None."""
+    for inner in reversed(_PARENTHESES.findall(name)):
+        unit = canonical_unit(inner)
+        if unit is not None and _is_known_unit(unit):
+            return unit
+    # Suffixes only of the name itself: "Regressions (>=10.0%)" counts regressions, not percent.
+    snake = snake_case(_PARENTHESES.sub("", name))
+    for suffix, unit in _NAME_SUFFIX_UNITS:
+        if snake.endswith(suffix):
+            return unit
+    return None
+
+
+def _is_known_unit(unit: str) -> bool:
+    return any(unit_factor(unit, base) is not None for base in ("ms", "tok/s", "%", "B", "x"))
+
+
+@functools.lru_cache(maxsize=8192)
+def resolve_metric(raw_name: str, value_unit: str | None = None) -> MetricName:
+    """Canonical metric, unit and scale for a name as written, given the value's own unit.
+
+    A name in the alias table maps to its canonical metric; a value that states a unit the
+    canonical unit converts from is scaled from that unit. When the units do not convert (a
+    "%" delta under a throughput label) the name is treated as unknown, so a value is never
+    filed under a metric whose unit it does not have.
+    """
+    alias = known_alias(raw_name)
+    if alias is None and "(" in raw_name:
+        # "Mean TTFT (warm)" is a "Mean TTFT"; the parenthetical is a note, not a new metric.
+        without_notes = _PARENTHESES.sub("", raw_name)
+        if without_notes.strip():
+            alias = known_alias(without_notes)
+    if alias is not None:
+        if value_unit is None:
+            return alias
+        factor = unit_factor(value_unit, alias.unit)
+        if factor is not None:
+            return MetricName(alias.metric, alias.unit, factor)
+    return MetricName(snake_case(raw_name), value_unit or unit_in_name(raw_name), 1.0)

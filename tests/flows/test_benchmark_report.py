@@ -1,0 +1,136 @@
+"""The whole flow on the embedded default, through the `chimera` command, as a user runs it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.cli import main
+from tasks.samples.corpus import write_sample_corpus
+from tasks.tables import TABLE_NAMES
+
+# Deterministic agents: temperature 0 and a fixed seed, for both agents of the scenario.
+DETERMINISTIC = """
+[baseline_vs_chimera.A]
+temperature = 0.0
+seed = 42
+
+[baseline_vs_chimera.B]
+temperature = 0.0
+seed = 42
+"""
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory, prefect_server):
+    root = tmp_path_factory.mktemp("sample_run")
+    sources = root / "bench-results"
+    write_sample_corpus(sources)
+    config = root / "agents.toml"
+    config.write_text(DETERMINISTIC)
+    out = root / "out"
+    code = main(["run", str(sources), "--out", str(out), "--backend", "embedded",
+                 "--config", str(config)])
+    return code, sources, out, config
+
+
+def _table(out: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(out / "tables" / f"{name}.parquet")
+
+
+@pytest.mark.slow
+def test_run_writes_the_five_tables_and_three_reports(sample_run):
+    code, sources, out, _ = sample_run
+
+    assert code == 0
+    for name in TABLE_NAMES:
+        assert (out / "tables" / f"{name}.parquet").is_file(), name
+    for report in ("agent_a.md", "agent_b.md", "combined.md"):
+        text = (out / "reports" / report).read_text()
+        assert text.startswith("# "), report
+    files = _table(out, "files")
+    on_disk = sorted(p for p in sources.rglob("*") if p.is_file())
+    assert files.height == len(on_disk)
+    assert files.filter(pl.col("status") != "parsed")["reason"].null_count() == 0
+
+
+@pytest.mark.slow
+def test_metrics_come_from_file_contents_with_provenance(sample_run):
+    _, _, out, _ = sample_run
+    metrics = _table(out, "metrics")
+
+    assert metrics.height > 0
+    assert metrics["source_path"].null_count() == 0 and metrics["locator"].null_count() == 0
+    assert {"throughput_tok_s", "ttft_ms"} <= set(metrics["metric"])
+    assert set(metrics["status"]) <= {"passed", "warned", "quarantined"}
+    quarantine = _table(out, "quarantine")
+    assert quarantine.height > 0  # the sample pile has a failed run
+    assert all(len(reasons) > 0 for reasons in quarantine["reasons"])
+
+
+@pytest.mark.slow
+def test_agents_a_and_b_ran_on_the_embedded_model(sample_run):
+    _, _, out, _ = sample_run
+    calls = _table(out, "agent_calls")
+
+    assert set(calls["agent"]) == {"A", "B"}
+    assert set(calls["backend"]) == {"embedded"}
+    assert (calls["tokens_per_s"] > 0).all() and (calls["ttft_ms"] > 0).all()
+    assert (calls["eval_count"] > 0).all() and (calls["prompt_eval_count"] > 0).all()
+    assert set(calls["guard_verdict"]) <= {"accepted", "rejected"}
+
+
+@pytest.mark.slow
+def test_published_numbers_trace_to_facts(sample_run):
+    _, _, out, _ = sample_run
+    from tasks.agents.guard import untraced_numbers, GuardPolicy
+
+    facts = _table(out, "facts")
+    allowed = [n for numbers in facts["numbers"].to_list() for n in numbers]
+    for report in ("agent_a.md", "agent_b.md"):
+        text = (out / "reports" / report).read_text()
+        # The analysis sections: between the header block and the metrics block.
+        body = text.split("## Agent metrics")[0].split("\n## ", 1)[1]
+        body = re.sub(r"^_.*_$", "", body, flags=re.MULTILINE)
+        assert untraced_numbers(body, allowed, GuardPolicy()) == [], report
+
+
+@pytest.mark.slow
+def test_rerun_parses_nothing_and_writes_identical_tables(sample_run, capsys):
+    _, sources, out, config = sample_run
+    before = {name: _table(out, name) for name in ("files", "metrics", "quarantine", "facts")}
+
+    code = main(["run", str(sources), "--out", str(out), "--backend", "embedded",
+                 "--config", str(config), "--max-retries", "0"])
+
+    assert code == 0
+    assert '"files_parsed": 0' in capsys.readouterr().out
+    for name, frame in before.items():
+        assert _table(out, name).equals(frame), name
+
+
+def test_missing_source_exits_non_zero_with_a_one_line_reason(tmp_path, capsys):
+    code = main(["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert err.count("\n") == 0 and "not found" in err
+
+
+def test_empty_source_exits_non_zero(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+
+    code = main(["run", str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
+
+    assert code != 0
+    assert "no files" in capsys.readouterr().err

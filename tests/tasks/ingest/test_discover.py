@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tasks.ingest.discover import SourceError, check_sources, discover_files
+from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.parse import parse_batch
+from tasks.samples.corpus import write_sample_corpus
+from tasks.schemas import FILES
+
+
+def _write(root: Path, name: str, data: bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def pile(tmp_path) -> Path:
+    root = tmp_path / "bench"
+    csv = b"model,tokens_s,ttft_s\nm1,100.5,0.2\nm1,110.0,0.3\n"
+    _write(root, "a/run.csv", csv)
+    _write(root, "b/copy_of_run.csv", csv)
+    _write(root, "b/notes.txt", b"nothing to parse here\n")
+    _write(root, "b/empty.json", b"")
+    return root
+
+
+def test_every_file_is_inventoried_with_hash_format_and_status(pile):
+    files = discover_files([pile])
+
+    assert files.schema == FILES
+    assert files.height == 4
+    assert files["sha256"].str.len_chars().unique().to_list() == [64]
+    by_name = {Path(p).name: row for p, row in zip(files["relative_path"], files.iter_rows(named=True), strict=True)}
+    assert by_name["run.csv"]["status"] == "pending"
+    assert by_name["run.csv"]["relative_path"] == "bench/a/run.csv"
+    assert by_name["notes.txt"]["status"] == "skipped" and by_name["notes.txt"]["reason"]
+    assert by_name["empty.json"]["status"] == "skipped" and by_name["empty.json"]["reason"]
+
+
+def test_an_exact_copy_is_a_duplicate_of_the_first_file(pile):
+    files = discover_files([pile])
+
+    copy = files.filter(pl.col("relative_path") == "bench/b/copy_of_run.csv").row(0, named=True)
+    assert copy["status"] == "duplicate"
+    assert copy["duplicate_of"] == "bench/a/run.csv"
+
+
+def test_bad_sources_get_a_one_line_reason(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "file.csv").write_text("x\n")
+
+    with pytest.raises(SourceError, match="not found"):
+        check_sources([tmp_path / "missing"])
+    with pytest.raises(SourceError, match="no files"):
+        check_sources([tmp_path / "empty"])
+    with pytest.raises(SourceError, match="not a folder"):
+        check_sources([tmp_path / "file.csv"])
+
+
+def _parse_all(files, previous_files=None, previous_metrics=None):
+    plan = plan_parse(files, previous_files, previous_metrics)
+    metrics, outcomes = parse_batch(plan.to_parse)
+    merged = pl.concat([plan.kept_metrics, metrics]).sort("source_path", maintain_order=True)
+    return plan, apply_outcomes(files, plan.kept_outcomes + outcomes), merged
+
+
+def test_rerun_parses_only_new_or_changed_files_and_matches_a_full_run(tmp_path):
+    root = tmp_path / "pile"
+    write_sample_corpus(root)
+    first_plan, files, metrics = _parse_all(discover_files([root]))
+    assert first_plan.to_parse and metrics.height > 0
+
+    unchanged_plan, files_again, metrics_again = _parse_all(discover_files([root]), files, metrics)
+    assert unchanged_plan.to_parse == []
+    assert files_again.equals(files) and metrics_again.equals(metrics)
+
+    changed = next(p for p in sorted(root.rglob("*.csv")) if p.stat().st_size > 200)
+    changed.write_text(changed.read_text().replace("\n", "\n", 1) + "\n")
+    _write(root, "new/extra.csv", b"model,tokens_s\nm9,42.5\n")
+    inventory = discover_files([root])
+    plan, files_inc, metrics_inc = _parse_all(inventory, files, metrics)
+    _, files_full, metrics_full = _parse_all(inventory)
+
+    assert {f.relative_path for f in plan.to_parse} == {
+        f"pile/{changed.relative_to(root).as_posix()}", "pile/new/extra.csv"}
+    assert files_inc.equals(files_full)
+    assert metrics_inc.equals(metrics_full)

@@ -1,0 +1,65 @@
+import json
+
+from tasks.agents.analyst import AgentResult
+from tasks.agents.options import ModelOptions
+from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
+from tasks.report.render import RunContext, render_agent_report, render_combined_report
+
+
+def _call(agent: str, tokens_per_s: float, ttft_ms: float, options: dict) -> dict:
+    return {
+        "agent": agent, "attempt": 0, "options": json.dumps(options), "ttft_ms": ttft_ms,
+        "tokens_per_s": tokens_per_s, "eval_count": 120, "prompt_eval_count": 800,
+        "load_ms": 0.0, "prompt_eval_ms": 900.0, "eval_ms": 1500.0, "total_ms": 2400.0,
+        "guard_verdict": "rejected", "guard_reasons": ["gaps: number 92 does not trace to any fact"],
+    }
+
+
+def _result(persona, call, written_by) -> AgentResult:
+    return AgentResult(
+        persona=persona,
+        options=ModelOptions(),
+        sections={s: f"Text of {s}." for s in persona.sections},
+        written_by=written_by,
+        calls=[call],
+    )
+
+
+CONTEXT = RunContext(
+    run=1, scenario="baseline_vs_chimera", backend="embedded", model="smollm2-135m",
+    backend_note="auto: no Ollama server answered", gpu="no GPU (NVML Shared Library Not Found)",
+    stage_seconds={"discover": 0.5, "parse": 1.25}, concurrent_wall_ms=3000.0,
+    sequential_wall_ms=5000.0,
+)
+
+
+def test_agent_report_marks_who_wrote_each_section_and_shows_the_call():
+    written_by = {"data_inventory": "model", "coverage": "facts", "gaps": "facts"}
+    result = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), written_by)
+
+    report = render_agent_report(result, CONTEXT)
+
+    assert report.startswith("# Agent A (DataCollector) report, run 1")
+    assert "## Data inventory\n\n_Written by the model" in report
+    assert "## Gaps\n\n_Rendered from the facts by code" in report
+    assert "| Throughput (tok/s) | 80 |" in report
+    assert "- Configuration: backend defaults" in report
+    assert "no GPU" in report
+    assert "gaps: number 92 does not trace to any fact" in report
+    assert DATA_COLLECTOR.prompt.strip().splitlines()[0] in report
+
+
+def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
+    a = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(
+        DATA_COLLECTOR.sections, "facts"))
+    b = _result(INSIGHT_AGENT, _call("B", 100.0, 90.0, {"num_ctx": 2048}), dict.fromkeys(
+        INSIGHT_AGENT.sections, "facts"))
+
+    report = render_combined_report(a, b, CONTEXT, "## Expectations\n\nall passed")
+
+    assert "| Throughput (tok/s) | 80 | 100 | 20 (+25.0%) |" in report
+    assert "| Time to first token (ms) | 120 | 90 | -30 (-25.0%) |" in report
+    assert "Speedup (sequential / concurrent): 1.67x" in report
+    assert "Efficiency (speedup / 2): 83.3%" in report
+    assert "Agent B (InsightAgent) options: num_ctx=2048" in report
+    assert "all passed" in report
