@@ -99,8 +99,8 @@ def print_size(size: int, generate_s: float, figures: dict) -> None:
     print(f"file status: {', '.join(f'{k} {v:,}' for k, v in sorted(figures['status'].items()))}")
     print(
         f"peak RSS: {figures['peak_rss_mb']:,.0f} MB (after imports and server start: "
-        f"{figures['rss_before_mb']:,.0f} MB; task worker processes: "
-        f"{figures['children_peak_rss_mb']:,.0f} MB)"
+        f"{figures['rss_before_mb']:,.0f} MB; largest child process, i.e. the Prefect server "
+        f"or a process-pool worker: {figures['children_peak_rss_mb']:,.0f} MB)"
         + (
             f"; Python heap peak during the stages: {figures['tracemalloc_peak_mb']:,.0f} MB"
             if figures.get("tracemalloc_peak_mb") is not None

@@ -7,8 +7,10 @@ model and mode (with / without the JSON schema) on stdout as a Markdown table, a
 
 The task mirrors an analyst agent's call: a system prompt carrying 15 short facts, a request for a
 three-sentence summary as JSON, temperature 0 and a fixed seed. The first call of each model is
-cold (it loads the model); the figures are medians over the warm repeats. The facts are invented
-for this bench. Run: .venv/bin/python bench/bench_models.py [--repeats 3] [--out bench.json]
+cold (it loads the model); the other figures are medians over warm repeats, run interleaved. The
+facts are invented for this bench.
+
+    .venv/bin/python bench/bench_models.py [--repeats 2] [--out bench.json]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 import statistics
 from pathlib import Path
 
+from tasks.agents.backends.base import Completion
 from tasks.agents.backends.embedded import EmbeddedBackend, clear_model_cache
 from tasks.agents.backends.models import KNOWN_MODELS
 from tasks.agents.options import ModelOptions
@@ -54,10 +57,11 @@ SCHEMA = {
     "required": ["summary"],
 }
 OPTIONS = ModelOptions(temperature=0.0, seed=42, num_predict=256, num_ctx=2048)
-ENGLISH_WORDS = set(
+_FUNCTION_WORDS = (
     "the a an of to in and is was were are for on with by from as at than that this it its "
-    "over across all when not had have has model models run runs throughput tokens time".split()
+    "over across all when not had have has model models run runs throughput tokens time"
 )
+ENGLISH_WORDS = frozenset(_FUNCTION_WORDS.split())
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -85,20 +89,35 @@ def judge_reply(text: str) -> dict:
     }
 
 
-def bench_model(model: str, with_schema: bool, repeats: int) -> dict:
-    """One cold call (loads the model), then `repeats` warm calls; medians over the warm ones."""
-    clear_model_cache()
-    backend = EmbeddedBackend(model)
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
-    schema = SCHEMA if with_schema else None
-    cold = backend.chat(messages, OPTIONS, schema)
-    warm = [backend.chat(messages, OPTIONS, schema) for _ in range(repeats)]
+def bench_models(models: list[str], repeats: int) -> list[dict]:
+    """A cold call per model (it loads it), then rounds of warm calls with and without the schema.
 
+    The rounds interleave the models, so that a busy machine slows every model alike.
+    """
+    clear_model_cache()
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
+    backends = {model: EmbeddedBackend(model) for model in models}
+    cold = {model: backend.chat(messages, OPTIONS, SCHEMA) for model, backend in backends.items()}
+    warm: dict[tuple[str, bool], list[Completion]] = {
+        (m, s): [] for m in models for s in (True, False)
+    }
+    for _ in range(repeats):
+        for (model, with_schema), replies in warm.items():
+            schema = SCHEMA if with_schema else None
+            replies.append(backends[model].chat(messages, OPTIONS, schema))
+    return [
+        summarise(cold[model], replies, with_schema)
+        for (model, with_schema), replies in warm.items()
+    ]
+
+
+def summarise(cold: Completion, warm: list[Completion], with_schema: bool) -> dict:
     def median(field: str) -> float:
         return round(statistics.median(getattr(reply, field) for reply in warm), 1)
 
+    texts = {reply.text for reply in warm} | ({cold.text} if with_schema else set())
     return {
-        "model": model,
+        "model": cold.model,
         "schema": with_schema,
         "load_ms": round(cold.load_ms, 1),
         "cold_ttft_ms": round(cold.ttft_ms, 1),
@@ -109,7 +128,7 @@ def bench_model(model: str, with_schema: bool, repeats: int) -> dict:
         "eval_count": warm[0].eval_count,
         "total_ms": median("total_ms"),
         "done_reason": warm[0].done_reason,
-        "same_reply_each_time": len({reply.text for reply in [cold, *warm]}) == 1,
+        "same_reply_each_time": len(texts) == 1,
         **judge_reply(warm[0].text),
     }
 
@@ -119,6 +138,7 @@ def markdown_table(rows: list[dict]) -> str:
         "model",
         "schema",
         "load_ms",
+        "cold_ttft_ms",
         "ttft_ms",
         "tokens_per_s",
         "eval_count",
@@ -137,17 +157,14 @@ def markdown_table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(KNOWN_MODELS))
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args()
 
-    rows = [
-        bench_model(model, with_schema, args.repeats)
-        for model in args.models
-        for with_schema in (True, False)
-    ]
+    load_before = os.getloadavg()[0]
+    rows = bench_models(args.models, args.repeats)
     load = os.getloadavg()[0]
-    print(f"{os.cpu_count()} CPUs, load average {load:.2f} at the end\n")
+    print(f"{os.cpu_count()} CPUs, load average {load_before:.2f} before, {load:.2f} after\n")
     print(markdown_table(rows))
     for row in rows:
         print(f"\n{row['model']} (schema={row['schema']}): {row['summary']!r}")

@@ -59,4 +59,3 @@ def agent_analysis(
     a, b, concurrent_ms = run_pair(concurrently=True)
     sequential_ms = run_pair(concurrently=False)[2] if measure_concurrency else None
     return AgentPair(a=a, b=b, concurrent_wall_ms=concurrent_ms, sequential_wall_ms=sequential_ms)
-

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from prefect import flow, get_run_logger
@@ -25,11 +25,12 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.lineage.record import record_lineage
 from tasks.prefect_tasks import discover, facts, parse, validate
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, PARSED_METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
-from tasks.validate import render_quality_summary
+from tasks.validate import render_quality_summary, validate_files
 
 PARSE_BATCH_FILES = 500  # files per parse task: few task runs, still parallel on big piles
 
@@ -66,23 +67,68 @@ def _backend_choice(backend: str, model: str | None) -> tuple[str, str, str]:
     return chosen.name, chosen.model, why
 
 
+# --- operations (issue 7): agents through a deployment, e.g. on a `gpu` work pool -----------
+def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
+    """Run agent-analysis in process, or as a run of `agents_deployment` when one is named."""
+    if agents_deployment is None:
+        return agent_analysis(**parameters)
+    from prefect.deployments import run_deployment
+
+    # as_subflow links the run to this one in the UI; timeout=None waits for it to finish.
+    child = run_deployment(agents_deployment, parameters=parameters, timeout=None)
+    if not child.state or not child.state.is_completed():
+        state = child.state.name if child.state else "unknown"
+        raise RuntimeError(
+            f"agent deployment {agents_deployment!r}: flow run {child.name} ended {state}"
+        )
+    # The worker's flow run persists its result (the gpu pool sets
+    # PREFECT_RESULTS_PERSIST_BY_DEFAULT); both sides must share the result storage.
+    return child.state.result()
+
+
+# --- end operations -------------------------------------------------------------------------
+
+
 def _reports_dir(out: Path, run: int, runs: int) -> Path:
     return out / "reports" if runs == 1 else out / "reports" / f"run-{run}"
 
 
 @flow(name="benchmark-report", log_prints=True)
 def benchmark_report(
-    sources: list[str] = Field(description="Folders of benchmark files (CSV, JSON, Markdown)."),
-    out_dir: str = Field(description="Where tables/, quality/ and reports/ are written."),
-    backend: Backend = Field("auto", description="auto: Ollama when it answers, else embedded."),
-    model: str | None = Field(None, description="Ollama model name, embedded model or GGUF path."),
-    scenario: ScenarioName = Field("baseline_vs_chimera", description="Agent option scenario."),
-    runs: int = Field(1, ge=1, le=100, description="How many times the agents run."),
-    options_a: ModelOptions | None = Field(None, description="Overrides for agent A's options."),
-    options_b: ModelOptions | None = Field(None, description="Overrides for agent B's options."),
-    config_file: str | None = Field(None, description="TOML file of per-scenario options."),
-    max_retries: int = Field(2, ge=0, le=5, description="Guard retries per agent draft."),
-    measure_concurrency: bool = Field(False, description="Also run A then B, to time speedup."),
+    sources: Annotated[list[str], Field(description="Folders of benchmark files.")],
+    out_dir: Annotated[str, Field(description="Where tables/, quality/ and reports/ go.")],
+    backend: Annotated[
+        Backend, Field(description="auto: Ollama when it answers, else embedded.")
+    ] = "auto",
+    model: Annotated[
+        str | None, Field(description="Ollama model name, embedded model or GGUF path.")
+    ] = None,
+    scenario: Annotated[ScenarioName, Field(description="Agent option scenario.")] = (
+        "baseline_vs_chimera"
+    ),
+    runs: Annotated[int, Field(ge=1, le=100, description="How many times the agents run.")] = 1,
+    options_a: Annotated[
+        ModelOptions | None, Field(description="Overrides for agent A's model options.")
+    ] = None,
+    options_b: Annotated[
+        ModelOptions | None, Field(description="Overrides for agent B's model options.")
+    ] = None,
+    config_file: Annotated[
+        str | None, Field(description="TOML file of per-scenario agent options.")
+    ] = None,
+    max_retries: Annotated[
+        int, Field(ge=0, le=5, description="Guard retries per agent draft.")
+    ] = 2,
+    measure_concurrency: Annotated[
+        bool, Field(description="Also run A then B one after the other, to time the speedup.")
+    ] = False,
+    agents_deployment: Annotated[
+        str | None,
+        Field(
+            description="Run the agents as this deployment (e.g. agent-analysis/gpu) on its "
+            "work pool's workers; empty: in this flow run."
+        ),
+    ] = None,
 ) -> dict:
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.
@@ -112,21 +158,31 @@ def benchmark_report(
             [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
         ).sort("source_path", maintain_order=True)
         files = apply_outcomes(inventory, outcomes).sort("relative_path")
-    logger.info("parsed %d files (%d kept from the last run): %d measurements",
-                len(plan.to_parse), len(plan.kept_outcomes), parsed.height)
+    logger.info(
+        "parsed %d files (%d kept from the last run): %d measurements",
+        len(plan.to_parse),
+        len(plan.kept_outcomes),
+        parsed.height,
+    )
 
     with clock.stage("validate"):
         validation = validate(parsed)
-        quality_summary = render_quality_summary(validation, files)
+        quality_summary = render_quality_summary(validation, files, validate_files(files))
 
     with clock.stage("facts"):
         fact_table = facts(files, validation.metrics)
 
-    for name, frame in (("files", files), ("metrics", validation.metrics),
-                        ("quarantine", validation.quarantine), ("facts", fact_table)):
+    for name, frame in (
+        ("files", files),
+        ("metrics", validation.metrics),
+        ("quarantine", validation.quarantine),
+        ("facts", fact_table),
+    ):
         write_table(frame, table_path(out, name))
-    write_text(json.dumps(validation.ge_results, indent=2, default=str),
-               out / "quality" / "ge_results.json")
+    write_text(
+        json.dumps(validation.ge_results, indent=2, default=str),
+        out / "quality" / "ge_results.json",
+    )
     write_text(quality_summary, out / "quality" / "data_quality.md")
 
     backend_name, model_name, why = _backend_choice(backend, model)
@@ -141,7 +197,8 @@ def benchmark_report(
     for run in range(1, runs + 1):
         run_clock = StageClock(dict(pre_agent_seconds))
         with run_clock.stage("agents"):
-            pair: AgentPair = agent_analysis(
+            pair: AgentPair = _agent_pair(
+                agents_deployment or None,
                 facts_path=str(table_path(out, "facts")),
                 options_a=options["A"],
                 options_b=options["B"],
@@ -154,8 +211,13 @@ def benchmark_report(
             call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
         with run_clock.stage("report"):
             context = RunContext(
-                run=run, scenario=scenario, backend=backend_name, model=model_name,
-                backend_note=why, gpu=gpu_status(), stage_seconds=run_clock.seconds,
+                run=run,
+                scenario=scenario,
+                backend=backend_name,
+                model=model_name,
+                backend_note=why,
+                gpu=gpu_status(),
+                stage_seconds=run_clock.seconds,
                 concurrent_wall_ms=pair.concurrent_wall_ms,
                 sequential_wall_ms=pair.sequential_wall_ms,
             )
@@ -165,16 +227,21 @@ def benchmark_report(
             write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
             write_text(combined, folder / "combined.md")
             report_paths.append(str(folder / "combined.md"))
-        create_markdown_artifact(combined, key="benchmark-report",
-                                 description=f"Combined report, run {run} ({scenario})")
+        create_markdown_artifact(
+            combined, key="benchmark-report", description=f"Combined report, run {run} ({scenario})"
+        )
         logger.info("run %d: reports in %s", run, folder)
 
-    write_table(conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS),
-                table_path(out, "agent_calls"))
+    write_table(
+        conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS),
+        table_path(out, "agent_calls"),
+    )
     create_table_artifact(
-        validation.expectations.to_dicts(), key="data-quality",
+        validation.expectations.to_dicts(),
+        key="data-quality",
         description="Great Expectations results per expectation",
     )
+    record_lineage(out, files, report_paths)  # operations (issue 7): asset events
     return {
         "out_dir": str(out),
         "files": files.height,

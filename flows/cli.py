@@ -1,8 +1,8 @@
 """The `chimera` command: run the benchmark-report flow, or write a sample corpus to try it on.
 
-    chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded] [--model NAME]
-                [--scenario baseline_vs_chimera|chimera_hetero|chimera_homo] [--runs N]
-    chimera sample DIR
+chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded] [--model NAME]
+            [--scenario baseline_vs_chimera|chimera_hetero|chimera_homo] [--runs N]
+chimera sample DIR
 """
 
 from __future__ import annotations
@@ -30,13 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, type=Path, help="output folder")
     run.add_argument("--backend", choices=["auto", "ollama", "embedded"], default="auto")
     run.add_argument("--model", help="Ollama model, embedded model name or path to a GGUF file")
-    run.add_argument("--scenario", default="baseline_vs_chimera",
-                     choices=["baseline_vs_chimera", "chimera_hetero", "chimera_homo"])
+    run.add_argument(
+        "--scenario",
+        default="baseline_vs_chimera",
+        choices=["baseline_vs_chimera", "chimera_hetero", "chimera_homo"],
+    )
     run.add_argument("--runs", type=int, default=1, help="how many times the agents run")
     run.add_argument("--config", type=Path, help="TOML file of per-scenario agent options")
     run.add_argument("--max-retries", type=int, default=2, help="guard retries per draft")
-    run.add_argument("--measure-concurrency", action="store_true",
-                     help="also run A then B sequentially, to measure the speedup")
+    run.add_argument(
+        "--measure-concurrency",
+        action="store_true",
+        help="also run A then B sequentially, to measure the speedup",
+    )
 
     sample = commands.add_parser("sample", help="write the built-in sample benchmark corpus")
     sample.add_argument("dest", type=Path)

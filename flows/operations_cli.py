@@ -61,6 +61,8 @@ def run_watch(args: argparse.Namespace) -> int:
     from tasks.watch import EventPoster, FolderWatcher, WatchOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for chatty in ("watchfiles", "httpx"):  # one line per notice or request is noise here
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         poster = EventPoster.from_prefect_settings()
         watcher = FolderWatcher(

@@ -69,7 +69,7 @@ QUARANTINE = pl.Schema({**PARSED_METRICS, "reasons": pl.List(pl.Utf8)})
 FACTS = pl.Schema(
     {
         "fact_id": pl.Utf8,  # stable, e.g. F012
-        "topic": pl.Utf8,  # inventory | performance | quality
+        "topic": pl.Utf8,  # inventory | quality | coverage | performance
         "statement": pl.Utf8,  # one English sentence carrying the value(s)
         "value": pl.Float64,  # the headline number
         "unit": pl.Utf8,

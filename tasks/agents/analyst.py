@@ -44,7 +44,9 @@ def structure_problems(persona: Persona, sections: dict[str, str]) -> dict[str, 
     """Per section, what breaks the persona's required shape (three recommendations, two risks)."""
     problems = {}
     if persona.agent == "B":
-        recommendations = [line for line in sections.get("recommendations", "").splitlines() if line]
+        recommendations = [
+            line for line in sections.get("recommendations", "").splitlines() if line
+        ]
         if len(recommendations) != 3:
             problems["recommendations"] = f"expected 3 recommendations, got {len(recommendations)}"
         risk_rows = sections.get("risks", "").count("\n| ")
@@ -58,8 +60,13 @@ def _temperature(options: ModelOptions, attempt: int, max_retries: int) -> float
     return round(start * (1 - attempt / (max_retries + 1)), 3)
 
 
-def _call_row(persona: Persona, attempt: int, completion: Completion, verdict_reasons: list[str],
-              gpu: GpuReading) -> dict:
+def _call_row(
+    persona: Persona,
+    attempt: int,
+    completion: Completion,
+    verdict_reasons: list[str],
+    gpu: GpuReading,
+) -> dict:
     return {
         "agent": persona.agent,
         "persona": persona.name,
@@ -93,7 +100,7 @@ def run_agent(
     max_retries: int = 2,
     policy: GuardPolicy | None = None,
 ) -> AgentResult:
-    """Draft the persona's sections from the facts, guard them, retry, and fall back to the facts."""
+    """Draft the sections from the facts, guard them, retry, and fall back to the facts."""
     started = time.perf_counter()
     policy = policy or GuardPolicy()
     num_predict = options.num_predict or MAX_TOKENS[persona.agent]

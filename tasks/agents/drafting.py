@@ -41,7 +41,7 @@ def response_schema(persona: Persona) -> dict:
 
 
 def build_messages(persona: Persona, pack: FactsPack) -> list[dict[str, str]]:
-    """System: the persona. User: the facts, then what to return. No file contents, no file lists."""
+    """System: the persona. User: the facts, then what to return. No file contents or lists."""
     keys = ", ".join(persona.sections)
     user = (
         "Facts about the benchmark data (each line is one fact):\n"

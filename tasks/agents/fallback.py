@@ -33,10 +33,8 @@ def _performance(facts: pl.DataFrame, metric_word: str) -> pl.DataFrame:
 def data_collector_sections(facts: pl.DataFrame) -> dict[str, str]:
     inventory = _statements(facts, "inventory")
     coverage = _performance(facts, "throughput").sort("rank").head(8)
-    models = facts.filter(pl.col("model").is_not_null()).get_column("model").unique().sort()
     coverage_lines = [
-        f"Measurements cover {len(models)} models." if len(models) else
-        "No throughput or TTFT measurement passed validation.",
+        *_statements(facts, "coverage"),
         *coverage.get_column("statement").to_list(),
     ]
     gaps = [
@@ -87,14 +85,21 @@ def insight_agent_sections(facts: pl.DataFrame) -> dict[str, str]:
         "then check output quality on the same prompts before changing the default settings."
     )
     risks = [
-        ("Failed runs hide real performance differences.",
-         "Check Ollama is reachable before a sweep and re-run quarantined records."),
-        ("The first prompt after loading a model has a much longer time to first token.",
-         "Warm the model up before measuring and report cold starts separately."),
+        (
+            "Failed runs hide real performance differences.",
+            "Check Ollama is reachable before a sweep and re-run quarantined records.",
+        ),
+        (
+            "The first prompt after loading a model has a much longer time to first token.",
+            "Warm the model up before measuring and report cold starts separately.",
+        ),
     ]
     for statement in _statements(facts, "performance", "fewer than three"):
         risks.append(
-            (statement, "Repeat each configuration at least three times before drawing conclusions.")
+            (
+                statement,
+                "Repeat each configuration at least three times before drawing conclusions.",
+            )
         )
     return {
         "executive_summary": " ".join(summary) or "No performance measurement passed validation.",

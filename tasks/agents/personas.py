@@ -25,8 +25,10 @@ class Persona:
 
     @property
     def prompt(self) -> str:
-        return resources.files("tasks.agents").joinpath("personas", self.prompt_file).read_text(
-            encoding="utf-8"
+        return (
+            resources.files("tasks.agents")
+            .joinpath("personas", self.prompt_file)
+            .read_text(encoding="utf-8")
         )
 
     def title(self, section: str) -> str:
@@ -37,7 +39,7 @@ DATA_COLLECTOR = Persona(
     agent="A",
     name="DataCollector",
     prompt_file="data_collector.md",
-    topics=("inventory", "quality"),
+    topics=("inventory", "quality", "coverage"),
     sections=("data_inventory", "coverage", "gaps"),
     titles=("Data inventory", "Coverage", "Gaps"),
     max_words=250,
@@ -47,7 +49,7 @@ INSIGHT_AGENT = Persona(
     agent="B",
     name="InsightAgent",
     prompt_file="insight_agent.md",
-    topics=("performance", "quality"),
+    topics=("performance", "quality", "coverage"),
     sections=("executive_summary", "recommendations", "risks"),
     titles=("Executive summary", "Recommendations", "Risks and mitigations"),
     max_words=400,

@@ -26,7 +26,9 @@ def gpu_status() -> str:
     try:
         pynvml.nvmlInit()
         count = pynvml.nvmlDeviceGetCount()
-        names = [pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)]
+        names = [
+            pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)
+        ]
     except pynvml.NVMLError as error:
         return f"no GPU ({error})"
     if not count:

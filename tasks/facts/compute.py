@@ -24,7 +24,7 @@ def _fmt(value: float) -> str:
 
 
 def config_label() -> pl.Expr:
-    """The configuration a record ran with: the file's own label, else one built from its options."""
+    """The configuration a record ran with: its own label, else one built from its options."""
     parts = [
         pl.when(pl.col(col).is_not_null()).then(pl.format(f"{key}={{}}", pl.col(col)))
         for col, key in (
@@ -47,7 +47,9 @@ def _files(count: int) -> str:
     return f"{_fmt(count)} file" + ("" if count == 1 else "s")
 
 
-def _fact(topic: str, statement: str, value: float, unit: str, numbers: list[float], **extra) -> dict:
+def _fact(
+    topic: str, statement: str, value: float, unit: str, numbers: list[float], **extra
+) -> dict:
     # A configuration label states options too (num_ctx=4096): those numbers are the fact's as well.
     label_numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", extra.get("config") or "")]
     return {
@@ -63,48 +65,82 @@ def _fact(topic: str, statement: str, value: float, unit: str, numbers: list[flo
 def inventory_facts(files: pl.DataFrame) -> list[dict]:
     """Counts of files by format, status and folder, and the latest modification."""
     facts = [
-        _fact("inventory", f"{_files(files.height)} found in total.", files.height, "files",
-              [files.height], source_rows=files.height),
+        _fact(
+            "inventory",
+            f"{_files(files.height)} found in total.",
+            files.height,
+            "files",
+            [files.height],
+            source_rows=files.height,
+        ),
     ]
     by_format = files.group_by("format").len().sort(["len", "format"], descending=[True, False])
     for fmt, count in by_format.iter_rows():
         facts.append(
-            _fact("inventory", f"{_files(count)} {'is a' if count == 1 else 'are'} {fmt} "
-                  f"{'file' if count == 1 else 'files'}.", count, "files", [count],
-                  source_rows=count)
+            _fact(
+                "inventory",
+                f"{_files(count)} {'is a' if count == 1 else 'are'} {fmt} "
+                f"{'file' if count == 1 else 'files'}.",
+                count,
+                "files",
+                [count],
+                source_rows=count,
+            )
         )
     by_status = files.group_by("status").len().sort(["len", "status"], descending=[True, False])
     wording = {  # (one file, several files)
         "parsed": ("yielded metrics", "yielded metrics"),
         "no_metrics": ("held no numeric measurements", "held no numeric measurements"),
-        "skipped": ("is not a benchmark table and was inventoried only",
-                    "are not benchmark tables and were inventoried only"),
-        "duplicate": ("is an exact duplicate of another file and was not counted twice",
-                      "are exact duplicates of another file and were not counted twice"),
+        "skipped": (
+            "is not a benchmark table and was inventoried only",
+            "are not benchmark tables and were inventoried only",
+        ),
+        "duplicate": (
+            "is an exact duplicate of another file and was not counted twice",
+            "are exact duplicates of another file and were not counted twice",
+        ),
         "error": ("could not be read or parsed", "could not be read or parsed"),
     }
     for status, count in by_status.iter_rows():
         words = wording.get(status, (status, status))[count != 1]
         facts.append(
-            _fact("inventory", f"{_files(count)} {words}.", count, "files", [count],
-                  source_rows=count)
+            _fact(
+                "inventory", f"{_files(count)} {words}.", count, "files", [count], source_rows=count
+            )
         )
     folders = files.group_by("folder").len().sort(["len", "folder"], descending=[True, False])
     facts.append(
-        _fact("inventory", f"The files sit in {_fmt(folders.height)} folders.", folders.height,
-              "folders", [folders.height], source_rows=files.height)
+        _fact(
+            "inventory",
+            f"The files sit in {_fmt(folders.height)} folders.",
+            folders.height,
+            "folders",
+            [folders.height],
+            source_rows=files.height,
+        )
     )
     for folder, count in folders.head(8).iter_rows():
         facts.append(
-            _fact("inventory", f"Folder {folder} holds {_files(count)}.", count, "files",
-                  [count], source_rows=count)
+            _fact(
+                "inventory",
+                f"Folder {folder} holds {_files(count)}.",
+                count,
+                "files",
+                [count],
+                source_rows=count,
+            )
         )
     latest = files.get_column("mtime").drop_nulls().max()
     if latest is not None:
         facts.append(
-            _fact("inventory", f"The most recently modified file dates from {latest:%Y-%m-%d}.",
-                  latest.year, "year", [latest.year, latest.month, latest.day],
-                  source_rows=files.height)
+            _fact(
+                "inventory",
+                f"The most recently modified file dates from {latest:%Y-%m-%d}.",
+                latest.year,
+                "year",
+                [latest.year, latest.month, latest.day],
+                source_rows=files.height,
+            )
         )
     return facts
 
@@ -117,20 +153,38 @@ def quality_facts(metrics: pl.DataFrame) -> list[dict]:
     failed = records.filter(pl.col("quarantined"))
     passed_rows = metrics.filter(pl.col("status") != "quarantined").height
     facts = [
-        _fact("quality", f"{_fmt(metrics.height)} measurements were read from the files.",
-              metrics.height, "measurements", [metrics.height], source_rows=metrics.height),
-        _fact("quality", f"{_fmt(passed_rows)} measurements passed validation.", passed_rows,
-              "measurements", [passed_rows], source_rows=passed_rows),
-        _fact("quality",
-              f"{_fmt(failed.height)} of {_fmt(records.height)} benchmark records were quarantined "
-              "as failed or inconsistent runs.",
-              failed.height, "records", [failed.height, records.height],
-              source_rows=metrics.height - passed_rows),
+        _fact(
+            "quality",
+            f"{_fmt(metrics.height)} measurements were read from the files.",
+            metrics.height,
+            "measurements",
+            [metrics.height],
+            source_rows=metrics.height,
+        ),
+        _fact(
+            "quality",
+            f"{_fmt(passed_rows)} measurements passed validation.",
+            passed_rows,
+            "measurements",
+            [passed_rows],
+            source_rows=passed_rows,
+        ),
+        _fact(
+            "quality",
+            f"{_fmt(failed.height)} of {_fmt(records.height)} benchmark records were quarantined "
+            "as failed or inconsistent runs.",
+            failed.height,
+            "records",
+            [failed.height, records.height],
+            source_rows=metrics.height - passed_rows,
+        ),
     ]
     if failed.height:
         per_folder = (
             failed.with_columns(
-                folder=pl.col("source_path").str.replace(r"/[^/]*$", "").str.replace(r"^[^/]*$", ".")
+                folder=pl.col("source_path")
+                .str.replace(r"/[^/]*$", "")
+                .str.replace(r"^[^/]*$", ".")
             )
             .group_by("folder")
             .len()
@@ -138,8 +192,14 @@ def quality_facts(metrics: pl.DataFrame) -> list[dict]:
         )
         for folder, count in per_folder.head(6).iter_rows():
             facts.append(
-                _fact("quality", f"Folder {folder} has {_fmt(count)} failed runs.", count, "records",
-                      [count], source_rows=count)
+                _fact(
+                    "quality",
+                    f"Folder {folder} has {_fmt(count)} failed runs.",
+                    count,
+                    "records",
+                    [count],
+                    source_rows=count,
+                )
             )
     return facts
 
@@ -168,58 +228,106 @@ def performance_facts(metrics: pl.DataFrame) -> list[dict]:
             f"measurements (p50 {_fmt(p50)}, p95 {_fmt(p95)})."
         )
         facts.append(
-            _fact("performance", statement, mean, unit, [mean, n, p50, p95], model=model,
-                  config=config, source_rows=n)
+            _fact(
+                "performance",
+                statement,
+                mean,
+                unit,
+                [mean, n, p50, p95],
+                model=model,
+                config=config,
+                source_rows=n,
+            )
         )
     throughput = stats.filter(pl.col("metric") == "throughput_tok_s")
+    models = throughput.get_column("model").n_unique()
+    facts.append(
+        _fact(
+            "coverage",
+            f"Throughput measurements that passed validation cover {_fmt(models)} "
+            f"model{'' if models == 1 else 's'} in {_fmt(throughput.height)} configurations.",
+            models,
+            "models",
+            [models, throughput.height],
+            source_rows=throughput.height,
+        )
+    )
     if throughput.height > 1:
         best = throughput.sort("mean", descending=True).row(0, named=True)
         worst = throughput.sort("mean").row(0, named=True)
         facts.append(
-            _fact("performance",
-                  f"The highest mean throughput is {_fmt(best['mean'])} tok/s, by {best['model']} "
-                  f"with {best['config_label']}.",
-                  best["mean"], "tok/s", [best["mean"]], model=best["model"],
-                  config=best["config_label"], source_rows=best["n"])
+            _fact(
+                "performance",
+                f"The highest mean throughput is {_fmt(best['mean'])} tok/s, by {best['model']} "
+                f"with {best['config_label']}.",
+                best["mean"],
+                "tok/s",
+                [best["mean"]],
+                model=best["model"],
+                config=best["config_label"],
+                source_rows=best["n"],
+            )
         )
         facts.append(
-            _fact("performance",
-                  f"The lowest mean throughput is {_fmt(worst['mean'])} tok/s, by {worst['model']} "
-                  f"with {worst['config_label']}.",
-                  worst["mean"], "tok/s", [worst["mean"]], model=worst["model"],
-                  config=worst["config_label"], source_rows=worst["n"])
+            _fact(
+                "performance",
+                f"The lowest mean throughput is {_fmt(worst['mean'])} tok/s, by {worst['model']} "
+                f"with {worst['config_label']}.",
+                worst["mean"],
+                "tok/s",
+                [worst["mean"]],
+                model=worst["model"],
+                config=worst["config_label"],
+                source_rows=worst["n"],
+            )
         )
     few = throughput.filter(pl.col("n") < 3).height
     if few:
         facts.append(
-            _fact("performance",
-                  f"{_fmt(few)} model configurations have fewer than three throughput "
-                  "measurements, too few to compare reliably.",
-                  few, "configurations", [few], source_rows=few)
+            _fact(
+                "performance",
+                f"{_fmt(few)} model configurations have fewer than three throughput "
+                "measurements, too few to compare reliably.",
+                few,
+                "configurations",
+                [few],
+                source_rows=few,
+            )
         )
     ttft = stats.filter(pl.col("metric") == "ttft_ms")
     if ttft.height > 1:
         fastest = ttft.sort("p50").row(0, named=True)
         facts.append(
-            _fact("performance",
-                  f"The lowest median time to first token is {_fmt(fastest['p50'])} ms, by "
-                  f"{fastest['model']} with {fastest['config_label']}.",
-                  fastest["p50"], "ms", [fastest["p50"]], model=fastest["model"],
-                  config=fastest["config_label"], source_rows=fastest["n"])
+            _fact(
+                "performance",
+                f"The lowest median time to first token is {_fmt(fastest['p50'])} ms, by "
+                f"{fastest['model']} with {fastest['config_label']}.",
+                fastest["p50"],
+                "ms",
+                [fastest["p50"]],
+                model=fastest["model"],
+                config=fastest["config_label"],
+                source_rows=fastest["n"],
+            )
         )
     return facts
 
 
 def compute_facts(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
     """All facts, ranked: headline totals first, then the best-supported performance figures."""
-    rows = [*quality_facts(metrics), *inventory_facts(files)]
     performance = performance_facts(metrics)
+    coverage = [f for f in performance if f["topic"] == "coverage"]
     # Summary comparisons lead the performance facts; then the groups with most measurements.
-    rows.extend(sorted(performance, key=lambda f: (not f["statement"].startswith("The "),
-                                                   -f["source_rows"])))
+    ranked_performance = sorted(
+        (f for f in performance if f["topic"] != "coverage"),
+        key=lambda f: (not f["statement"].startswith("The "), -f["source_rows"]),
+    )
+    rows = [*quality_facts(metrics), *coverage, *inventory_facts(files), *ranked_performance]
     for index, row in enumerate(rows):
         row["fact_id"] = f"F{index + 1:03d}"
         row["rank"] = index + 1
-    return conform(pl.DataFrame(rows, infer_schema_length=None), FACTS) if rows else conform(
-        pl.DataFrame(), FACTS
+    return (
+        conform(pl.DataFrame(rows, infer_schema_length=None), FACTS)
+        if rows
+        else conform(pl.DataFrame(), FACTS)
     )

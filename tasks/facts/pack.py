@@ -43,7 +43,7 @@ def estimate_tokens(text: str) -> int:
 def pack_facts(
     facts: pl.DataFrame, topics: Sequence[str], token_budget: int, max_facts: int = MAX_FACTS
 ) -> FactsPack:
-    """Keep the longest best-ranked prefix of the topics' facts that fits in `token_budget` tokens."""
+    """Keep the longest best-ranked prefix of the topics' facts that fits in the budget."""
     candidates = facts.filter(pl.col("topic").is_in(list(topics))).sort("rank")
     kept, left_out, used = [], [], 0
     for row in candidates.iter_rows(named=True):

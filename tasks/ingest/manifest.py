@@ -57,7 +57,9 @@ def plan_parse(
     return ParsePlan(
         to_parse=[
             FileToParse(path=p, relative_path=r, sha256=h, format=f)
-            for p, r, h, f in to_parse.select("path", "relative_path", "sha256", "format").iter_rows()
+            for p, r, h, f in to_parse.select(
+                "path", "relative_path", "sha256", "format"
+            ).iter_rows()
         ],
         kept_metrics=kept_metrics,
         kept_outcomes=kept_outcomes,
@@ -70,8 +72,12 @@ def apply_outcomes(files: pl.DataFrame, outcomes: Sequence[FileOutcome]) -> pl.D
         return files
     table = pl.DataFrame(
         [(o.relative_path, o.status, o.reason, o.metric_rows) for o in outcomes],
-        schema={"relative_path": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8,
-                "metric_rows": pl.Int64},
+        schema={
+            "relative_path": pl.Utf8,
+            "status": pl.Utf8,
+            "reason": pl.Utf8,
+            "metric_rows": pl.Int64,
+        },
         orient="row",
     )
     return files.update(table, on="relative_path", include_nulls=True).select(list(FILES.keys()))

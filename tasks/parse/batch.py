@@ -8,6 +8,7 @@ cannot be read or parsed is reported and skipped; the others are parsed as usual
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,18 @@ def parse_into(sink: MetricSink, data: bytes, fmt: str, source_path: str, sha256
 
 def parse_batch(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
     """Read and parse a batch of files into one frame; one broken file never stops the others."""
+    # Parsing allocates many short-lived dicts and tuples but no reference cycles, so the cyclic
+    # garbage collector only costs time here (about a tenth of it); it is back on afterwards.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_all(files)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_all(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
     sink = MetricSink()
     outcomes: list[FileOutcome] = []
     for file in files:

@@ -12,17 +12,18 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import math
 from typing import Any, NamedTuple
 
 from tasks.parse import dimensions as dim
 from tasks.parse.records import MetricSink, ParseError
 from tasks.parse.values import parse_value
-from tasks.parse.vocabulary import MetricName, normalise_key, resolve_metric
+from tasks.parse.vocabulary import normalise_key, resolve_metric
 
 _HEADER_SEARCH_ROWS = 20
 _MAX_UNIT_LENGTH = 24
 _DELIMITERS = (",", ";", "\t")
+_NOT_A_NUMBER = float("nan")
+_NUMBER_STARTS = frozenset("0123456789+-.\u2212*_`")
 
 
 class _Column(NamedTuple):
@@ -45,11 +46,11 @@ def parse_csv(text: str, sink: MetricSink) -> None:
     columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
     table = _Table(
         metrics=[
-            (c.index, c.name, c.unit, resolve_metric(c.name, c.unit))
+            (c.index, c.name, c.unit, *resolve_metric(c.name, c.unit))
             for c in columns
             if c.role == "metric"
         ],
-        dimensions=[(c.index, c.dimension) for c in columns if c.role == "dimension"],
+        dimensions=[(c.index, c.dimension, c.name) for c in columns if c.role == "dimension"],
         options=[c.index for c in columns if c.role == "options"],
         outputs=[c.index for c in columns if c.role == "output"],
         error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
@@ -83,7 +84,7 @@ def _find_header(rows: list[list[str]]) -> int:
         cells = [cell.strip() for cell in row if cell.strip()]
         if not cells or len(row) < min(2, width) or cells[0].startswith("#"):
             continue
-        numbers = sum(parse_value(cell) is not None for cell in cells)
+        numbers = sum(_is_number(cell) for cell in cells)
         if numbers * 2 <= len(cells):
             return at
         break
@@ -100,14 +101,21 @@ def _units_row(body: list[list[str]], width: int) -> list[str] | None:
     if not filled:
         return None
     for _, cell in filled:
-        if len(cell) > _MAX_UNIT_LENGTH or " " in cell or parse_value(cell) is not None:
+        if len(cell) > _MAX_UNIT_LENGTH or " " in cell or _is_number(cell):
             return None
     following = body[1]
-    if not any(i < len(following) and parse_value(following[i]) for i, _ in filled):
+    if not any(i < len(following) and _is_number(following[i]) for i, _ in filled):
         return None
     return candidate + [""] * (width - len(candidate))
 
 
+def _is_number(cell: str) -> bool:
+    # Only text starting like a number can be one; header rows hold hundreds of names.
+    cell = cell.strip()
+    return bool(cell) and cell[0] in _NUMBER_STARTS and parse_value(cell) is not None
+
+
+@functools.lru_cache(maxsize=4096)
 def _column(index: int, name: str, unit: str | None) -> _Column:
     name = name or f"column_{index + 1}"
     unit = unit or None
@@ -127,8 +135,9 @@ def _column(index: int, name: str, unit: str | None) -> _Column:
 class _Table(NamedTuple):
     """Column positions by role, with each metric column's name resolved once."""
 
-    metrics: list[tuple[int, str, str | None, MetricName]]
-    dimensions: list[tuple[int, str]]
+    # index, name as written, units-row unit, then the resolved metric, unit and scale
+    metrics: list[tuple[int, str, str | None, str, str | None, float]]
+    dimensions: list[tuple[int, str, str]]
     options: list[int]
     outputs: list[int]
     error_column: str
@@ -137,8 +146,8 @@ class _Table(NamedTuple):
 def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -> None:
     width = len(row)
     dims: dict[str, Any] = {}
-    measured: list[tuple[str, str | None, MetricName, str]] = []
-    for index, dimension in table.dimensions:
+    measured: list[tuple[str, str]] = []
+    for index, dimension, column in table.dimensions:
         cell = row[index].strip() if index < width else ""
         if not cell:
             continue
@@ -147,7 +156,7 @@ def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -
             dims.setdefault(dimension, value)
         elif dimension not in ("error", "timestamp"):
             # Not a valid dimension value but a number: a measurement under that name.
-            measured.append((dimension, None, resolve_metric(dimension), cell))
+            measured.append((column, cell))
     for index in table.options:
         if index < width and row[index]:
             for name, value in _options_items(row[index].strip()):
@@ -164,32 +173,31 @@ def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -
     raws: list[str] = []
     values: list[float] = []
     units: list[str | None] = []
-    for index, raw, unit, name in table.metrics:
+    for index, raw, written_unit, metric, unit, scale in table.metrics:
         if index >= width:
             break
         cell = row[index]
         if not cell:
             continue
         try:
-            number = float(cell)  # the common case, without the general parser's cost
+            value = float(cell)  # the common case, without the general parser's cost
         except ValueError:
-            number = None
-        if number is not None and math.isfinite(number) and "_" not in cell:
-            value, resolved = number, name
-        else:
+            value = _NOT_A_NUMBER
+        if value - value != 0.0 or "_" in cell:  # nan, inf, or not a plain number
             parsed = parse_value(cell.strip())
             if parsed is None:
                 continue
             value = parsed.value
-            resolved = name if parsed.unit in (None, unit) else resolve_metric(raw, parsed.unit)
-        names.append(resolved.metric)
+            if parsed.unit not in (None, written_unit):
+                metric, unit, scale = resolve_metric(raw, parsed.unit)
+        names.append(metric)
         raws.append(raw)
-        values.append(value * resolved.scale)
-        units.append(resolved.unit)
-    for raw, unit, name, cell in measured:
+        values.append(value * scale)
+        units.append(unit)
+    for raw, cell in measured:
         parsed = parse_value(cell)
         if parsed is not None:
-            resolved = resolve_metric(raw, parsed.unit or unit)
+            resolved = resolve_metric(raw, parsed.unit)
             names.append(resolved.metric)
             raws.append(raw)
             values.append(parsed.value * resolved.scale)

@@ -195,7 +195,7 @@ def _decode_scalar(dimension: str, raw: str | int | float) -> Any:
 
 
 def _text(raw: Any) -> str | None:
-    if isinstance(raw, bool) or isinstance(raw, Mapping | list):
+    if isinstance(raw, bool | Mapping | list):
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
         return None

@@ -11,6 +11,7 @@ options, success, error, timestamp...) found in a record, or in its ancestors, a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
@@ -105,7 +106,8 @@ def _visit_members(
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    kind = type(value)  # exact types: a bool is an int subclass but never a measurement
+    return (kind is float and math.isfinite(value)) or kind is int
 
 
 def _add_record(
@@ -138,39 +140,56 @@ def _collect(
 ) -> None:
     """A record's numeric leaves (path within the record, value) and its nested records."""
     for key, value in node.items():
-        leaf_path = f"{path}.{key}" if path else key
-        leaf_pointer = _pointer(pointer, key)
-        if isinstance(value, dict):
+        kind = type(value)  # exact types: a bool is an int subclass but never a measurement
+        if kind is float or kind is int:
+            if not descriptive and (kind is int or math.isfinite(value)) and _measures(key, value):
+                leaves.append((f"{path}.{key}" if path else key, float(value)))
+        elif kind is dict:
             if descriptive:
                 continue
+            leaf_pointer = _pointer(pointer, key)
             if _is_keyed_collection(value):
                 children.append((value, leaf_pointer, True))
             else:
                 section = normalise_key(key) in _DESCRIPTIVE_SECTIONS
+                leaf_path = f"{path}.{key}" if path else key
                 _collect(value, leaf_path, leaf_pointer, section, leaves, children)
-        elif isinstance(value, list):
+        elif kind is list:
             if descriptive or not _measures(key, None):
                 continue
+            leaf_path = f"{path}.{key}" if path else key
+            leaf_pointer = _pointer(pointer, key)
             for index, item in enumerate(value):
                 if isinstance(item, dict | list):
                     children.append((item, _pointer(leaf_pointer, index), False))
                 elif _is_number(item):
                     leaves.append((f"{leaf_path}.{index}", float(item)))
-        elif _is_number(value) and not descriptive and _measures(key, value):
-            leaves.append((leaf_path, float(value)))
 
 
 def _measures(key: str, value: Any) -> bool:
     """Whether a numeric field is a measurement: not an id, a time of day, or a valid
     dimension value (a temperature of 48 is degrees, not a sampling option)."""
+    role = _key_role(key)
+    if role is _MEASURED or role is _NEVER_MEASURED:
+        return role is _MEASURED
+    return value is not None and dim.decode_dimension(role, value) is None
+
+
+_MEASURED = "measured"
+_NEVER_MEASURED = "never"
+
+
+@functools.lru_cache(maxsize=16384)
+def _key_role(key: str) -> str:
+    """What a key's numbers are: measured, never measured, or a dimension to try first."""
     if dim.is_identifier_name(key) or dim.is_timestamp_name(key):
-        return False
+        return _NEVER_MEASURED
     dimension = dim.dimension_for_name(key)
     if dimension is None:
-        return True
-    if value is None or dimension in ("timestamp", "error", "success", dim.OPTIONS):
-        return False
-    return dim.decode_dimension(dimension, value) is None
+        return _MEASURED
+    if dimension in ("timestamp", "error", "success", dim.OPTIONS):
+        return _NEVER_MEASURED
+    return dimension
 
 
 def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:

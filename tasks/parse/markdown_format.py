@@ -25,7 +25,7 @@ from tasks.parse.vocabulary import normalise_key, resolve_metric
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _HEADING = re.compile(r"^\s*(#{1,6})\s+(.*?)\s*#*\s*$")
 # A heading glued after other text on the same line: "... 2781 ## QAT".
-_GLUED_HEADING = re.compile(r"(?<=\S)\s+(?=#{1,6}\s+[^\s|#])")
+_HEADING_START = re.compile(r"#{1,6}\s+[^\s|#]")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _BOLD = r"(?:\*\*|__)"
 _LABEL_VALUE = re.compile(
@@ -114,19 +114,16 @@ def _heading_dimensions(text: str) -> dict[str, Any]:
 
 def _segments(lines: list[str]) -> Iterator[_Heading | _Text | _Table]:
     in_fence = False
+    count = len(lines)
     at = 0
-    while at < len(lines):
+    while at < count:
         line = lines[at]
         if ("`" in line or "~" in line) and line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
-            at += 1
-            continue
-        if in_fence:
-            at += 1
-            continue
-        following = lines[at + 1] if at + 1 < len(lines) else ""
-        if "|" in line and "-" in following and "|" in following and _SEPARATOR.match(following):
-            width = len(_cells(following.strip()))
+        elif in_fence or not line or line.isspace():
+            pass
+        elif "|" in line and at + 1 < count and _is_separator(lines[at + 1]):
+            width = len(_cells(lines[at + 1].strip()))
             header_line = at + 1
             prefix, header = _split_glued_header(line.strip(), width)
             if prefix:
@@ -134,7 +131,7 @@ def _segments(lines: list[str]) -> Iterator[_Heading | _Text | _Table]:
             rows: list[tuple[int, list[str]]] = []
             trailing = None
             at += 2
-            while at < len(lines) and lines[at].lstrip().startswith("|") and trailing is None:
+            while at < count and lines[at].lstrip().startswith("|") and trailing is None:
                 cells, trailing = _row_cells(lines[at].strip(), width)
                 rows.append((at + 1, cells))
                 at += 1
@@ -142,13 +139,35 @@ def _segments(lines: list[str]) -> Iterator[_Heading | _Text | _Table]:
             if trailing:
                 yield from _text_parts(trailing, at)
             continue
-        if line and not line.isspace():
+        elif "#" in line and (" #" in line or line.lstrip().startswith("#")):
             yield from _text_parts(line, at + 1)
+        else:
+            yield _Text(at + 1, line.strip())
         at += 1
 
 
+def _is_separator(line: str) -> bool:
+    return "-" in line and "|" in line and _SEPARATOR.match(line) is not None
+
+
+def _split_glued_headings(text: str) -> list[str]:
+    """ "- Loss: 0.6 ## QAT" -> ["- Loss: 0.6", "## QAT"]; a str.find scan, as these lines
+    can be thousands of characters long."""
+    parts = []
+    start = 0
+    at = text.find(" #")
+    while at != -1:
+        hashes = at + 1
+        if _HEADING_START.match(text, hashes) and text[start:at].strip():
+            parts.append(text[start:at].rstrip())
+            start = hashes
+        at = text.find(" #", hashes + 1)
+    parts.append(text[start:])
+    return parts
+
+
 def _text_parts(text: str, line: int) -> Iterator[_Heading | _Text]:
-    parts = _GLUED_HEADING.split(text) if "#" in text else (text,)
+    parts = _split_glued_headings(text) if " #" in text else (text,)
     for part in parts:
         heading = _HEADING.match(part) if part.lstrip().startswith("#") else None
         if heading:
@@ -188,9 +207,9 @@ def _row_cells(row: str, width: int) -> tuple[list[str], str | None]:
         trailing = parts.pop()
     elif parts:
         # No closing pipe: a heading may be glued into the last cell.
-        last, *glued = _GLUED_HEADING.split(parts[-1], maxsplit=1)
-        if glued and _HEADING.match(glued[0]):
-            parts[-1], trailing = last.strip(), glued[0]
+        last, *glued = _split_glued_headings(parts[-1])
+        if glued:
+            parts[-1], trailing = last.strip(), " ".join(glued)
     return parts, trailing
 
 
@@ -322,6 +341,8 @@ def _add_line(text: _Text, sections: list[tuple[int, dict[str, Any]]], sink: Met
     """A metric line becomes a record; a dimension line ("- Model: conv", "**Config:** ...")
     sets that dimension for the rest of its section."""
     stripped = text.text
+    if ":" not in stripped:
+        return
     if stripped[:2] in ("- ", "* ", "+ "):
         body = stripped[2:].strip()
     elif stripped.startswith(("**", "__")):

@@ -82,7 +82,7 @@ _UNIT_FAMILIES = (
 
 def strip_markup(text: str) -> str:
     """Text without Markdown emphasis/code marks and surrounding blanks."""
-    return _MARKUP.sub("", text).strip()
+    return (_MARKUP.sub("", text) if _has_markup(text) else text).strip()
 
 
 def canonical_unit(unit: str | None) -> str | None:
@@ -125,8 +125,8 @@ def parse_value(text: str, *, trailing_words: bool = True) -> ParsedValue | None
         if math.isfinite(number) and "_" not in text:
             return ParsedValue(number, None)
         return None
-    cleaned = _MARKUP.sub("", text).strip()
-    while True:
+    cleaned = (_MARKUP.sub("", text) if _has_markup(text) else text).strip()
+    while cleaned.endswith(")"):
         shorter = _TRAILING_PARENTHESES.sub("", cleaned)
         if shorter == cleaned:
             break
@@ -150,6 +150,10 @@ def parse_value(text: str, *, trailing_words: bool = True) -> ParsedValue | None
     if not math.isfinite(value):
         return None
     return ParsedValue(value, canonical_unit(unit))
+
+
+def _has_markup(text: str) -> bool:
+    return "*" in text or "_" in text or "`" in text or "~" in text
 
 
 def _is_trailing_words(rest: str) -> bool:

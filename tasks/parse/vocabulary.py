@@ -58,7 +58,7 @@ def normalise_key(name: str) -> str:
 
 @functools.lru_cache(maxsize=16384)
 def snake_case(name: str) -> str:
-    """A readable metric name: "Mean Latency (ms)" -> "mean_latency_ms", "gpu__x.sum" -> "gpu_x_sum"."""
+    """A readable metric name: "Mean Latency (ms)" -> "mean_latency_ms", "a__b.sum" -> "a_b_sum"."""
     spelled = _CAMEL_BOUNDARY.sub("_", _spell_symbols(name))
     return _NOT_ALPHANUMERIC.sub("_", spelled.lower()).strip("_") or "value"
 

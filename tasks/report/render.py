@@ -82,8 +82,14 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
         "",
     ]
     for section in persona.sections:
-        parts += [f"## {persona.title(section)}", "", _marker(result, section), "",
-                  result.sections[section], ""]
+        parts += [
+            f"## {persona.title(section)}",
+            "",
+            _marker(result, section),
+            "",
+            result.sections[section],
+            "",
+        ]
     parts += [
         "## Agent metrics",
         "",
@@ -167,8 +173,22 @@ def render_combined_report(
     parts += ["", "## Findings", ""]
     for result in (a, b):
         for section in result.persona.sections:
-            parts += [f"### Agent {result.persona.agent}: {result.persona.title(section)}", "",
-                      _marker(result, section), "", result.sections[section], ""]
-    parts += ["## Data quality", "", quality_summary.strip(), "", "## Workflow summary", "",
-              _timings(context), ""]
+            parts += [
+                f"### Agent {result.persona.agent}: {result.persona.title(section)}",
+                "",
+                _marker(result, section),
+                "",
+                result.sections[section],
+                "",
+            ]
+    parts += [
+        "## Data quality",
+        "",
+        quality_summary.strip(),
+        "",
+        "## Workflow summary",
+        "",
+        _timings(context),
+        "",
+    ]
     return "\n".join(parts)

@@ -6,8 +6,9 @@ and GE's validation result for a frame.
 
 Every expectation in a suite file carries `meta.severity` (critical | warning) and `meta.reason`,
 a sentence for a human that may name columns of the checked table in braces ("{error}"); they
-are filled in per failing row. GE silently drops an expectation whose type it does not know, so
-loading compares what GE kept with what the file holds and fails loudly on any difference.
+are filled in per failing row. GE's suite silently drops an expectation it cannot build (an
+unknown type, bad kwargs), so each entry is built first and any failure raises a SuiteError
+naming the file, the position and the type; the loaded suite is then compared with the file.
 """
 
 from __future__ import annotations
@@ -167,13 +168,21 @@ def run_suite(
     )
     result = batch.validate(loaded.suite, result_format=RESULT_FORMAT)
     for item in result.results:
-        if item.exception_info and item.exception_info.get("raised_exception"):
+        messages = raised_messages(item.exception_info or {})
+        if messages:
             config = item.expectation_config
             raise SuiteError(
                 f"{loaded.path}: {config.type} on {config.kwargs.get('column')} could not run: "
-                f"{item.exception_info.get('exception_message')}"
+                f"{'; '.join(messages)}"
             )
     return result
+
+
+def raised_messages(exception_info: dict[str, Any]) -> list[str]:
+    """GE's error messages for one expectation; its info is flat, or keyed by metric when a
+    metric computation raised."""
+    infos = [exception_info, *(v for v in exception_info.values() if isinstance(v, dict))]
+    return [str(info.get("exception_message")) for info in infos if info.get("raised_exception")]
 
 
 def results_in_file_order(

@@ -100,7 +100,11 @@ def check_placeholders(loaded: LoadedSuite, columns: list[str]) -> None:
 
 
 def failure_frame(checks: pl.DataFrame, paired: Paired) -> pl.DataFrame:
-    """One row per (failing row, failed expectation): row position, severity, filled reason."""
+    """One row per (failing row, failed expectation): row position, severity, filled reason.
+
+    Only column map expectations (in_set, between, not_null...) list rows; a failed aggregate
+    expectation shows in the expectations frame but marks no row.
+    """
     frames = []
     for spec, outcome, success in paired:
         if success:

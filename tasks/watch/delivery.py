@@ -119,7 +119,12 @@ def deliver(outbox: Outbox, poster: Poster, batch: int = BATCH_EVENTS) -> Delive
             report.sent += len(events)
         elif status >= 500 or status in RETRYABLE_STATUSES:
             report.left = len(chunk) + len(pending)
-            raise DeliveryError(f"server answered HTTP {status}; {report.left} events kept")
+            hint = (
+                " (check PREFECT_API_AUTH_STRING or PREFECT_API_KEY)"
+                if status in (401, 403)
+                else ""
+            )
+            raise DeliveryError(f"server answered HTTP {status}{hint}; {report.left} events kept")
         else:
             # 400/422: the batch itself is bad. Set it aside rather than retry it forever.
             log.error(

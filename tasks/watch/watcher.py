@@ -4,7 +4,9 @@ benchmark file out, delivered to the Prefect server at least once.
 1. On start, compare the files on disk with the ledger of announced hashes and queue what changed
    while the watcher was not running (the very first start only records what is there).
 2. Collect file notices from watchfiles per watched folder until the folder has been quiet for a
-   moment (a burst of copies becomes one group of events).
+   moment (a burst of copies becomes one group of events). Once the watches are up, and every
+   few minutes after, rescan the folders too: that catches files written before the watches
+   existed and notices the OS dropped.
 3. Hash each file of the burst; queue an event for new content only (a touch is not news).
 4. Send the outbox; when the server is down, keep the events and retry with backoff.
 """
@@ -17,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,18 +39,12 @@ class WatchOptions:
     quiet_s: float = 2.0  # a folder is announced once it has had no change for this long
     max_wait_s: float = 20.0  # ... or this long after its first pending change
     cooldown_s: float = 15.0  # and at least this long after its previous burst (see Debouncer)
+    rescan_s: float = 300.0  # how often the folders are rescanned for missed notices
     tick_ms: int = 500  # how often the loop wakes without changes, to flush and retry
     force_polling: bool = False  # for network shares, where inotify sees nothing
 
 
-class BenchmarkFilter(watchfiles.DefaultFilter):
-    """watchfiles' default ignores, plus: only CSV, JSON and Markdown files."""
-
-    def __call__(self, change: watchfiles.Change, path: str) -> bool:
-        return super().__call__(change, path) and is_benchmark_file(Path(path))
-
-
-def _benchmark_files(folder: Path) -> Iterable[Path]:
+def _benchmark_files(folder: Path) -> Iterator[Path]:
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
@@ -81,6 +77,8 @@ class FolderWatcher:
         self.first_start = known is None
         self.ledger = ContentLedger(known or {})
         self.debouncer = Debouncer(options.quiet_s, options.max_wait_s, options.cooldown_s)
+        self._stats: dict[Path, tuple[int, int]] = {}  # size and mtime at the last scan
+        self._last_scan = -math.inf
         self._failures = 0
         self._next_attempt = 0.0
 
@@ -105,16 +103,29 @@ class FolderWatcher:
         save_ledger(self.state_dir, self.ledger.hashes)
         return queued
 
-    def catch_up(self) -> int:
-        """Queue files that changed while no watcher ran; the first start records a baseline."""
-        queued = 0
+    def scan(self) -> dict[Path, list[Path]]:
+        """Per folder, the files whose size or mtime changed since the last scan (all, at first)."""
+        found: dict[Path, list[Path]] = {}
         for folder in self.folders:
-            paths = sorted(_benchmark_files(folder))
-            queued += self.queue_changed(folder, paths, announce=not self.first_start)
+            for path in sorted(_benchmark_files(folder)):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                if self._stats.get(path) != (stat.st_size, stat.st_mtime_ns):
+                    self._stats[path] = (stat.st_size, stat.st_mtime_ns)
+                    found.setdefault(folder, []).append(path)
+        self._last_scan = self.clock()
+        return found
+
+    def catch_up(self) -> int:
+        """Queue what changed while no watcher ran; the very first start records a baseline."""
+        queued = sum(
+            self.queue_changed(folder, paths, announce=not self.first_start)
+            for folder, paths in self.scan().items()
+        )
         if self.first_start:
-            log.info(
-                "first start: recorded %d existing files as already seen", len(self.ledger.hashes)
-            )
+            log.info("first start: recorded %d existing files as seen", len(self.ledger.hashes))
         return queued
 
     def notice(self, changes: Iterable[tuple[watchfiles.Change, str]]) -> None:
@@ -124,7 +135,18 @@ class FolderWatcher:
                 continue
             path = Path(raw)
             folder = watched_folder_of(path, self.folders)
-            if folder is not None and is_benchmark_file(path):
+            if folder is None:
+                continue
+            # Files written into a new folder before its watch existed sent no notice of their
+            # own: look inside the folder instead.
+            for file in _benchmark_files(path) if path.is_dir() else [path]:
+                if is_benchmark_file(file):
+                    self.debouncer.note(file, folder, now)
+
+    def rescan(self) -> None:
+        now = self.clock()
+        for folder, paths in self.scan().items():
+            for path in paths:
                 self.debouncer.note(path, folder, now)
 
     def flush(self) -> None:
@@ -157,9 +179,9 @@ class FolderWatcher:
         self.catch_up()
         self.flush()
         log.info("watching %s", ", ".join(str(f) for f in self.folders))
+        watching = False
         for changes in watchfiles.watch(
             *self.folders,
-            watch_filter=BenchmarkFilter(),
             stop_event=stop_event,
             rust_timeout=self.options.tick_ms,
             yield_on_timeout=True,
@@ -167,8 +189,11 @@ class FolderWatcher:
             raise_interrupt=False,
         ):
             self.notice(changes)
+            if not watching or self.clock() - self._last_scan >= self.options.rescan_s:
+                watching = True  # the first yield means the watches are in place
+                self.rescan()
             self.flush()
-        # Last chance to queue a burst that was still settling; the outbox keeps it if unsent.
+        # Queue a burst that was still settling; the outbox keeps it for the next start.
         self.debouncer.cooldown_s = 0.0
         for folder, paths in self.debouncer.due(math.inf).items():
             self.queue_changed(folder, paths)

@@ -39,8 +39,9 @@ def sample_run(tmp_path_factory, prefect_server):
     config = root / "agents.toml"
     config.write_text(DETERMINISTIC)
     out = root / "out"
-    code = main(["run", str(sources), "--out", str(out), "--backend", "embedded",
-                 "--config", str(config)])
+    code = main(
+        ["run", str(sources), "--out", str(out), "--backend", "embedded", "--config", str(config)]
+    )
     return code, sources, out, config
 
 
@@ -93,7 +94,7 @@ def test_agents_a_and_b_ran_on_the_embedded_model(sample_run):
 @pytest.mark.slow
 def test_published_numbers_trace_to_facts(sample_run):
     _, _, out, _ = sample_run
-    from tasks.agents.guard import untraced_numbers, GuardPolicy
+    from tasks.agents.guard import GuardPolicy, untraced_numbers
 
     facts = _table(out, "facts")
     allowed = [n for numbers in facts["numbers"].to_list() for n in numbers]
@@ -110,8 +111,20 @@ def test_rerun_parses_nothing_and_writes_identical_tables(sample_run, capsys):
     _, sources, out, config = sample_run
     before = {name: _table(out, name) for name in ("files", "metrics", "quarantine", "facts")}
 
-    code = main(["run", str(sources), "--out", str(out), "--backend", "embedded",
-                 "--config", str(config), "--max-retries", "0"])
+    code = main(
+        [
+            "run",
+            str(sources),
+            "--out",
+            str(out),
+            "--backend",
+            "embedded",
+            "--config",
+            str(config),
+            "--max-retries",
+            "0",
+        ]
+    )
 
     assert code == 0
     assert '"files_parsed": 0' in capsys.readouterr().out

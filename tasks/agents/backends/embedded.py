@@ -117,6 +117,7 @@ def _load(
                 n_ctx=num_ctx,
                 n_gpu_layers=num_gpu,
                 n_threads=n_threads,
+                n_threads_batch=n_threads,  # llama-cpp-python would use every CPU for the prompt
                 verbose=False,
             )
             loaded = _LoadedModel(llama, threading.Lock(), _chat_formatter(llama))

@@ -18,7 +18,17 @@ class ScriptedBackend:
         self.calls.append((messages, options, json_schema))
         text = self.replies[min(len(self.calls), len(self.replies)) - 1]
         return Completion(
-            text=text, backend=self.name, model=self.model, options=options.to_ollama(),
-            ttft_ms=12.0, tokens_per_s=50.0, eval_count=20, prompt_eval_count=300, load_ms=0.0,
-            prompt_eval_ms=10.0, eval_ms=400.0, total_ms=412.0, done_reason="stop",
+            text=text,
+            backend=self.name,
+            model=self.model,
+            options=options.to_ollama(),
+            ttft_ms=12.0,
+            tokens_per_s=50.0,
+            eval_count=20,
+            prompt_eval_count=300,
+            load_ms=0.0,
+            prompt_eval_ms=10.0,
+            eval_ms=400.0,
+            total_ms=412.0,
+            done_reason="stop",
         )

@@ -11,30 +11,57 @@ from tests.tasks.agents.scripted_backend import ScriptedBackend
 
 def _facts() -> pl.DataFrame:
     rows = [
-        {"fact_id": "F001", "topic": "inventory", "statement": "12 files found in total.",
-         "value": 12.0, "unit": "files", "numbers": [12.0], "source_rows": 12, "rank": 1},
-        {"fact_id": "F002", "topic": "quality",
-         "statement": "2 of 9 benchmark records were quarantined as failed or inconsistent runs.",
-         "value": 2.0, "unit": "records", "numbers": [2.0, 9.0], "source_rows": 2, "rank": 2},
-        {"fact_id": "F003", "topic": "performance",
-         "statement": "m1 with default options: mean throughput 238.24 tok/s over 5 measurements "
-                      "(p50 240.00, p95 250.50).",
-         "value": 238.2392, "unit": "tok/s", "numbers": [238.2392, 5.0, 240.0, 250.5],
-         "model": "m1", "config": "default options", "source_rows": 5, "rank": 3},
+        {
+            "fact_id": "F001",
+            "topic": "inventory",
+            "statement": "12 files found in total.",
+            "value": 12.0,
+            "unit": "files",
+            "numbers": [12.0],
+            "source_rows": 12,
+            "rank": 1,
+        },
+        {
+            "fact_id": "F002",
+            "topic": "quality",
+            "statement": "2 of 9 benchmark records were quarantined as failed runs.",
+            "value": 2.0,
+            "unit": "records",
+            "numbers": [2.0, 9.0],
+            "source_rows": 2,
+            "rank": 2,
+        },
+        {
+            "fact_id": "F003",
+            "topic": "performance",
+            "statement": "m1 with default options: mean throughput 238.24 tok/s over 5 runs "
+            "(p50 240.00, p95 250.50).",
+            "value": 238.2392,
+            "unit": "tok/s",
+            "numbers": [238.2392, 5.0, 240.0, 250.5],
+            "model": "m1",
+            "config": "default options",
+            "source_rows": 5,
+            "rank": 3,
+        },
     ]
     return conform(pl.DataFrame(rows), FACTS)
 
 
-GOOD_A = json.dumps({
-    "data_inventory": "The pile holds 12 files in total.",
-    "coverage": "Throughput was measured for one model.",
-    "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
-})
-INVENTED_A = json.dumps({
-    "data_inventory": "The pile holds 57 files and the GPU was 92% utilised.",
-    "coverage": "Throughput was measured for one model.",
-    "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
-})
+GOOD_A = json.dumps(
+    {
+        "data_inventory": "The pile holds 12 files in total.",
+        "coverage": "Throughput was measured for one model.",
+        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
+    }
+)
+INVENTED_A = json.dumps(
+    {
+        "data_inventory": "The pile holds 57 files and the GPU was 92% utilised.",
+        "coverage": "Throughput was measured for one model.",
+        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
+    }
+)
 
 
 def test_accepted_draft_is_published_as_written_by_the_model():
@@ -53,8 +80,9 @@ def test_accepted_draft_is_published_as_written_by_the_model():
 def test_invented_number_is_retried_cooler_then_replaced_by_facts():
     backend = ScriptedBackend([INVENTED_A, INVENTED_A.replace("57", "58"), INVENTED_A + " "])
 
-    result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.6),
-                       max_retries=2)
+    result = run_agent(
+        backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.6), max_retries=2
+    )
 
     assert [c["attempt"] for c in result.calls] == [0, 1, 2]
     temperatures = [options.temperature for _, options, _ in backend.calls]
@@ -71,18 +99,21 @@ def test_invented_number_is_retried_cooler_then_replaced_by_facts():
 def test_identical_reply_stops_retrying():
     backend = ScriptedBackend([INVENTED_A])
 
-    result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0),
-                       max_retries=2)
+    run_agent(
+        backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0), max_retries=2
+    )
 
     assert len(backend.calls) == 2
 
 
 def test_insight_agent_needs_three_recommendations_and_two_risks():
-    reply = json.dumps({
-        "executive_summary": "Model m1 reached 238.24 tok/s on average over 5 measurements.",
-        "recommendations": ["Keep m1 with its default options for throughput work."],
-        "risks": [{"risk": "Failed runs hide differences.", "mitigation": "Re-run them."}],
-    })
+    reply = json.dumps(
+        {
+            "executive_summary": "Model m1 reached 238.24 tok/s on average over 5 measurements.",
+            "recommendations": ["Keep m1 with its default options for throughput work."],
+            "risks": [{"risk": "Failed runs hide differences.", "mitigation": "Re-run them."}],
+        }
+    )
     backend = ScriptedBackend([reply])
 
     result = run_agent(backend, INSIGHT_AGENT, _facts(), ModelOptions(temperature=0.0))

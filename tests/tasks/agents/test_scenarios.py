@@ -21,9 +21,7 @@ def test_config_file_then_overrides_are_laid_over_defaults(tmp_path):
     config = tmp_path / "agents.toml"
     config.write_text("[chimera_homo.B]\nnum_ctx = 8192\ntop_k = 20\n")
 
-    options = scenario_options(
-        "chimera_homo", config, {"B": ModelOptions(temperature=0.0, seed=7)}
-    )
+    options = scenario_options("chimera_homo", config, {"B": ModelOptions(temperature=0.0, seed=7)})
 
     assert options["B"].num_ctx == 8192 and options["B"].top_k == 20
     assert options["B"].temperature == 0.0 and options["B"].seed == 7

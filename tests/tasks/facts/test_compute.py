@@ -8,12 +8,27 @@ from tasks.schemas import FILES, METRICS, conform
 
 def _files() -> pl.DataFrame:
     rows = [
-        {"relative_path": "c/a.csv", "folder": "c", "format": "csv", "status": "parsed",
-         "mtime": datetime(2025, 10, 8, tzinfo=UTC)},
-        {"relative_path": "c/b.json", "folder": "c", "format": "json", "status": "parsed",
-         "mtime": datetime(2025, 10, 2, tzinfo=UTC)},
-        {"relative_path": "c/x.txt", "folder": "c", "format": "text", "status": "skipped",
-         "mtime": datetime(2025, 9, 1, tzinfo=UTC)},
+        {
+            "relative_path": "c/a.csv",
+            "folder": "c",
+            "format": "csv",
+            "status": "parsed",
+            "mtime": datetime(2025, 10, 8, tzinfo=UTC),
+        },
+        {
+            "relative_path": "c/b.json",
+            "folder": "c",
+            "format": "json",
+            "status": "parsed",
+            "mtime": datetime(2025, 10, 2, tzinfo=UTC),
+        },
+        {
+            "relative_path": "c/x.txt",
+            "folder": "c",
+            "format": "text",
+            "status": "skipped",
+            "mtime": datetime(2025, 9, 1, tzinfo=UTC),
+        },
     ]
     return conform(pl.DataFrame(rows), FILES)
 
@@ -21,13 +36,37 @@ def _files() -> pl.DataFrame:
 def _metrics() -> pl.DataFrame:
     rows = []
     for i, tok in enumerate([100.0, 110.0, 120.0], 1):
-        rows.append({"source_path": "c/a.csv", "locator": f"row {i}", "metric": "throughput_tok_s",
-                     "value": tok, "model": "m1", "status": "passed"})
-        rows.append({"source_path": "c/a.csv", "locator": f"row {i}", "metric": "ttft_ms",
-                     "value": 50.0 * i, "model": "m1", "status": "passed"})
+        rows.append(
+            {
+                "source_path": "c/a.csv",
+                "locator": f"row {i}",
+                "metric": "throughput_tok_s",
+                "value": tok,
+                "model": "m1",
+                "status": "passed",
+            }
+        )
+        rows.append(
+            {
+                "source_path": "c/a.csv",
+                "locator": f"row {i}",
+                "metric": "ttft_ms",
+                "value": 50.0 * i,
+                "model": "m1",
+                "status": "passed",
+            }
+        )
     # A failed run with an absurd value that must never reach a fact.
-    rows.append({"source_path": "c/b.json", "locator": "/runs/0", "metric": "throughput_tok_s",
-                 "value": 99999.0, "model": "m1", "status": "quarantined"})
+    rows.append(
+        {
+            "source_path": "c/b.json",
+            "locator": "/runs/0",
+            "metric": "throughput_tok_s",
+            "value": 99999.0,
+            "model": "m1",
+            "status": "quarantined",
+        }
+    )
     return conform(pl.DataFrame(rows), METRICS)
 
 

@@ -34,7 +34,10 @@ def test_every_file_is_inventoried_with_hash_format_and_status(pile):
     assert files.schema == FILES
     assert files.height == 4
     assert files["sha256"].str.len_chars().unique().to_list() == [64]
-    by_name = {Path(p).name: row for p, row in zip(files["relative_path"], files.iter_rows(named=True), strict=True)}
+    by_name = {
+        Path(p).name: row
+        for p, row in zip(files["relative_path"], files.iter_rows(named=True), strict=True)
+    }
     assert by_name["run.csv"]["status"] == "pending"
     assert by_name["run.csv"]["relative_path"] == "bench/a/run.csv"
     assert by_name["notes.txt"]["status"] == "skipped" and by_name["notes.txt"]["reason"]
@@ -86,6 +89,8 @@ def test_rerun_parses_only_new_or_changed_files_and_matches_a_full_run(tmp_path)
     _, files_full, metrics_full = _parse_all(inventory)
 
     assert {f.relative_path for f in plan.to_parse} == {
-        f"pile/{changed.relative_to(root).as_posix()}", "pile/new/extra.csv"}
+        f"pile/{changed.relative_to(root).as_posix()}",
+        "pile/new/extra.csv",
+    }
     assert files_inc.equals(files_full)
     assert metrics_inc.equals(metrics_full)

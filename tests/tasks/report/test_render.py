@@ -8,10 +8,19 @@ from tasks.report.render import RunContext, render_agent_report, render_combined
 
 def _call(agent: str, tokens_per_s: float, ttft_ms: float, options: dict) -> dict:
     return {
-        "agent": agent, "attempt": 0, "options": json.dumps(options), "ttft_ms": ttft_ms,
-        "tokens_per_s": tokens_per_s, "eval_count": 120, "prompt_eval_count": 800,
-        "load_ms": 0.0, "prompt_eval_ms": 900.0, "eval_ms": 1500.0, "total_ms": 2400.0,
-        "guard_verdict": "rejected", "guard_reasons": ["gaps: number 92 does not trace to any fact"],
+        "agent": agent,
+        "attempt": 0,
+        "options": json.dumps(options),
+        "ttft_ms": ttft_ms,
+        "tokens_per_s": tokens_per_s,
+        "eval_count": 120,
+        "prompt_eval_count": 800,
+        "load_ms": 0.0,
+        "prompt_eval_ms": 900.0,
+        "eval_ms": 1500.0,
+        "total_ms": 2400.0,
+        "guard_verdict": "rejected",
+        "guard_reasons": ["gaps: number 92 does not trace to any fact"],
     }
 
 
@@ -26,9 +35,14 @@ def _result(persona, call, written_by) -> AgentResult:
 
 
 CONTEXT = RunContext(
-    run=1, scenario="baseline_vs_chimera", backend="embedded", model="smollm2-135m",
-    backend_note="auto: no Ollama server answered", gpu="no GPU (NVML Shared Library Not Found)",
-    stage_seconds={"discover": 0.5, "parse": 1.25}, concurrent_wall_ms=3000.0,
+    run=1,
+    scenario="baseline_vs_chimera",
+    backend="embedded",
+    model="smollm2-135m",
+    backend_note="auto: no Ollama server answered",
+    gpu="no GPU (NVML Shared Library Not Found)",
+    stage_seconds={"discover": 0.5, "parse": 1.25},
+    concurrent_wall_ms=3000.0,
     sequential_wall_ms=5000.0,
 )
 
@@ -50,10 +64,14 @@ def test_agent_report_marks_who_wrote_each_section_and_shows_the_call():
 
 
 def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
-    a = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(
-        DATA_COLLECTOR.sections, "facts"))
-    b = _result(INSIGHT_AGENT, _call("B", 100.0, 90.0, {"num_ctx": 2048}), dict.fromkeys(
-        INSIGHT_AGENT.sections, "facts"))
+    a = _result(
+        DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(DATA_COLLECTOR.sections, "facts")
+    )
+    b = _result(
+        INSIGHT_AGENT,
+        _call("B", 100.0, 90.0, {"num_ctx": 2048}),
+        dict.fromkeys(INSIGHT_AGENT.sections, "facts"),
+    )
 
     report = render_combined_report(a, b, CONTEXT, "## Expectations\n\nall passed")
 

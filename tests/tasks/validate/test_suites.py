@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pytest
 
-from tasks.validate.suites import SuiteError, build_suite, load_suite, new_context, read_suite_file
+from tasks.validate.suites import (
+    SuiteError,
+    build_suite,
+    load_suite,
+    new_context,
+    read_suite_file,
+    run_suite,
+)
 
 BETWEEN = {
     "type": "expect_column_values_to_be_between",
@@ -65,3 +73,16 @@ def test_an_empty_suite_is_refused():
 def test_a_missing_suite_file_is_named():
     with pytest.raises(SuiteError, match="no_such_table.json"):
         read_suite_file("no_such_table")
+
+
+def test_an_expectation_that_crashes_names_the_file_and_the_error():
+    loaded = build_suite(new_context(), "example", "suite.json", document(BETWEEN))
+    text_values = pd.DataFrame({"value": ["fast", "slow"]})
+    with pytest.raises(SuiteError, match=r"suite\.json: .*on value could not run: .*same type"):
+        run_suite(new_context(), loaded, text_values)
+
+
+def test_a_column_missing_from_the_checks_table_is_named():
+    loaded = build_suite(new_context(), "example", "suite.json", document(BETWEEN))
+    with pytest.raises(SuiteError, match="no column.*value"):
+        run_suite(new_context(), loaded, pd.DataFrame({"other": [1.0]}))

@@ -1,0 +1,121 @@
+"""CSV files -> metric rows: header, units row, quoted numbers, blanks, errors and options."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tasks.parse import ParseError, parse_file
+from tasks.schemas import PARSED_METRICS, conform
+
+
+def parse_csv_text(text: str) -> pl.DataFrame:
+    return parse_file(text.encode(), "csv", "runs.csv", "abc")
+
+
+def test_rows_become_records_and_numeric_cells_metrics() -> None:
+    frame = parse_csv_text(
+        "timestamp,model,prompt_index,prompt_text,ttft_s,tokens_s,eval_count\n"
+        '2025-10-02T19:18:24+00:00,llama3.1:8b-instruct-q4_0,1,Say 42,"2.5",76.91,374\n'
+    )
+    dims = {
+        "model": "llama3.1:8b-instruct-q4_0",
+        "quant": "q4_0",
+        "prompt_index": 1,
+        "timestamp": "2025-10-02T19:18:24+00:00",
+    }
+    expected = conform(
+        pl.DataFrame(
+            {
+                "source_path": ["runs.csv"] * 3,
+                "sha256": ["abc"] * 3,
+                "format": ["csv"] * 3,
+                "locator": ["row 1"] * 3,
+                "metric": ["ttft_ms", "throughput_tok_s", "eval_count"],
+                "raw_metric": ["ttft_s", "tokens_s", "eval_count"],
+                "value": [2500.0, 76.91, 374.0],
+                "unit": ["ms", "tok/s", "tokens"],
+                **{name: [value] * 3 for name, value in dims.items()},
+            }
+        ),
+        PARSED_METRICS,
+    )
+    assert_frame_equal(frame, expected)
+
+
+def test_error_and_options_columns_become_dimensions() -> None:
+    frame = parse_csv_text(
+        "model,tokens_s,error,options\n"
+        'gemma3:latest,0.00,"Failed to connect, retry","{""temperature"":0.3,""top_p"":0.9}"\n'
+        'gemma3:latest,101.5,,"{""temperature"":0.3,""top_p"":0.9}"\n'
+    )
+    assert frame.select("locator", "value", "error", "temperature", "top_p").rows() == [
+        ("row 1", 0.0, "Failed to connect, retry", 0.3, 0.9),
+        ("row 2", 101.5, None, 0.3, 0.9),
+    ]
+
+
+def test_blank_metric_cells_are_skipped_and_a_failed_record_keeps_its_error() -> None:
+    frame = parse_csv_text(
+        "num_gpu,num_ctx,temperature,config_name,ttft_s,tokens_s,error\n"
+        "60,1024,0.2,g60_c1024_t0.2,,,timed out\n"
+        "60,1024,0.8,g60_c1024_t0.8,0.159,212.7,\n"
+    )
+    failed = frame.filter(pl.col("locator") == "row 1")
+    assert failed.select("metric", "value", "error", "config", "num_gpu").rows() == [
+        ("error", None, "timed out", "g60_c1024_t0.2", 60)
+    ]
+    assert frame.filter(pl.col("locator") == "row 2")["metric"].to_list() == [
+        "ttft_ms",
+        "throughput_tok_s",
+    ]
+
+
+def test_config_name_is_decoded_when_no_option_columns_exist() -> None:
+    frame = parse_csv_text("config_name,mean_tokens_s\ng999_c4096_t0.4,102.31\n")
+    assert frame.select("config", "num_gpu", "num_ctx", "temperature", "value").row(0) == (
+        "g999_c4096_t0.4",
+        999,
+        4096,
+        0.4,
+        102.31,
+    )
+
+
+def test_units_row_under_the_header_gives_units_and_is_not_a_record() -> None:
+    frame = parse_csv_text(
+        '"ID","Kernel Name","gpu__time_duration.sum","launch__grid_size","Block Size"\n'
+        '"","","us","",""\n'
+        '"0","void k<1>(int)","9.408000","1,296","(128, 1, 1)"\n'
+    )
+    assert frame.select("locator", "metric", "value", "unit").rows() == [
+        ("row 1", "gpu_time_duration_sum", 9.408, "us"),
+        ("row 1", "launch_grid_size", 1296.0, None),
+    ]
+
+
+def test_preamble_lines_before_the_header_are_skipped() -> None:
+    frame = parse_csv_text("==PROF== Connected to process\nmodel,tokens_s\nm:q4_0,5\n")
+    assert frame.select("model", "value").rows() == [("m:q4_0", 5.0)]
+
+
+def test_free_text_and_success_columns_are_not_metrics() -> None:
+    frame = parse_csv_text(
+        "Test Name,Context,Tokens per Second,Success\nLevel Up (Motivational),level_up,13.85,TRUE\n"
+    )
+    assert frame.select("metric", "value", "success").rows() == [("throughput_tok_s", 13.85, True)]
+
+
+def test_a_table_without_a_header_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="no header row"):
+        parse_csv_text("1,2,3\n4,5,6\n")
+
+
+def test_a_value_that_is_no_valid_dimension_is_measured_under_its_column() -> None:
+    # A GPU log's "temperature" of 48 is degrees, not a sampling temperature.
+    frame = parse_csv_text("gpu_id,temperature,power_draw\n0,48,2.021\n")
+    assert sorted(frame.select("metric", "raw_metric", "value", "temperature").rows()) == [
+        ("power_draw", "power_draw", 2.021, None),
+        ("temperature", "temperature", 48.0, None),
+    ]

@@ -1,0 +1,137 @@
+"""JSON documents -> metric rows: records, JSON pointers, paths and inherited dimensions."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from tasks.parse import ParseError, parse_file
+
+
+def parse_json_value(document: object, *, bom: bool = False) -> pl.DataFrame:
+    data = json.dumps(document).encode()
+    return parse_file((b"\xef\xbb\xbf" if bom else b"") + data, "json", "doc.json", "abc")
+
+
+def rows(frame: pl.DataFrame, *columns: str) -> list[tuple]:
+    return frame.select(*columns).rows()
+
+
+def test_arrays_of_records_become_records_that_inherit_dimensions() -> None:
+    frame = parse_json_value(
+        {
+            "model": "gemma3:270m",
+            "generated_at": "2025-10-08T16:29:11+00:00",
+            "results": [
+                {"prompt": "p1", "ttft_s": 7.8366299, "tokens_s": 238.2, "ok_flag": True},
+                {"prompt": "p2", "tokens_s": 289.4},
+            ],
+        }
+    )
+    assert rows(frame, "locator", "metric", "value", "model", "timestamp") == [
+        (
+            "/results/0",
+            "ttft_ms",
+            pytest.approx(7836.6299),
+            "gemma3:270m",
+            "2025-10-08T16:29:11+00:00",
+        ),
+        ("/results/0", "throughput_tok_s", 238.2, "gemma3:270m", "2025-10-08T16:29:11+00:00"),
+        ("/results/1", "throughput_tok_s", 289.4, "gemma3:270m", "2025-10-08T16:29:11+00:00"),
+    ]
+
+
+def test_keyed_collections_are_records_named_by_their_pointer() -> None:
+    frame = parse_json_value(
+        {
+            "model": {"name": "conv", "batch_size": 4},
+            "backends": {
+                "eager": {
+                    "backend": "eager",
+                    "benchmark": {"mean_time_ms": 3.81, "metadata": {"opset": 17}},
+                },
+                "a/b": {"backend": "a/b", "compilation": {"success": True, "compile_time_s": 0.1}},
+            },
+        }
+    )
+    assert rows(
+        frame, "locator", "metric", "raw_metric", "value", "model", "backend", "success"
+    ) == [
+        ("/backends/eager", "mean_time_ms", "benchmark.mean_time_ms", 3.81, "conv", "eager", None),
+        (
+            "/backends/a~1b",
+            "compile_time_ms",
+            "compilation.compile_time_s",
+            100.0,
+            "conv",
+            "a/b",
+            True,
+        ),
+    ]
+
+
+def test_an_object_of_objects_is_a_collection_whose_member_names_are_configs() -> None:
+    frame = parse_json_value({"baseline": {"accuracy": 0.75}, "qat": {"accuracy": 0.375}})
+    assert rows(frame, "locator", "metric", "value", "config") == [
+        ("/baseline", "accuracy", 0.75, "baseline"),
+        ("/qat", "accuracy", 0.375, "qat"),
+    ]
+
+
+def test_nested_leaves_are_named_by_their_path_and_booleans_are_never_metrics() -> None:
+    frame = parse_json_value({"timing": {"p50_ms": 1.5, "ok": False}, "ci": [1.0, 2.0]})
+    assert rows(frame, "locator", "metric", "raw_metric", "unit") == [
+        ("/", "timing_p50_ms", "timing.p50_ms", "ms"),
+        ("/", "ci_0", "ci.0", None),
+        ("/", "ci_1", "ci.1", None),
+    ]
+
+
+def test_options_objects_and_error_text_are_dimensions() -> None:
+    frame = parse_json_value(
+        {
+            "models": [
+                {
+                    "model": "llama3.1:8b-instruct-q4_0",
+                    "options": {"temperature": 0.3, "top_p": 0.9},
+                    "completed": 0,
+                },
+            ],
+            "results": [
+                {
+                    "success": True,
+                    "banter_text": "Error generating banter: refused",
+                    "tokens_per_second": 1.02,
+                },
+                {"success": False, "error": "'charmap' codec can't encode"},
+            ],
+        }
+    )
+    models = frame.filter(pl.col("locator") == "/models/0")
+    assert rows(models, "metric", "value", "temperature", "top_p", "quant") == [
+        ("completed", 0.0, 0.3, 0.9, "q4_0")
+    ]
+    results = frame.filter(pl.col("locator").str.starts_with("/results"))
+    assert rows(results, "locator", "metric", "value", "success", "error") == [
+        ("/results/0", "throughput_tok_s", 1.02, True, "Error generating banter: refused"),
+        ("/results/1", "error", None, False, "'charmap' codec can't encode"),
+    ]
+
+
+def test_a_gpu_temperature_is_a_measurement_not_a_sampling_option() -> None:
+    frame = parse_json_value({"gpu": [{"gpu_id": 0, "temperature": 48, "timestamp": 1759275970.6}]})
+    assert rows(frame, "locator", "metric", "value", "temperature", "timestamp") == [
+        ("/gpu/0", "temperature", 48.0, None, "2025-09-30T23:46:10.600000+00:00")
+    ]
+
+
+def test_a_utf8_bom_is_accepted() -> None:
+    frame = parse_json_value({"tokens_s": 5}, bom=True)
+    assert rows(frame, "metric", "value") == [("throughput_tok_s", 5.0)]
+
+
+def test_invalid_json_names_line_and_column() -> None:
+    with pytest.raises(ParseError, match=r"invalid JSON: line 2 column 1"):
+        parse_file(b'{"a": 1,\n}', "json", "bad.json", "abc")
