@@ -26,7 +26,9 @@ class AgentPair:
     sequential_wall_ms: float | None
 
 
-@flow(name="agent-analysis")
+# Results persist so that a parent running this flow through run_deployment on another worker
+# can read the AgentPair back.
+@flow(name="agent-analysis", persist_result=True)
 def agent_analysis(
     facts_path: str,
     options_a: ModelOptions,

@@ -67,7 +67,6 @@ def _backend_choice(backend: str, model: str | None) -> tuple[str, str, str]:
     return chosen.name, chosen.model, why
 
 
-# --- operations (issue 7): agents through a deployment, e.g. on a `gpu` work pool -----------
 def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     """Run agent-analysis in process, or as a run of `agents_deployment` when one is named."""
     if agents_deployment is None:
@@ -86,7 +85,6 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     return child.state.result()
 
 
-# --- end operations -------------------------------------------------------------------------
 
 
 def _reports_dir(out: Path, run: int, runs: int) -> Path:
@@ -241,7 +239,7 @@ def benchmark_report(
         key="data-quality",
         description="Great Expectations results per expectation",
     )
-    record_lineage(out, files, report_paths)  # operations (issue 7): asset events
+    record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
     return {
         "out_dir": str(out),
         "files": files.height,

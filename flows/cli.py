@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from flows.operations_cli import add_lineage_parser, add_watch_parser
+
 # Offline by default: no telemetry attempts, and room for a slow ephemeral-server cold start.
 OFFLINE_DEFAULTS = {
     "DO_NOT_TRACK": "1",
@@ -48,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("dest", type=Path)
     sample.add_argument("--copies", type=int, default=1)
     sample.add_argument("--seed", type=int, default=0)
+
+    add_watch_parser(commands)
+    add_lineage_parser(commands)
     return parser
 
 
@@ -87,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     for key, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    return {"run": _run, "sample": _sample}[args.command](args)
+    handler = getattr(args, "handler", None) or {"run": _run, "sample": _sample}[args.command]
+    return handler(args)
 
 
 if __name__ == "__main__":

@@ -46,11 +46,12 @@ def facts(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
 
 
 def _is_transport_error(task, task_run, state) -> bool:
-    # Retry what a network or server hiccup caused; the guard has its own retry loop.
+    # Retry what a network or server hiccup caused, not a missing model or an oversized prompt;
+    # the guard has its own retry loop.
     try:
         state.result()
-    except BackendError:
-        return True
+    except BackendError as error:
+        return error.retryable
     except Exception:
         return False
     return False

