@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 import polars as pl
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
@@ -27,7 +27,11 @@ from tasks.agents.telemetry import gpu_status
 from tasks.ingest.manifest import apply_outcomes, plan_parse
 from tasks.lineage.record import record_lineage
 from tasks.prefect_tasks import discover, facts, parse, validate
+from tasks.report.artifacts import publish_artifacts
+from tasks.report.charts import write_charts
+from tasks.report.findings import render_findings
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
+from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, PARSED_METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
 from tasks.validate import render_quality_summary, validate_files
@@ -83,8 +87,6 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     # The worker's flow run persists its result (the gpu pool sets
     # PREFECT_RESULTS_PERSIST_BY_DEFAULT); both sides must share the result storage.
     return child.state.result()
-
-
 
 
 def _reports_dir(out: Path, run: int, runs: int) -> Path:
@@ -169,6 +171,7 @@ def benchmark_report(
 
     with clock.stage("facts"):
         fact_table = facts(files, validation.metrics)
+        findings = render_findings(validation.metrics, files)
 
     for name, frame in (
         ("files", files),
@@ -220,7 +223,7 @@ def benchmark_report(
                 sequential_wall_ms=pair.sequential_wall_ms,
             )
             folder = _reports_dir(out, run, runs)
-            combined = render_combined_report(pair.a, pair.b, context, quality_summary)
+            combined = render_combined_report(pair.a, pair.b, context, quality_summary, findings)
             write_text(render_agent_report(pair.a, context), folder / "agent_a.md")
             write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
             write_text(combined, folder / "combined.md")
@@ -230,15 +233,13 @@ def benchmark_report(
         )
         logger.info("run %d: reports in %s", run, folder)
 
-    write_table(
-        conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS),
-        table_path(out, "agent_calls"),
-    )
-    create_table_artifact(
-        validation.expectations.to_dicts(),
-        key="data-quality",
-        description="Great Expectations results per expectation",
-    )
+    calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
+    write_table(calls, table_path(out, "agent_calls"))
+    reports = out / "reports"
+    charts = write_charts(validation.metrics, calls, reports / "charts")
+    summary = render_summary(calls, charts, report_dir=reports)
+    write_text(summary, reports / "summary.md")
+    publish_artifacts(out, summary, calls, validation.expectations)
     record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
     return {
         "out_dir": str(out),

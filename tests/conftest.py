@@ -22,3 +22,12 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real corpus not found at {CORPUS} (it lives in ../shared beside the repo)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect server (and database) for every test that runs flows in process."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -115,11 +115,16 @@ def _utf16_text(head: bytes) -> str | None:
     return None
 
 
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
+
+
 def _looks_binary(head: bytes) -> bool:
     if b"\x00" in head or any(head.startswith(magic) for magic, _ in _MAGIC):
         return True
-    controls = sum(1 for byte in head[:4096] if byte < 9 or 13 < byte < 32)
-    return controls > len(head[:4096]) * 0.05
+    window = head[:4096]
+    # bytes.translate deletes the control bytes in C: the length lost is their count.
+    controls = len(window) - len(window.translate(None, _CONTROL_BYTES))
+    return controls > len(window) * 0.05
 
 
 def _binary_kind(head: bytes, suffix: str) -> str:

@@ -8,6 +8,7 @@ section that passed the guard; sections the model did not write are marked as re
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from tasks.agents.analyst import AgentResult
@@ -111,13 +112,25 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
             f"Facts left out to fit the context window: {', '.join(result.pack.left_out)}.",
             "",
         ]
-    rejected = [reason for call in result.calls for reason in call["guard_reasons"]]
+    rejected = [guard_finding(reason) for call in result.calls for reason in call["guard_reasons"]]
     if rejected:
-        parts += ["## Guard findings on rejected drafts", ""]
-        parts += [f"- {reason}" for reason in dict.fromkeys(rejected)]
+        parts += [
+            "## Guard findings on rejected drafts",
+            "",
+            "What the guard rejected, without the rejected text (agent_calls.parquet keeps it).",
+            "",
+        ]
+        parts += [f"- {finding}" for finding in dict.fromkeys(rejected)]
         parts += [""]
     parts += ["## Persona prompt", "", "```text", persona.prompt.strip(), "```", ""]
     return "\n".join(parts)
+
+
+def guard_finding(reason: str) -> str:
+    """A guard reason without the draft's words or numbers: a rejected draft is never published,
+    not even as a quote (a planted instruction or an invented figure stays out of the report)."""
+    reason = re.split(r' \(in "|: "|, e\.g\. ', reason, maxsplit=1)[0]
+    return re.sub(r"\d+(?:[.,]\d+)*", "N", reason)
 
 
 def _delta(a: float | None, b: float | None) -> str:
@@ -128,8 +141,17 @@ def _delta(a: float | None, b: float | None) -> str:
     return f"{_num(b - a)} ({(b - a) / a * 100:+.1f}%)"
 
 
+def demote_headings(markdown: str) -> str:
+    """Nest a document under a section: every heading one level deeper."""
+    return re.sub(r"^(#+) ", r"#\1 ", markdown, flags=re.MULTILINE)
+
+
 def render_combined_report(
-    a: AgentResult, b: AgentResult, context: RunContext, quality_summary: str
+    a: AgentResult,
+    b: AgentResult,
+    context: RunContext,
+    quality_summary: str,
+    findings: str = "",
 ) -> str:
     """Both agents side by side, the concurrency figures, the data-quality summary."""
     call_a, call_b = final_call(a), final_call(b)
@@ -182,9 +204,9 @@ def render_combined_report(
                 "",
             ]
     parts += [
-        "## Data quality",
+        findings.strip(),
         "",
-        quality_summary.strip(),
+        demote_headings(quality_summary.strip()),  # its "# Data quality" becomes a section
         "",
         "## Workflow summary",
         "",

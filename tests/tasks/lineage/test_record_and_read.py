@@ -8,7 +8,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from prefect import flow
-from prefect.testing.utilities import prefect_test_harness
 
 from tasks.lineage.keys import asset_key
 from tasks.lineage.query import read_lineage
@@ -17,12 +16,6 @@ from tasks.schemas import FILES
 from tasks.tables import TABLE_NAMES, table_path, write_table
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def files_table(rows: list[tuple[Path, str]]) -> pl.DataFrame:

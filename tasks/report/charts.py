@@ -1,0 +1,283 @@
+"""PNG charts for the reports, drawn with matplotlib's Agg renderer (no display needed).
+
+In: the METRICS table (rows that passed validation) and the AGENT_CALLS table. Out: PNG files;
+each plot function takes frames and an output path and returns the path. `write_charts` writes
+all of them into one folder and returns {name: path}. Figures are built with the object API
+(`matplotlib.figure.Figure`), never pyplot, so no global figure state is shared between threads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from tasks.facts.compute import config_label
+
+DPI = 110
+FONT_SIZE = 10
+AGENT_COLOURS = {"A": "#1f77b4", "B": "#d62728"}
+MAX_MODELS = 12  # rows a per-model chart draws; more and the labels would not be legible
+COLD_COLOUR = "#d62728"
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return figure
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=DPI)
+    return path
+
+
+def _empty_chart(path: Path, title: str, message: str) -> Path:
+    """A chart that says why there is nothing to draw, so a report's link never breaks."""
+    figure = _figure(7, 2.2)
+    axes = figure.add_subplot()
+    axes.set_axis_off()
+    axes.set_title(title, fontsize=FONT_SIZE + 2)
+    axes.text(0.5, 0.45, message, ha="center", va="center", fontsize=FONT_SIZE, wrap=True)
+    return _save(figure, path)
+
+
+def _thousands(value: float, _position: int) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:g}"
+
+
+def _dot_size(n: np.ndarray) -> np.ndarray:
+    return 20 + 12 * np.sqrt(n)
+
+
+def _passing(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
+    return metrics.filter(
+        (pl.col("status") != "quarantined")
+        & (pl.col("metric") == metric)
+        & pl.col("value").is_finite()
+        & pl.col("model").is_not_null()  # a chart per model has no row for "no model"
+    ).with_columns(config_label())
+
+
+def _top_models(frame: pl.DataFrame) -> list[str]:
+    """The models with most measurements, at most MAX_MODELS, in name order."""
+    counts = frame.group_by("model").len().sort(["len", "model"], descending=[True, False])
+    return sorted(counts.head(MAX_MODELS).get_column("model").to_list())
+
+
+def plot_throughput_by_config(metrics: pl.DataFrame, path: Path) -> Path:
+    """One row per model; each dot is a configuration's mean throughput, sized by measurements."""
+    title = "Throughput by model and configuration"
+    rows = _passing(metrics, "throughput_tok_s")
+    if rows.is_empty():
+        return _empty_chart(path, title, "No throughput measurement passed validation.")
+    models = _top_models(rows)
+    configs = (
+        rows.filter(pl.col("model").is_in(models))
+        .group_by("model", "config_label")
+        .agg(mean=pl.col("value").mean(), n=pl.len())
+    )
+    x_max = configs.get_column("mean").max() * 1.15
+    figure = _figure(9, 1.2 + 0.55 * len(models))
+    axes = figure.add_subplot()
+    for y, model in enumerate(models):
+        # Sorted on every key, so a tie for the highest mean is labelled the same every time.
+        group = configs.filter(pl.col("model") == model).sort("mean", "n", "config_label")
+        means = group.get_column("mean").to_numpy()
+        axes.scatter(
+            means,
+            np.full(means.size, y),
+            s=_dot_size(group.get_column("n").to_numpy()),
+            alpha=0.55,
+            color="#1f77b4",
+            edgecolor="white",
+            linewidth=0.5,
+        )
+        top = group.row(-1, named=True)
+        label = top["config_label"]
+        label = label if len(label) <= 36 else label[:35] + "…"
+        # "highest", not "best": the findings rank only well-repeated configurations, and n says
+        # how much this one rests on.
+        # Right of the dot, or left of it in the right half where the text would run off.
+        right_half = top["mean"] > 0.5 * x_max
+        axes.annotate(
+            f"{'highest' if group.height > 1 else 'only'}: {label} "
+            f"({top['mean']:,.1f}, n={top['n']})",
+            (top["mean"], y),
+            xytext=(-6 if right_half else 6, 7),
+            ha="right" if right_half else "left",
+            textcoords="offset points",
+            fontsize=FONT_SIZE - 2,
+            color="#333333",
+        )
+    counts = dict(configs.group_by("model").len().iter_rows())
+    labels = [f"{m} ({counts[m]} config{'' if counts[m] == 1 else 's'})" for m in models]
+    axes.set_yticks(range(len(models)), labels, fontsize=FONT_SIZE)
+    axes.set_ylim(len(models) - 0.3, -0.7)  # first model at the top, as a table reads
+    for n in (1, 10, 50):  # a key to the dot sizes
+        axes.scatter(
+            [],
+            [],
+            s=_dot_size(np.array([n])),
+            color="#1f77b4",
+            alpha=0.55,
+            label=f"{n}",
+        )
+    # Below the plot, so it never covers a dot or a label.
+    figure.legend(
+        *axes.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=3,
+        fontsize=FONT_SIZE - 1,
+        title="Dot size: measurements behind the mean",
+        title_fontsize=FONT_SIZE - 1,
+    )
+    axes.set_xlabel("Mean throughput per configuration (tokens/s)", fontsize=FONT_SIZE)
+    axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    axes.set_xlim(left=0, right=x_max)
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_title(
+        f"{title}\none dot per configuration's mean; rows that name no model are left out",
+        fontsize=FONT_SIZE + 1,
+    )
+    return _save(figure, path)
+
+
+def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
+    """Box plot of TTFT per model on a log axis, with each series' first prompt marked."""
+    title = "Time to first token per model"
+    rows = _passing(metrics, "ttft_ms").filter(pl.col("value") > 0)  # a log axis has no zero
+    if rows.is_empty():
+        return _empty_chart(
+            path, title, "No time-to-first-token measurement above 0 ms passed validation."
+        )
+    models = _top_models(rows)
+    # The first prompt of each file's series for a model and configuration: a cold start shows.
+    firsts = (
+        rows.filter(pl.col("prompt_index").is_not_null())
+        .sort("prompt_index", "locator")
+        .group_by("source_path", "model", "config_label", maintain_order=True)
+        .agg(pl.col("value").first(), prompts=pl.len())
+        .filter(pl.col("prompts") >= 2)
+    )
+    figure = _figure(9, 1.4 + 0.5 * len(models))
+    axes = figure.add_subplot()
+    data = [rows.filter(pl.col("model") == m).get_column("value").to_numpy() for m in models]
+    axes.boxplot(
+        data,
+        orientation="horizontal",
+        widths=0.55,
+        showfliers=True,
+        flierprops={"marker": ".", "markersize": 4, "alpha": 0.5},
+        medianprops={"color": "black"},
+    )
+    marked = False
+    for y, model in enumerate(models, start=1):
+        first = firsts.filter(pl.col("model") == model).get_column("value").to_numpy()
+        if first.size:
+            axes.scatter(
+                first,
+                np.full(first.size, y),
+                marker="D",
+                s=28,
+                color=COLD_COLOUR,
+                zorder=3,
+                label=None if marked else "first prompt of a file's series",
+            )
+            marked = True
+    labels = [f"{m} (n={d.size:,})" for m, d in zip(models, data, strict=True)]
+    axes.set_yticks(range(1, len(models) + 1), labels, fontsize=FONT_SIZE)
+    axes.set_ylim(len(models) + 0.5, 0.5)  # first model at the top
+    axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    axes.set_xlabel("Time to first token (ms, log scale)", fontsize=FONT_SIZE)
+    axes.grid(axis="x", alpha=0.3, which="both")
+    axes.set_title(
+        f"{title}\nbox: quartiles and median; whiskers: 1.5 × IQR; dots: outliers",
+        fontsize=FONT_SIZE + 1,
+    )
+    if marked:
+        figure.legend(
+            *axes.get_legend_handles_labels(), loc="outside lower center", fontsize=FONT_SIZE - 1
+        )
+    return _save(figure, path)
+
+
+def plot_agent_calls_over_runs(agent_calls: pl.DataFrame, path: Path) -> Path:
+    """Throughput and TTFT of agents A and B per run: final calls joined, retries as rings."""
+    title = "Agent A and B per LLM call over the runs"
+    if agent_calls.is_empty():
+        return _empty_chart(path, title, "No agent calls were recorded.")
+    panels = (
+        ("tokens_per_s", "Throughput (tokens/s)"),
+        ("ttft_ms", "Time to first token (ms)"),
+        ("total_ms", "Total duration (ms)"),
+    )
+    figure = _figure(9, 7.2)
+    axes_list = figure.subplots(len(panels), 1, sharex=True)
+    final = (
+        agent_calls.sort("run", "agent", "attempt")
+        .group_by("run", "agent", maintain_order=True)
+        .last()
+    )
+    keys = ["run", "agent", "attempt"]
+    retries = agent_calls.join(final.select(keys), on=keys, how="anti")
+    runs = sorted(agent_calls.get_column("run").unique().to_list())
+    for axes, (column, label) in zip(axes_list, panels, strict=True):
+        for agent, colour in AGENT_COLOURS.items():
+            mine = final.filter(pl.col("agent") == agent).sort("run")
+            if mine.is_empty():
+                continue
+            persona = mine.get_column("persona").drop_nulls().first() or ""
+            axes.plot(
+                mine.get_column("run").to_numpy(),
+                mine.get_column(column).to_numpy(),
+                marker="o",
+                color=colour,
+                label=f"{agent} {persona} (final call)",
+            )
+            extra = retries.filter(pl.col("agent") == agent)
+            if not extra.is_empty():
+                axes.scatter(
+                    extra.get_column("run").to_numpy(),
+                    extra.get_column(column).to_numpy(),
+                    facecolors="none",
+                    edgecolors=colour,
+                    s=36,
+                    label=f"{agent} earlier drafts",
+                )
+        axes.set_ylabel(label, fontsize=FONT_SIZE)
+        axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+    axes_list[-1].set_xlabel("Run", fontsize=FONT_SIZE)
+    axes_list[-1].set_xticks(runs)
+    figure.suptitle(title, fontsize=FONT_SIZE + 2)
+    # Below the panels, so no line hides under it and the title stays clear.
+    figure.legend(
+        *axes_list[0].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=FONT_SIZE - 1,
+    )
+    return _save(figure, path)
+
+
+def write_charts(
+    metrics: pl.DataFrame, agent_calls: pl.DataFrame, out_dir: Path
+) -> dict[str, Path]:
+    """Write every chart as PNG under out_dir; return {name: path} (names as in CHART_CAPTIONS)."""
+    out_dir = Path(out_dir)
+    return {
+        "throughput_by_config": plot_throughput_by_config(
+            metrics, out_dir / "throughput_by_config.png"
+        ),
+        "ttft_distribution": plot_ttft_distribution(metrics, out_dir / "ttft_distribution.png"),
+        "agent_calls_over_runs": plot_agent_calls_over_runs(
+            agent_calls, out_dir / "agent_calls_over_runs.png"
+        ),
+    }

@@ -1,0 +1,286 @@
+"""Statistics over repeated runs: summaries per group, and agent A against agent B.
+
+In: plain sequences of measurements (or a frame and the columns to group by). Out: summaries
+(n, mean, standard deviation, p50, p95, bootstrap 95% confidence interval of the mean), and a
+`Comparison` of two samples (Mann-Whitney U, Cliff's delta, bootstrap interval of the relative
+change) whose `verdict` is one line of words computed from those numbers. Pure: numpy and scipy,
+no I/O, and seeded, so the same input always gives the same report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.stats import mannwhitneyu
+
+CONFIDENCE = 0.95  # of every interval reported
+ALPHA = 0.05  # a difference is called significant when p < ALPHA
+BOOTSTRAP_RESAMPLES = 10_000
+SEED = 0  # fixed: a report must not change when it is rendered again
+# Cliff's delta magnitudes (Romano et al., 2006): below each bound, the label beside it.
+DELTA_MAGNITUDES = ((0.147, "negligible"), (0.33, "small"), (0.474, "medium"), (1.0, "large"))
+REFERENCE_YEAR = 2006  # of the magnitude thresholds, cited in the method note
+# Numbers a report states about its method rather than the data; the number checker allows them.
+METHOD_NUMBERS = (
+    CONFIDENCE,
+    CONFIDENCE * 100,
+    ALPHA,
+    0.001,  # p-values below it are written "p<0.001"
+    BOOTSTRAP_RESAMPLES,
+    SEED,
+    REFERENCE_YEAR,
+    *(bound for bound, _ in DELTA_MAGNITUDES),
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    n: int
+    mean: float | None
+    std: float | None  # sample standard deviation (n - 1); None below two values
+    p50: float | None
+    p95: float | None
+    ci_low: float | None  # bootstrap interval of the mean; None below two values
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    column: str  # the agent_calls column
+    label: str  # how a sentence names it: "throughput"
+    unit: str
+    higher_is_better: bool
+
+
+THROUGHPUT = MetricSpec("tokens_per_s", "throughput", "tok/s", higher_is_better=True)
+TTFT = MetricSpec("ttft_ms", "time to first token", "ms", higher_is_better=False)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metric: MetricSpec
+    n_a: int
+    n_b: int
+    mean_a: float | None
+    mean_b: float | None
+    change_pct: float | None  # (mean B - mean A) / mean A, in percent
+    change_ci_low: float | None  # bootstrap interval of change_pct
+    change_ci_high: float | None
+    u: float | None  # Mann-Whitney U of B (pairs where B is larger, ties counted half)
+    p: float | None  # two-sided
+    delta: float | None  # Cliff's delta, P(B > A) - P(B < A): -1 .. 1
+    smallest_p: float | None  # the lowest p the test can reach with these sample sizes
+
+    @property
+    def magnitude(self) -> str | None:
+        return None if self.delta is None else delta_magnitude(self.delta)
+
+    @property
+    def significant(self) -> bool:
+        return self.p is not None and self.p < ALPHA
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self)
+
+
+def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return array[np.isfinite(array)]
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float] | np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the mean; None below two values (nothing to resample)."""
+    sample = _clean(values)
+    if sample.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    means = sample[rng.integers(0, sample.size, (resamples, sample.size))].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_change_ci(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float] | None:
+    """Bootstrap interval of (mean B - mean A) / mean A in percent, resampling A and B apart."""
+    sample_a, sample_b = _clean(a), _clean(b)
+    if sample_a.size < 2 or sample_b.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    means_a = sample_a[rng.integers(0, sample_a.size, (resamples, sample_a.size))].mean(axis=1)
+    means_b = sample_b[rng.integers(0, sample_b.size, (resamples, sample_b.size))].mean(axis=1)
+    if np.any(means_a == 0):
+        return None  # a change relative to zero has no size
+    changes = (means_b - means_a) / means_a * 100
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(changes, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def summarize(values: Sequence[float] | np.ndarray, *, seed: int = SEED) -> Summary:
+    """n, mean, standard deviation, p50, p95 (linear interpolation) and the mean's interval."""
+    sample = _clean(values)
+    if sample.size == 0:
+        return Summary(0, None, None, None, None, None, None)
+    ci = bootstrap_mean_ci(sample, seed=seed)
+    p50, p95 = np.percentile(sample, [50, 95])
+    return Summary(
+        n=int(sample.size),
+        mean=float(sample.mean()),
+        std=float(sample.std(ddof=1)) if sample.size > 1 else None,
+        p50=float(p50),
+        p95=float(p95),
+        ci_low=ci[0] if ci else None,
+        ci_high=ci[1] if ci else None,
+    )
+
+
+SUMMARY_COLUMNS = pl.Schema(
+    {
+        "n": pl.Int64,
+        "mean": pl.Float64,
+        "std": pl.Float64,
+        "p50": pl.Float64,
+        "p95": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+    }
+)
+
+
+def summarize_groups(frame: pl.DataFrame, by: Sequence[str], column: str) -> pl.DataFrame:
+    """One row per group of `by`, in first-seen order: the group keys then SUMMARY_COLUMNS."""
+    rows = []
+    for keys, group in frame.group_by(list(by), maintain_order=True):
+        summary = summarize(group.get_column(column).to_numpy())
+        rows.append({**dict(zip(by, keys, strict=True)), **summary.__dict__})
+    schema = pl.Schema({**{name: frame.schema[name] for name in by}, **SUMMARY_COLUMNS})
+    return pl.DataFrame(rows, schema=schema)
+
+
+def cliffs_delta(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
+    """P(B > A) - P(B < A) over every pair: +1 when every B is larger, -1 when every B is smaller.
+
+    Equal to the rank-biserial correlation of the Mann-Whitney U test.
+    """
+    sample_a, sample_b = _clean(a), _clean(b)
+    if sample_a.size == 0 or sample_b.size == 0:
+        raise ValueError("Cliff's delta needs at least one value in each sample")
+    diff = sample_b[:, None] - sample_a[None, :]
+    return float((np.sum(diff > 0) - np.sum(diff < 0)) / diff.size)
+
+
+def delta_magnitude(delta: float) -> str:
+    size = abs(delta)
+    return next(label for bound, label in DELTA_MAGNITUDES if size < bound or bound == 1.0)
+
+
+def smallest_exact_p(n_a: int, n_b: int) -> float:
+    """The lowest two-sided p the exact Mann-Whitney test reaches: all of B above all of A."""
+    return min(1.0, 2 / math.comb(n_a + n_b, n_a))
+
+
+def runs_needed(alpha: float = ALPHA) -> int:
+    """Runs per agent (equal groups) for the exact test to be able to reach p < alpha."""
+    n = 1
+    while smallest_exact_p(n, n) >= alpha:
+        n += 1
+    return n
+
+
+def compare(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    metric: MetricSpec,
+    *,
+    seed: int = SEED,
+) -> Comparison:
+    """Agent B against agent A on one metric (see the module docstring)."""
+    sample_a, sample_b = _clean(a), _clean(b)
+    mean_a = float(sample_a.mean()) if sample_a.size else None
+    mean_b = float(sample_b.mean()) if sample_b.size else None
+    change = (mean_b - mean_a) / mean_a * 100 if mean_a and mean_b is not None else None
+    ci = bootstrap_change_ci(sample_a, sample_b, seed=seed) if change is not None else None
+    u = p = delta = smallest = None
+    if sample_a.size and sample_b.size:
+        delta = cliffs_delta(sample_a, sample_b)
+        smallest = smallest_exact_p(sample_a.size, sample_b.size)
+        if np.ptp(np.concatenate([sample_a, sample_b])) == 0:
+            u, p = sample_a.size * sample_b.size / 2, 1.0  # all equal: nothing to rank
+        else:
+            test = mannwhitneyu(sample_b, sample_a, alternative="two-sided", method="auto")
+            u, p = float(test.statistic), float(test.pvalue)
+    return Comparison(
+        metric=metric,
+        n_a=int(sample_a.size),
+        n_b=int(sample_b.size),
+        mean_a=mean_a,
+        mean_b=mean_b,
+        change_pct=change,
+        change_ci_low=ci[0] if ci else None,
+        change_ci_high=ci[1] if ci else None,
+        u=u,
+        p=p,
+        delta=delta,
+        smallest_p=smallest,
+    )
+
+
+def format_p(p: float) -> str:
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def _change_words(c: Comparison) -> str:
+    """B's mean against A's, with its interval when there is one."""
+    assert c.change_pct is not None
+    direction = "higher" if c.change_pct >= 0 else "lower"
+    words = f"B's mean {c.metric.label} is {abs(c.change_pct):.1f}% {direction} than A's"
+    if c.change_ci_low is not None and c.change_ci_high is not None:
+        words += (
+            f" [{CONFIDENCE * 100:.0f}% CI {c.change_ci_low:+.1f}% to {c.change_ci_high:+.1f}%]"
+        )
+    return words
+
+
+def verdict(c: Comparison) -> str:
+    """One line in words, every part computed from the comparison's numbers."""
+    label = c.metric.label
+    if c.n_a == 0 or c.n_b == 0:
+        return f"no {label} to compare (A has {c.n_a} measured calls, B has {c.n_b})"
+    change = _change_words(c) if c.change_pct is not None else None
+    if c.smallest_p is not None and c.smallest_p >= ALPHA:
+        return (
+            f"too few runs to test {label}: with {c.n_a} (A) and {c.n_b} (B) runs p cannot go "
+            f"below {c.smallest_p:.3f}, and p<{ALPHA} needs {runs_needed()} runs per agent"
+            + (f"; {change}" if change else "")
+        )
+    assert c.p is not None and c.delta is not None
+    if not c.significant:
+        return f"no significant difference in {label} ({format_p(c.p)}" + (
+            f"; {change})" if change else ")"
+        )
+    b_larger = c.delta > 0
+    winner = "B" if b_larger == c.metric.higher_is_better else "A"
+    if change is None:  # A's mean is zero: no relative change to state
+        change = f"B's {label} is {'higher' if b_larger else 'lower'} than A's"
+    return (
+        f"{winner} is faster: {change}, {format_p(c.p)}, Cliff's delta {c.delta:+.2f} "
+        f"({c.magnitude})"
+    )
