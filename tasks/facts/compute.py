@@ -24,7 +24,7 @@ def _fmt(value: float) -> str:
 
 
 def config_label() -> pl.Expr:
-    """The configuration a record ran with: its own label, else one built from its options."""
+    """The configuration a record ran with: its options, else the file's own label for it."""
     parts = [
         pl.when(pl.col(col).is_not_null()).then(pl.format(f"{key}={{}}", pl.col(col)))
         for col, key in (
@@ -37,7 +37,9 @@ def config_label() -> pl.Expr:
     ]
     built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
     return (
-        pl.coalesce(pl.col("config"), pl.when(built != "").then(built))
+        # Options first: the same settings then group together whichever file they came from,
+        # and a file's own label ("Best", "2nd") only names a run that states no options.
+        pl.coalesce(pl.when(built != "").then(built), pl.col("config"))
         .fill_null("default options")
         .alias("config_label")
     )

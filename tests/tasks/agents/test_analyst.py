@@ -99,9 +99,7 @@ def test_invented_number_is_retried_cooler_then_replaced_by_facts():
 def test_identical_reply_stops_retrying():
     backend = ScriptedBackend([INVENTED_A])
 
-    run_agent(
-        backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0), max_retries=2
-    )
+    run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0), max_retries=2)
 
     assert len(backend.calls) == 2
 
