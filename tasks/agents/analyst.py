@@ -8,6 +8,7 @@ marked as such. Transport failures raise (Prefect retries them); guard failures 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -40,19 +41,42 @@ class AgentResult:
     wall_ms: float = 0.0
 
 
+FACT_ID = re.compile(r"\bF\d{3}\b")
+MIN_WORDS = {"item": 6, "cell": 3, "prose": 12}
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z][A-Za-z'-]*", text))
+
+
 def structure_problems(persona: Persona, sections: dict[str, str]) -> dict[str, str]:
-    """Per section, what breaks the persona's required shape (three recommendations, two risks)."""
-    problems = {}
-    if persona.agent == "B":
-        recommendations = [
-            line for line in sections.get("recommendations", "").splitlines() if line
-        ]
-        if len(recommendations) != 3:
-            problems["recommendations"] = f"expected 3 recommendations, got {len(recommendations)}"
-        risk_rows = sections.get("risks", "").count("\n| ")
-        if risk_rows < 2:
-            problems["risks"] = f"expected at least 2 risk rows, got {risk_rows}"
-    return problems
+    """Per section, what breaks the persona's shape: three recommendations, two risks, sentences
+    rather than copied fact ids or scraps, and the persona's word limit overall."""
+    problems: dict[str, list[str]] = {s: [] for s in persona.sections}
+    for section, text in sections.items():
+        if FACT_ID.search(text):
+            problems[section].append("copies fact ids instead of writing sentences")
+        if section == "recommendations":
+            items = [re.sub(r"^\d+\.\s*", "", line) for line in text.splitlines() if line]
+            if len(items) != 3:
+                problems[section].append(f"expected 3 recommendations, got {len(items)}")
+            if any(_words(item) < MIN_WORDS["item"] for item in items):
+                problems[section].append("a recommendation is not a full sentence")
+        elif section == "risks":
+            rows = [line for line in text.splitlines()[2:] if line.startswith("| ")]
+            if len(rows) < 2:
+                problems[section].append(f"expected at least 2 risk rows, got {len(rows)}")
+            cells = [cell for row in rows for cell in row.strip("| ").split(" | ")]
+            if any(_words(cell) < MIN_WORDS["cell"] for cell in cells):
+                problems[section].append("a risk or mitigation is not a phrase of 3 words or more")
+        elif text and _words(text) < MIN_WORDS["prose"]:
+            problems[section].append(f"fewer than {MIN_WORDS['prose']} words")
+    total = sum(_words(text) for text in sections.values())
+    if total > persona.max_words:
+        problems[persona.sections[-1]].append(
+            f"{total} words in all, over the limit of {persona.max_words}"
+        )
+    return {section: "; ".join(found) for section, found in problems.items() if found}
 
 
 def _temperature(options: ModelOptions, attempt: int, max_retries: int) -> float:

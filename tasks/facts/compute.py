@@ -206,6 +206,21 @@ def quality_facts(metrics: pl.DataFrame) -> list[dict]:
     return facts
 
 
+def _extreme_fact(what: str, group: dict, statistic: str, unit: str) -> dict:
+    """A best-or-worst fact about one (model, configuration) group of the statistics table."""
+    value = group[statistic]
+    return _fact(
+        "performance",
+        f"{what} is {_fmt(value)} {unit}, by {group['model']} with {group['config_label']}.",
+        value,
+        unit,
+        [value],
+        model=group["model"],
+        config=group["config_label"],
+        source_rows=group["n"],
+    )
+
+
 def performance_facts(metrics: pl.DataFrame) -> list[dict]:
     """Per model and configuration: count, mean, p50 and p95 of throughput and TTFT."""
     passing = metrics.filter(
@@ -257,32 +272,8 @@ def performance_facts(metrics: pl.DataFrame) -> list[dict]:
     if throughput.height > 1:
         best = throughput.sort("mean", descending=True).row(0, named=True)
         worst = throughput.sort("mean").row(0, named=True)
-        facts.append(
-            _fact(
-                "performance",
-                f"The highest mean throughput is {_fmt(best['mean'])} tok/s, by {best['model']} "
-                f"with {best['config_label']}.",
-                best["mean"],
-                "tok/s",
-                [best["mean"]],
-                model=best["model"],
-                config=best["config_label"],
-                source_rows=best["n"],
-            )
-        )
-        facts.append(
-            _fact(
-                "performance",
-                f"The lowest mean throughput is {_fmt(worst['mean'])} tok/s, by {worst['model']} "
-                f"with {worst['config_label']}.",
-                worst["mean"],
-                "tok/s",
-                [worst["mean"]],
-                model=worst["model"],
-                config=worst["config_label"],
-                source_rows=worst["n"],
-            )
-        )
+        facts.append(_extreme_fact("The highest mean throughput", best, "mean", "tok/s"))
+        facts.append(_extreme_fact("The lowest mean throughput", worst, "mean", "tok/s"))
     few = throughput.filter(pl.col("n") < 3).height
     if few:
         facts.append(
@@ -299,19 +290,7 @@ def performance_facts(metrics: pl.DataFrame) -> list[dict]:
     ttft = stats.filter(pl.col("metric") == "ttft_ms")
     if ttft.height > 1:
         fastest = ttft.sort("p50").row(0, named=True)
-        facts.append(
-            _fact(
-                "performance",
-                f"The lowest median time to first token is {_fmt(fastest['p50'])} ms, by "
-                f"{fastest['model']} with {fastest['config_label']}.",
-                fastest["p50"],
-                "ms",
-                [fastest["p50"]],
-                model=fastest["model"],
-                config=fastest["config_label"],
-                source_rows=fastest["n"],
-            )
-        )
+        facts.append(_extreme_fact("The lowest median time to first token", fastest, "p50", "ms"))
     return facts
 
 

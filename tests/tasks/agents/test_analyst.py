@@ -50,16 +50,16 @@ def _facts() -> pl.DataFrame:
 
 GOOD_A = json.dumps(
     {
-        "data_inventory": "The pile holds 12 files in total.",
-        "coverage": "Throughput was measured for one model.",
-        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
+        "data_inventory": "The pile holds 12 files in total, in several formats and folders alike.",
+        "coverage": "Throughput was measured for one model, all the data can compare today.",
+        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs that must be re-run.",
     }
 )
 INVENTED_A = json.dumps(
     {
-        "data_inventory": "The pile holds 57 files and the GPU was 92% utilised.",
-        "coverage": "Throughput was measured for one model.",
-        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs.",
+        "data_inventory": "The pile holds 57 files and the GPU was 92% utilised during every run.",
+        "coverage": "Throughput was measured for one model, all the data can compare today.",
+        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs that must be re-run.",
     }
 )
 
@@ -70,7 +70,7 @@ def test_accepted_draft_is_published_as_written_by_the_model():
     result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0, seed=1))
 
     assert result.written_by == {s: "model" for s in DATA_COLLECTOR.sections}
-    assert result.sections["data_inventory"] == "The pile holds 12 files in total."
+    assert result.sections["data_inventory"].startswith("The pile holds 12 files in total")
     assert [c["guard_verdict"] for c in result.calls] == ["accepted"]
     assert len(backend.calls) == 1
     _, _, schema = backend.calls[0]
@@ -107,7 +107,8 @@ def test_identical_reply_stops_retrying():
 def test_insight_agent_needs_three_recommendations_and_two_risks():
     reply = json.dumps(
         {
-            "executive_summary": "Model m1 reached 238.24 tok/s on average over 5 measurements.",
+            "executive_summary": "Model m1 reached 238.24 tok/s on average over 5 runs, the only "
+            "throughput figure that passed validation.",
             "recommendations": ["Keep m1 with its default options for throughput work."],
             "risks": [{"risk": "Failed runs hide differences.", "mitigation": "Re-run them."}],
         }
@@ -135,3 +136,21 @@ def test_prompt_carries_facts_not_file_names():
     assert "F001: 12 files found in total." in user
     assert "F003" not in user  # performance facts are agent B's
     assert options.num_predict is not None
+
+
+def test_copied_fact_ids_and_scraps_are_not_published():
+    reply = json.dumps(
+        {
+            "data_inventory": "F001: 12 files found in total.",
+            "coverage": "Measured.",
+            "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs "
+            "that must be re-run.",
+        }
+    )
+    backend = ScriptedBackend([reply])
+
+    result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0))
+
+    reasons = " ".join(result.calls[0]["guard_reasons"])
+    assert "copies fact ids" in reasons and "fewer than 12 words" in reasons
+    assert result.written_by == {"data_inventory": "facts", "coverage": "facts", "gaps": "model"}
