@@ -17,8 +17,9 @@ What counts as a number
 
 How a number traces (w as written, without sign when none is written)
 1. Exact or rounded: an allowed x within half a unit of w's last written digit (for an integer
-   ending in zeros, of its last non-zero digit: "7,800" is 7,836.6 to the hundred) and within
-   `max_rounding_error` of x. So 238.239 may be written 238.24, 238.2 or 238, not 238.23 or 200.
+   ending in zeros, of its last non-zero digit: "7,800" is 7,836.6 to the hundred) and, for a
+   number written without decimals, within `max_rounding_error` of x. So 238.239 may be
+   written 238.24, 238.2 or 238, not 238.23 or 200.
    A number written without a sign also traces to -x ("fell 12.5%" for a change of -12.5).
 2. Units that imply a scale are tried in the other scale too: s <-> ms <-> µs (x1000), min and h
    (x60), KB/MB/GB and KiB/MiB/GiB (x1000 or x1024), "%" also as a fraction (45% for 0.45), a
@@ -324,7 +325,10 @@ def direct_sources(
             scaled, slack = target * factor, found.half_unit * factor
             eps = 1e-9 * max(1.0, abs(scaled))
             for x in _within(allowed, scaled - slack - eps, scaled + slack + eps):
-                if abs(scaled - x) <= policy.max_rounding_error * abs(x) + eps:
+                # Written decimals state their own precision (an SD of 0.0153 shown as 0.02);
+                # the relative bound is for whole numbers, where "200" must not pass for 238.
+                decimals_written = found.half_unit < 0.5
+                if decimals_written or abs(scaled - x) <= policy.max_rounding_error * abs(x) + eps:
                     sources.append(x)
     return sources
 
