@@ -179,3 +179,13 @@ def test_a_difference_needs_the_text_to_compare():
     assert [n.text for n in untraced_numbers(cited + "recheck in 3 weeks", [12, 9])] == ["3"]
     assert untraced_numbers(cited + "that is 3 more runs than retried", [12, 9]) == []
     assert untraced_numbers(cited + "a change of +3", [12, 9]) == []
+
+
+def test_written_decimals_trace_by_their_precision_whole_numbers_by_the_bound():
+    # A standard deviation of 0.0153 rendered with two decimals is 0.02, a correct rounding.
+    assert untraced_numbers("SD 0.02 tok/s", [0.0153], GuardPolicy()) == []
+    assert [n.text for n in untraced_numbers("SD 0.03 tok/s", [0.0153], GuardPolicy())] == ["0.03"]
+    # A whole number still has to be close in relative terms: 200 is not 238.
+    assert [n.text for n in untraced_numbers("about 200 tok/s", [238.239], GuardPolicy())] == [
+        "200"
+    ]
