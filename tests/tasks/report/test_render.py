@@ -27,7 +27,7 @@ def _call(agent: str, tokens_per_s: float, ttft_ms: float, options: dict) -> dic
 def _result(persona, call, written_by) -> AgentResult:
     return AgentResult(
         persona=persona,
-        options=ModelOptions(),
+        options=ModelOptions(**json.loads(call["options"])),
         sections={s: f"Text of {s}." for s in persona.sections},
         written_by=written_by,
         calls=[call],
@@ -57,7 +57,7 @@ def test_agent_report_marks_who_wrote_each_section_and_shows_the_call():
     assert "## Data inventory\n\n_Written by the model" in report
     assert "## Gaps\n\n_Rendered from the facts by code" in report
     assert "| Throughput (tok/s) | 80 |" in report
-    assert "- Configuration: backend defaults" in report
+    assert "- Configuration (scenario): backend defaults" in report
     assert "no GPU" in report
     assert "gaps: number N does not trace to any fact" in report
     assert "92" not in report
