@@ -182,17 +182,7 @@ def _best_worst_section(metrics: pl.DataFrame) -> list[str]:
         return [*parts, "No model has two configurations with enough measurements to rank.", ""]
     if not throughput.is_empty():
         rows = [
-            (
-                r["model"],
-                f"{r['ranked']} of {r['configs']}",
-                r["best"],
-                num(r["best_value"]),
-                r["best_n"],
-                r["worst"],
-                num(r["worst_value"]),
-                r["worst_n"],
-                f"{r['spread_pct']:.1f}%",
-            )
+            (*_best_worst_cells(r), f"{r['spread_pct']:.1f}%")
             for r in throughput.iter_rows(named=True)
         ]
         header = (
@@ -213,19 +203,7 @@ def _best_worst_section(metrics: pl.DataFrame) -> list[str]:
             "",
         ]
     if not ttft.is_empty():
-        rows = [
-            (
-                r["model"],
-                f"{r['ranked']} of {r['configs']}",
-                r["best"],
-                num(r["best_value"]),
-                r["best_n"],
-                r["worst"],
-                num(r["worst_value"]),
-                r["worst_n"],
-            )
-            for r in ttft.iter_rows(named=True)
-        ]
+        rows = [_best_worst_cells(r) for r in ttft.iter_rows(named=True)]
         header = ("Model", "Ranked", "Best", "Median ms", "n", "Worst", "Median ms", "n")
         parts += [
             "**Time to first token** (median, lower is better; the median because one cold "
@@ -235,6 +213,20 @@ def _best_worst_section(metrics: pl.DataFrame) -> list[str]:
             "",
         ]
     return parts
+
+
+def _best_worst_cells(row: dict) -> tuple:
+    """The cells every best-and-worst table shares: model, how many ranked, best, worst."""
+    return (
+        row["model"],
+        f"{row['ranked']} of {row['configs']}",
+        row["best"],
+        num(row["best_value"]),
+        row["best_n"],
+        row["worst"],
+        num(row["worst_value"]),
+        row["worst_n"],
+    )
 
 
 def _cold_start_section(metrics: pl.DataFrame) -> list[str]:
