@@ -32,6 +32,7 @@ from tasks.agents.guard import numbers_in_text, untraced_numbers
 from tasks.agents.personas import PERSONAS
 from tasks.report import findings, statistics, summary
 from tasks.tables import read_table, table_path
+from tasks.validate.quality_summary import quarantine_by_reason
 
 # Sections whose numbers are measured by the flow or quoted on purpose, not stored in a table.
 SKIPPED_SECTIONS = {
@@ -202,15 +203,7 @@ def quality_numbers(
     """Counts the data-quality summary shows, recomputed from the tables."""
     numbers: list[float] = [metrics.height, 0]  # 0: an expectation with no failing rows
     numbers += frame_numbers(metrics.group_by("status").len())
-    numbers += frame_numbers(
-        quarantine.explode("reasons")
-        .group_by("reasons")
-        .agg(
-            rows=pl.len(),
-            records=pl.struct("source_path", "locator").n_unique(),
-            files=pl.col("source_path").n_unique(),
-        )
-    )
+    numbers += frame_numbers(quarantine_by_reason(quarantine))
     numbers += frame_numbers(
         metrics.group_by("source_path").agg(
             quarantined=(pl.col("status") == "quarantined").sum(), rows=pl.len()

@@ -60,6 +60,11 @@ def _marker(result: AgentResult, section: str) -> str:
     return "_Rendered from the facts by code: no model draft passed the guard._"
 
 
+def _section_block(heading: str, result: AgentResult, section: str) -> list[str]:
+    """A section as published: heading, who wrote it, the text."""
+    return [heading, "", _marker(result, section), "", result.sections[section], ""]
+
+
 def _timings(context: RunContext) -> str:
     lines = ["| Stage | Seconds |", "|---|---:|"]
     lines += [f"| {stage} | {_num(seconds)} |" for stage, seconds in context.stage_seconds.items()]
@@ -84,14 +89,7 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
         "",
     ]
     for section in persona.sections:
-        parts += [
-            f"## {persona.title(section)}",
-            "",
-            _marker(result, section),
-            "",
-            result.sections[section],
-            "",
-        ]
+        parts += _section_block(f"## {persona.title(section)}", result, section)
     parts += [
         "## Agent metrics",
         "",
@@ -196,14 +194,8 @@ def render_combined_report(
     parts += ["", "## Findings", ""]
     for result in (a, b):
         for section in result.persona.sections:
-            parts += [
-                f"### Agent {result.persona.agent}: {result.persona.title(section)}",
-                "",
-                _marker(result, section),
-                "",
-                result.sections[section],
-                "",
-            ]
+            heading = f"### Agent {result.persona.agent}: {result.persona.title(section)}"
+            parts += _section_block(heading, result, section)
     parts += [
         findings.strip(),
         "",

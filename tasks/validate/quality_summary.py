@@ -54,10 +54,9 @@ def expectations_section(expectations: pl.DataFrame) -> str:
     return "## Expectations\n\n" + table(header, rows)
 
 
-def reasons_section(quarantine: pl.DataFrame) -> str:
-    if quarantine.is_empty():
-        return "## Quarantined rows by reason\n\nNo rows were quarantined."
-    by_reason = (
+def quarantine_by_reason(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Rows, records and files quarantined per reason, most rows first."""
+    return (
         quarantine.explode("reasons")
         .group_by("reasons")
         .agg(
@@ -67,6 +66,12 @@ def reasons_section(quarantine: pl.DataFrame) -> str:
         )
         .sort(["rows", "reasons"], descending=[True, False])
     )
+
+
+def reasons_section(quarantine: pl.DataFrame) -> str:
+    if quarantine.is_empty():
+        return "## Quarantined rows by reason\n\nNo rows were quarantined."
+    by_reason = quarantine_by_reason(quarantine)
     return "## Quarantined rows by reason\n\n" + table(
         ("Reason", "Rows", "Records", "Files"), by_reason.rows()
     )
