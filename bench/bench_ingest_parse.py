@@ -63,6 +63,8 @@ def run_child(corpus: Path, args: argparse.Namespace, result: Path) -> dict:
         "--runner",
         args.runner,
     ]
+    if args.cpus is not None:
+        command += ["--cpus", str(args.cpus)]
     if args.tracemalloc:
         command.append("--tracemalloc")
     completed = subprocess.run(command, capture_output=True, text=True)
@@ -109,10 +111,15 @@ def print_size(size: int, generate_s: float, figures: dict) -> None:
     )
     print(
         f"Prefect task runs: {figures['task_runs']} recorded by the server "
-        f"(1 discover + {figures['batches']} parse batches of <= {figures['batch_files']} files); "
+        f"(1 discover + {figures['batches']} parse batches of <= {figures['batch_files']} files, "
+        f"parsed in {_parse_processes(figures['parse_processes'])}); "
         f"server start {figures['server_start_s']:.1f} s, task runs visible after "
         f"{figures['count_s']:.1f} s more"
     )
+
+
+def _parse_processes(workers: int) -> str:
+    return f"{workers} worker processes" if workers else "the flow's process"
 
 
 def print_summary(results: list[tuple[int, dict]]) -> None:
@@ -163,24 +170,23 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
     import tracemalloc
 
     import polars as pl
-    from prefect import flow, task
-    from prefect.cache_policies import NO_CACHE
+    from prefect import flow
     from prefect.runtime import flow_run
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
     from prefect.testing.utilities import prefect_test_harness
+    from prefect.utilities.annotations import quote
 
-    from tasks.ingest.discover import discover_files
     from tasks.ingest.manifest import apply_outcomes, plan_parse
-    from tasks.parse import parse_batch
+    from tasks.parse.workers import parse_worker_count, parse_workers
+    from tasks.prefect_tasks import discover, parse
 
-    # NO_CACHE: the default policy would hash every frame and file list passed in.
-    discover = task(name="discover", cache_policy=NO_CACHE)(discover_files)
-    parse = task(name="parse-batch", cache_policy=NO_CACHE)(parse_batch)
     runner = (
         ThreadPoolTaskRunner(max_workers=args.workers)
         if args.runner == "thread"
         else ProcessPoolTaskRunner(max_workers=args.workers)
     )
+    # --cpus 1 parses in process, as the flow does for small piles; default: as the flow decides.
+    cpus = args.cpus
 
     @flow(name="bench-ingest-parse", task_runner=runner)
     def ingest_and_parse(sources: list[Path], batch_files: int) -> dict:
@@ -191,8 +197,11 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
         batches = [
             plan.to_parse[i : i + batch_files] for i in range(0, len(plan.to_parse), batch_files)
         ]
-        futures = [parse.submit(batch) for batch in batches]
-        results = [future.result() for future in futures]
+        processes = parse_worker_count(len(plan.to_parse), cpus)
+        with parse_workers(len(plan.to_parse), cpus) as workers:
+            results = [
+                future.result() for future in [parse.submit(quote(b), workers) for b in batches]
+            ]
         metrics = pl.concat([frame for frame, _ in results]) if results else None
         files = apply_outcomes(inventory, [o for _, outcomes in results for o in outcomes])
         parsed = time.perf_counter()
@@ -203,6 +212,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
             "metric_rows": 0 if metrics is None else metrics.height,
             "status": dict(files.group_by("status").len().iter_rows()),
             "batches": len(batches),
+            "parse_processes": processes,
             "discover_s": discovered - started,
             "parse_s": parsed - discovered,
         }
@@ -265,6 +275,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-files", type=int, default=500, help="files per parse task")
     parser.add_argument("--workers", type=int, default=2, help="task runner workers")
     parser.add_argument("--runner", choices=("thread", "process"), default="thread")
+    parser.add_argument(
+        "--cpus",
+        type=int,
+        help="CPUs the parse stage may use (1: parse in the flow's process); default: all usable",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", help="where the temporary corpora go (default: system temp)")
     parser.add_argument(

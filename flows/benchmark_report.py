@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
@@ -26,6 +27,7 @@ from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.ingest.manifest import apply_outcomes, plan_parse
 from tasks.lineage.record import record_lineage
+from tasks.parse.workers import parse_workers
 from tasks.prefect_tasks import discover, facts, parse, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
@@ -151,17 +153,21 @@ def benchmark_report(
             read_table(table_path(out, "files"), FILES),
             read_table(table_path(out, "metrics"), METRICS),
         )
-        futures = [parse.submit(batch) for batch in _batches(plan.to_parse, PARSE_BATCH_FILES)]
-        results = [future.result() for future in futures]
+        with parse_workers(len(plan.to_parse)) as workers:
+            batches = _batches(plan.to_parse, PARSE_BATCH_FILES)
+            results = [
+                future.result() for future in [parse.submit(quote(b), workers) for b in batches]
+            ]
         outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
         parsed = pl.concat(
             [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
         ).sort("source_path", maintain_order=True)
         files = apply_outcomes(inventory, outcomes).sort("relative_path")
     logger.info(
-        "parsed %d files (%d kept from the last run): %d measurements",
+        "parsed %d files (%d kept from the last run) %s: %d measurements",
         len(plan.to_parse),
         len(plan.kept_outcomes),
+        f"in {workers.count} worker processes" if workers else "in this process",
         parsed.height,
     )
 

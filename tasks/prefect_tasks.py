@@ -21,7 +21,8 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.facts import compute_facts
 from tasks.ingest.discover import discover_files
-from tasks.parse import FileOutcome, FileToParse, parse_batch
+from tasks.parse import FileOutcome, FileToParse
+from tasks.parse.workers import ParseWorkers, parse_batch_on
 from tasks.validate import ValidationResult, validate_metrics
 
 
@@ -31,8 +32,10 @@ def discover(sources: Sequence[Path]) -> pl.DataFrame:
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
-def parse(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
-    return parse_batch(files)
+def parse(
+    files: Sequence[FileToParse], workers: ParseWorkers | None = None
+) -> tuple[pl.DataFrame, list[FileOutcome]]:
+    return parse_batch_on(workers, files)
 
 
 @task(name="validate", cache_policy=NO_CACHE)

@@ -26,31 +26,34 @@ class SourceError(ValueError):
     """A source folder is missing, not a folder, or holds no files."""
 
 
-def _walk(source: Path) -> Iterator[Path]:
-    # os.walk with sorted names: a stable order makes "first of the duplicates" reproducible.
+def _walk(source: Path) -> Iterator[tuple[str, str]]:
+    """(folder, file name) of every file, hidden ones left out; folder is relative to the
+    source's parent, "/"-separated. os.walk with sorted names: a stable order makes "first of
+    the duplicates" reproducible. Plain strings, not Path objects: this runs once per file."""
+    base = len(str(source.parent).rstrip(os.sep)) + 1
     for root, dirs, names in os.walk(source):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        folder = root[base:].replace(os.sep, "/")
         for name in sorted(names):
             if not name.startswith("."):
-                yield Path(root, name)
+                yield folder, name
 
 
-def _inventory_row(path: Path, source: Path) -> dict:
-    stat = path.stat()
+def _inventory_row(path: str, source: str, folder: str, name: str) -> dict:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
         head = handle.read(SNIFF_BYTES)
         digest.update(head)
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    fmt, reason = sniff_format(path.name, head)
-    relative = path.relative_to(source.parent).as_posix()
-    parent = Path(relative).parent.as_posix()
+        if len(head) == SNIFF_BYTES:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    fmt, reason = sniff_format(name, head)
     return {
-        "path": str(path),
-        "source": str(source),
-        "relative_path": relative,
-        "folder": parent,
+        "path": path,
+        "source": source,
+        "relative_path": f"{folder}/{name}",
+        "folder": folder,
         "format": fmt,
         "size_bytes": stat.st_size,
         "mtime": datetime.fromtimestamp(stat.st_mtime, tz=UTC),
@@ -86,17 +89,19 @@ def discover_files(sources: Sequence[Path]) -> pl.DataFrame:
     rows: list[dict] = []
     first_by_hash: dict[str, str] = {}
     for source in check_sources(sources):
-        for path in _walk(source):
+        root = str(source.parent)
+        for folder, name in _walk(source):
+            path = os.path.join(root, folder, name)
             try:
-                row = _inventory_row(path, source)
+                row = _inventory_row(path, str(source), folder, name)
             except OSError as error:
                 # An unreadable file is inventoried with its reason; the others go on.
                 rows.append(
                     {
-                        "path": str(path),
+                        "path": path,
                         "source": str(source),
-                        "relative_path": path.relative_to(source.parent).as_posix(),
-                        "folder": path.parent.relative_to(source.parent).as_posix(),
+                        "relative_path": f"{folder}/{name}",
+                        "folder": folder,
                         "status": "error",
                         "reason": f"unreadable: {error.strerror or error}",
                     }

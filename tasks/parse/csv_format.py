@@ -46,9 +46,10 @@ def parse_csv(text: str, sink: MetricSink) -> None:
     columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
     table = _Table(
         metrics=[
-            (c.index, c.name, c.unit, *resolve_metric(c.name, c.unit))
+            (c.index, c.name, c.unit, sink.metric_kind(m.metric, c.name, m.unit), m.scale)
             for c in columns
             if c.role == "metric"
+            for m in (resolve_metric(c.name, c.unit),)
         ],
         dimensions=[(c.index, c.dimension, c.name) for c in columns if c.role == "dimension"],
         options=[c.index for c in columns if c.role == "options"],
@@ -135,8 +136,9 @@ def _column(index: int, name: str, unit: str | None) -> _Column:
 class _Table(NamedTuple):
     """Column positions by role, with each metric column's name resolved once."""
 
-    # index, name as written, units-row unit, then the resolved metric, unit and scale
-    metrics: list[tuple[int, str, str | None, str, str | None, float]]
+    # index, name as written, units-row unit, the sink's kind for the resolved metric and unit,
+    # and the scale to that unit
+    metrics: list[tuple[int, str, str | None, int, float]]
     dimensions: list[tuple[int, str, str]]
     options: list[int]
     outputs: list[int]
@@ -169,11 +171,9 @@ def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -
                 break
     dim.complete_dimensions(dims)
     record = sink.add_record(locator, dims)
-    names: list[str] = []
-    raws: list[str] = []
+    kinds: list[int] = []
     values: list[float] = []
-    units: list[str | None] = []
-    for index, raw, written_unit, metric, unit, scale in table.metrics:
+    for index, raw, written_unit, kind, scale in table.metrics:
         if index >= width:
             break
         cell = row[index]
@@ -189,21 +189,19 @@ def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -
                 continue
             value = parsed.value
             if parsed.unit not in (None, written_unit):
-                metric, unit, scale = resolve_metric(raw, parsed.unit)
-        names.append(metric)
-        raws.append(raw)
+                resolved = resolve_metric(raw, parsed.unit)
+                kind = sink.metric_kind(resolved.metric, raw, resolved.unit)
+                scale = resolved.scale
+        kinds.append(kind)
         values.append(value * scale)
-        units.append(unit)
     for raw, cell in measured:
         parsed = parse_value(cell)
         if parsed is not None:
             resolved = resolve_metric(raw, parsed.unit)
-            names.append(resolved.metric)
-            raws.append(raw)
+            kinds.append(sink.metric_kind(resolved.metric, raw, resolved.unit))
             values.append(parsed.value * resolved.scale)
-            units.append(resolved.unit)
-    sink.add_metrics(record, names, raws, values, units)
-    sink.add_failure_if_empty(record, dims, len(names), table.error_column)
+    sink.add_values(record, kinds, values)
+    sink.add_failure_if_empty(record, dims, len(kinds), table.error_column)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -105,7 +105,7 @@ def _utf16_text(head: bytes) -> str | None:
         if head.startswith(mark):
             return head[len(mark) :].decode(encoding, errors="replace")
     sample = head[:512]
-    if len(sample) >= 8:
+    if len(sample) >= 8 and b"\x00" in sample:  # UTF-16 text without a mark has zero bytes
         even_zeros = sample[0::2].count(0) / len(sample[0::2])
         odd_zeros = sample[1::2].count(0) / len(sample[1::2])
         if odd_zeros > 0.4 and even_zeros < 0.05:
@@ -115,11 +115,12 @@ def _utf16_text(head: bytes) -> str | None:
     return None
 
 
+_MAGIC_PREFIXES = tuple(magic for magic, _ in _MAGIC)
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 
 
 def _looks_binary(head: bytes) -> bool:
-    if b"\x00" in head or any(head.startswith(magic) for magic, _ in _MAGIC):
+    if b"\x00" in head or head.startswith(_MAGIC_PREFIXES):
         return True
     window = head[:4096]
     # bytes.translate deletes the control bytes in C: the length lost is their count.

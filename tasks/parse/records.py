@@ -3,7 +3,9 @@
 In: calls from the format parsers: a file, its records (locator + dimensions), each record's
 metric values. Out: `to_frame()`, one frame for everything collected. Columns are plain Python
 lists; file and record columns are stored once and gathered per metric row when the frame is
-built, so a batch of thousands of small files costs one DataFrame, not one per file.
+built, so a batch of thousands of small files costs one DataFrame, not one per file. Likewise a
+value's (metric, raw name, unit) is stored once as a "kind": a CSV column is one kind for all its
+cells, so a cell costs two list appends, not four.
 """
 
 from __future__ import annotations
@@ -40,11 +42,10 @@ class MetricSink:
         self._record_file: list[int] = []
         self._record_locator: list[str] = []
         self._record_dims: list[tuple[Any, ...]] = []
+        self._kinds: dict[tuple[str, str, str | None], int] = {}
         self._metric_record: list[int] = []
-        self._metric_name: list[str] = []
-        self._metric_raw: list[str] = []
+        self._metric_kind: list[int] = []
         self._metric_value: list[float | None] = []
-        self._metric_unit: list[str | None] = []
 
     def start_file(self, source_path: str, sha256: str, fmt: str) -> None:
         self._file_source.append(source_path)
@@ -58,29 +59,26 @@ class MetricSink:
         self._record_dims.append(dimensions_tuple(dims))
         return len(self._record_locator) - 1
 
+    def metric_kind(self, metric: str, raw_metric: str, unit: str | None) -> int:
+        """The id of a (metric, raw name, unit) for `add_values`; the same id every time."""
+        key = (metric, raw_metric, unit)
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = self._kinds[key] = len(self._kinds)
+        return kind
+
     def add_metric(
         self, record: int, metric: str, raw_metric: str, value: float | None, unit: str | None
     ) -> None:
         self._metric_record.append(record)
-        self._metric_name.append(metric)
-        self._metric_raw.append(raw_metric)
+        self._metric_kind.append(self.metric_kind(metric, raw_metric, unit))
         self._metric_value.append(value)
-        self._metric_unit.append(unit)
 
-    def add_metrics(
-        self,
-        record: int,
-        metrics: list[str],
-        raw_metrics: list[str],
-        values: list[float | None],
-        units: list[str | None],
-    ) -> None:
-        """Several values of one record at once (parallel lists)."""
-        self._metric_record.extend([record] * len(metrics))
-        self._metric_name.extend(metrics)
-        self._metric_raw.extend(raw_metrics)
+    def add_values(self, record: int, kinds: list[int], values: list[float | None]) -> None:
+        """Several values of one record at once, each with its `metric_kind` id."""
+        self._metric_record.extend([record] * len(kinds))
+        self._metric_kind.extend(kinds)
         self._metric_value.extend(values)
-        self._metric_unit.extend(units)
 
     def add_failure_if_empty(
         self, record: int, dims: dict[str, Any], metrics_added: int, raw_metric: str
@@ -93,7 +91,7 @@ class MetricSink:
 
     @property
     def metric_count(self) -> int:
-        return len(self._metric_name)
+        return len(self._metric_kind)
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(len(self._file_source), len(self._record_locator), self.metric_count)
@@ -104,18 +102,12 @@ class MetricSink:
             del column[to.files :]
         for column in (self._record_file, self._record_locator, self._record_dims):
             del column[to.records :]
-        for column in (
-            self._metric_record,
-            self._metric_name,
-            self._metric_raw,
-            self._metric_value,
-            self._metric_unit,
-        ):
+        for column in (self._metric_record, self._metric_kind, self._metric_value):
             del column[to.metrics :]
 
     def to_frame(self) -> pl.DataFrame:
         """Everything collected, one row per metric value, exactly PARSED_METRICS."""
-        if not self._metric_name:
+        if not self._metric_kind:
             return pl.DataFrame(schema=PARSED_METRICS)
         metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)
         records = pl.DataFrame(self._record_dims, schema=DIMENSIONS, orient="row").with_columns(
@@ -132,14 +124,14 @@ class MetricSink:
             schema={"source_path": pl.Utf8, "sha256": pl.Utf8, "format": pl.Utf8},
         )
         per_metric_file = files.select(pl.all().gather(per_metric_record["file"]))
-        values = pl.DataFrame(
-            {
-                "metric": self._metric_name,
-                "raw_metric": self._metric_raw,
-                "value": self._metric_value,
-                "unit": self._metric_unit,
-            },
-            schema={"metric": pl.Utf8, "raw_metric": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8},
+        kinds = pl.DataFrame(
+            list(self._kinds),
+            schema={"metric": pl.Utf8, "raw_metric": pl.Utf8, "unit": pl.Utf8},
+            orient="row",
+        )
+        per_metric_kind = kinds.select(pl.all().gather(pl.Series(self._metric_kind)))
+        values = per_metric_kind.with_columns(
+            pl.Series("value", self._metric_value, dtype=pl.Float64)
         )
         return pl.concat(
             [per_metric_file, per_metric_record.drop("file"), values], how="horizontal"

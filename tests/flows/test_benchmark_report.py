@@ -38,9 +38,21 @@ def sample_run(tmp_path_factory, prefect_server):
     config = root / "agents.toml"
     config.write_text(DETERMINISTIC)
     out = root / "out"
-    code = main(
-        ["run", str(sources), "--out", str(out), "--backend", "embedded", "--config", str(config)]
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        # Parse this small pile in worker processes, as a big one is (the corpus test does not).
+        patch.setattr("tasks.parse.workers.WORKERS_MIN_FILES", 1)
+        code = main(
+            [
+                "run",
+                str(sources),
+                "--out",
+                str(out),
+                "--backend",
+                "embedded",
+                "--config",
+                str(config),
+            ]
+        )
     return code, sources, out, config
 
 

@@ -19,7 +19,9 @@ def test_rows_carry_their_file_and_record() -> None:
     sink.add_metric(record, "throughput_tok_s", "tokens_s", 1.0, "tok/s")
     sink.start_file("b.json", "sha-b", "json")
     record = sink.add_record("/results/0", {"success": False})
-    sink.add_metrics(record, ["x", "y"], ["x", "y"], [2.0, 3.0], [None, "ms"])
+    sink.add_values(
+        record, [sink.metric_kind("x", "x", None), sink.metric_kind("y", "y", "ms")], [2.0, 3.0]
+    )
     frame = sink.to_frame()
     assert frame.schema == PARSED_METRICS
     assert frame.select(
@@ -29,6 +31,13 @@ def test_rows_carry_their_file_and_record() -> None:
         ("b.json", "/results/0", "x", 2.0, None, False),
         ("b.json", "/results/0", "y", 3.0, None, False),
     ]
+
+
+def test_a_metric_kind_is_one_id_per_metric_raw_name_and_unit() -> None:
+    sink = MetricSink()
+    first = sink.metric_kind("ttft_ms", "ttft_s", "ms")
+    assert sink.metric_kind("ttft_ms", "ttft_s", "ms") == first
+    assert sink.metric_kind("ttft_ms", "TTFT (s)", "ms") != first
 
 
 def test_rollback_forgets_a_half_parsed_file() -> None:

@@ -1,0 +1,157 @@
+"""Worker processes for parsing big piles on every core.
+
+Parsing is pure Python and holds the GIL, so parse tasks on threads share one core. On a big pile
+the parse tasks hand their batch to one of a few worker processes instead; the worker sends back
+the batch's frame and outcomes (Polars pickles a frame as Arrow IPC, not row by row). A small pile
+is parsed in the calling process: starting workers costs more than it saves.
+
+The workers are plain `python -m tasks.parse.workers` processes talking pickle over their stdin
+and stdout, not a multiprocessing pool: a pool's children re-import the parent's `__main__`
+(Prefect's engine or the `chimera` command, several seconds each), and forking the parent would
+copy Prefect's threads and Polars' thread pool into the child.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
+
+import polars as pl
+
+from tasks.parse.batch import FileOutcome, FileToParse, parse_batch
+
+# bench/bench_ingest_parse.py on 2 cores: a worker is ready in about half a second and one core
+# parses about 2,000 files/s, so below this many files the workers do not pay for themselves.
+WORKERS_MIN_FILES = 2_000
+
+BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
+
+
+class ParseWorkerError(RuntimeError):
+    """A worker process died or answered garbage; names its exit code and last words."""
+
+
+class ParseWorkers:
+    """A fixed set of worker processes; `parse` borrows an idle one for one batch (thread-safe)."""
+
+    def __init__(self, count: int) -> None:
+        self._processes = [_start_worker() for _ in range(count)]
+        self._idle: queue.Queue[subprocess.Popen] = queue.Queue()
+        for process in self._processes:
+            self._idle.put(process)
+
+    @property
+    def count(self) -> int:
+        return len(self._processes)
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self._processes]
+
+    def parse(self, files: Sequence[FileToParse]) -> BatchResult:
+        process = self._idle.get()
+        try:
+            pickle.dump(list(files), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            process.stdin.flush()
+            answer = pickle.load(process.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as error:
+            raise ParseWorkerError(_died(process, error)) from error
+        self._idle.put(process)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        for process in self._processes:
+            if process.stdin and not process.stdin.closed:
+                process.stdin.close()  # end of input: the worker exits
+        for process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tasks.parse.workers"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=tempfile.TemporaryFile(),  # a file, not a pipe: a chatty worker never blocks on it
+        env=os.environ | {"PYTHONPATH": _import_path()},
+    )
+
+
+def _import_path() -> str:
+    # The worker must import `tasks` from where this process did, installed or not.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+
+
+def _died(process: subprocess.Popen, error: BaseException) -> str:
+    process.kill()
+    process.wait()
+    last_words = "nothing"
+    if process.stderr is not None:
+        process.stderr.seek(0)
+        last_words = process.stderr.read().decode(errors="replace").strip()[-500:] or last_words
+    return (
+        f"parse worker (pid {process.pid}) exited with code {process.returncode} "
+        f"({type(error).__name__}); its stderr said: {last_words}"
+    )
+
+
+def parse_worker_count(files: int, cpus: int | None = None) -> int:
+    """How many worker processes a pile of `files` is worth: 0 means parse in process."""
+    if cpus is None:
+        usable = getattr(os, "sched_getaffinity", None)  # the CPUs this process may run on
+        cpus = len(usable(0)) if usable else os.cpu_count() or 1
+    return cpus if files >= WORKERS_MIN_FILES and cpus > 1 else 0
+
+
+@contextmanager
+def parse_workers(files: int, cpus: int | None = None) -> Iterator[ParseWorkers | None]:
+    """Workers sized for the pile, or None when it is better parsed in process."""
+    count = parse_worker_count(files, cpus)
+    if not count:
+        yield None
+        return
+    workers = ParseWorkers(count)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def parse_batch_on(workers: ParseWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
+    """`parse_batch` in one of the workers, or here when there are none."""
+    return parse_batch(files) if workers is None else workers.parse(files)
+
+
+def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    """The worker's loop: a pickled list of files in, a pickled (frame, outcomes) out, until EOF."""
+    while True:
+        try:
+            files = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer: object = parse_batch(files)
+        except Exception as error:  # parse_batch reports bad files itself; this is a bug
+            answer = error
+        pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
+
+
+if __name__ == "__main__":
+    # Only pickles go to the real stdout; anything printed by accident goes to stderr.
+    answers, sys.stdout = sys.stdout.buffer, sys.stderr
+    serve(sys.stdin.buffer, answers)
