@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tasks.parse.workers import BATCH_FILES
+
 # Offline hygiene, set before Prefect is imported: no telemetry, a patient ephemeral server.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -177,7 +179,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
     from prefect.utilities.annotations import quote
 
     from tasks.ingest.manifest import apply_outcomes, plan_parse
-    from tasks.parse.workers import parse_worker_count, parse_workers
+    from tasks.parse.workers import parse_worker_count, parse_workers, split_batches
     from tasks.prefect_tasks import discover, parse
 
     runner = (
@@ -194,10 +196,8 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
         inventory = discover(sources)
         discovered = time.perf_counter()
         plan = plan_parse(inventory, None, None)
-        batches = [
-            plan.to_parse[i : i + batch_files] for i in range(0, len(plan.to_parse), batch_files)
-        ]
         processes = parse_worker_count(len(plan.to_parse), cpus)
+        batches = split_batches(plan.to_parse, batch_files, processes)
         with parse_workers(len(plan.to_parse), cpus) as workers:
             results = [
                 future.result() for future in [parse.submit(quote(b), workers) for b in batches]
@@ -272,7 +272,9 @@ def count_task_runs(flow_run_id: str, expected: int) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--batch-files", type=int, default=500, help="files per parse task")
+    parser.add_argument(
+        "--batch-files", type=int, default=BATCH_FILES, help="files per parse task (as the flow)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="task runner workers")
     parser.add_argument("--runner", choices=("thread", "process"), default="thread")
     parser.add_argument(

@@ -27,7 +27,7 @@ from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.ingest.manifest import apply_outcomes, plan_parse
 from tasks.lineage.record import record_lineage
-from tasks.parse.workers import parse_workers
+from tasks.parse.workers import BATCH_FILES, parse_workers, split_batches
 from tasks.prefect_tasks import discover, facts, parse, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
@@ -37,8 +37,6 @@ from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, PARSED_METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
 from tasks.validate import render_quality_summary, validate_files
-
-PARSE_BATCH_FILES = 500  # files per parse task: few task runs, still parallel on big piles
 
 Backend = Literal["auto", "ollama", "embedded"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
@@ -53,10 +51,6 @@ class StageClock:
         started = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - started, 3)
-
-
-def _batches(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _backend_choice(backend: str, model: str | None) -> tuple[str, str, str]:
@@ -154,10 +148,10 @@ def benchmark_report(
             read_table(table_path(out, "metrics"), METRICS),
         )
         with parse_workers(len(plan.to_parse)) as workers:
-            batches = _batches(plan.to_parse, PARSE_BATCH_FILES)
-            results = [
-                future.result() for future in [parse.submit(quote(b), workers) for b in batches]
-            ]
+            batches = split_batches(plan.to_parse, BATCH_FILES, workers.count if workers else 1)
+            # quote: Prefect would otherwise walk every file entry of every batch, twice.
+            futures = [parse.submit(quote(batch), workers) for batch in batches]
+            results = [future.result() for future in futures]
         outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
         parsed = pl.concat(
             [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]

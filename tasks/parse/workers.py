@@ -30,6 +30,9 @@ from tasks.parse.batch import FileOutcome, FileToParse, parse_batch
 # bench/bench_ingest_parse.py on 2 cores: a worker is ready in about half a second and one core
 # parses about 2,000 files/s, so below this many files the workers do not pay for themselves.
 WORKERS_MIN_FILES = 2_000
+# Files per parse task: a task run costs about 0.1 s of CPU in Prefect's engine and server, so
+# batches are large; still, ten thousand files make ten tasks that the workers share.
+BATCH_FILES = 1_000
 
 BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
 
@@ -115,6 +118,18 @@ def parse_worker_count(files: int, cpus: int | None = None) -> int:
         usable = getattr(os, "sched_getaffinity", None)  # the CPUs this process may run on
         cpus = len(usable(0)) if usable else os.cpu_count() or 1
     return cpus if files >= WORKERS_MIN_FILES and cpus > 1 else 0
+
+
+def split_batches(
+    files: Sequence[FileToParse], max_files: int, workers: int
+) -> list[list[FileToParse]]:
+    """Equal batches of at most max_files, their count a multiple of the workers, so no worker
+    is left parsing a last batch alone while the others wait."""
+    count = -(-len(files) // max_files)  # ceiling division
+    if workers > 1:
+        count = -(-count // workers) * workers
+    size = -(-len(files) // count) if count else 0
+    return [list(files[i : i + size]) for i in range(0, len(files), size)] if size else []
 
 
 @contextmanager

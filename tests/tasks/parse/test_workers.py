@@ -18,6 +18,7 @@ from tasks.parse.workers import (
     parse_batch_on,
     parse_worker_count,
     parse_workers,
+    split_batches,
 )
 from tasks.samples import write_sample_corpus
 
@@ -60,3 +61,14 @@ def test_small_piles_and_single_cpus_parse_in_process(sample_files: list) -> Non
         assert workers is None
         frame, _ = parse_batch_on(workers, sample_files[:5])
     assert frame.equals(parse_batch(sample_files[:5])[0])
+
+
+@pytest.mark.parametrize(("files", "workers"), [(8463, 2), (1001, 1), (3, 4), (0, 2)])
+def test_batches_are_even_and_keep_every_file_once(files: int, workers: int) -> None:
+    pile = list(range(files))
+    batches = split_batches(pile, 500, workers)
+    assert [f for batch in batches for f in batch] == pile
+    assert all(len(batch) <= 500 for batch in batches)
+    if files >= 500 * workers:
+        assert len(batches) % workers == 0
+        assert max(map(len, batches)) - min(map(len, batches)) <= len(batches)
