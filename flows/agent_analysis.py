@@ -22,7 +22,7 @@ from tasks.tables import read_table
 class AgentPair:
     a: AgentResult
     b: AgentResult
-    concurrent_wall_ms: float
+    concurrent_wall_ms: float | None  # None: no model call (agents deferred to a follow-up run)
     sequential_wall_ms: float | None
 
 

@@ -21,8 +21,10 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
+from tasks.agents.analyst import deferred_result
 from tasks.agents.backends import select_backend
 from tasks.agents.options import ModelOptions
+from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.ingest.manifest import apply_outcomes, plan_parse
@@ -40,6 +42,7 @@ from tasks.validate import render_quality_summary, validate_files
 
 Backend = Literal["auto", "ollama", "embedded"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
+AgentsWhen = Literal["now", "follow-up"]
 
 
 @dataclass
@@ -85,6 +88,30 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     return child.state.result()
 
 
+def _deferred_pair(facts: pl.DataFrame, options: dict[str, ModelOptions]) -> AgentPair:
+    """Both agents' sections rendered from the facts, no model call."""
+    return AgentPair(
+        a=deferred_result(PERSONAS["A"], facts, options["A"]),
+        b=deferred_result(PERSONAS["B"], facts, options["B"]),
+        concurrent_wall_ms=None,
+        sequential_wall_ms=None,
+    )
+
+
+def _start_follow_up() -> str | None:
+    """Start this run's deployment again with the same parameters and agents "now"; the new
+    run's name, or None when this run is not a deployment's (nothing to start)."""
+    from prefect.deployments import run_deployment
+    from prefect.runtime import deployment, flow_run
+
+    if deployment.id is None:
+        return None
+    parameters = {**flow_run.parameters, "agents": "now"}
+    # timeout=0: start it and return; the deployment's concurrency limit queues it behind us.
+    follow_up = run_deployment(deployment.id, parameters=parameters, timeout=0, as_subflow=False)
+    return follow_up.name
+
+
 def _reports_dir(out: Path, run: int, runs: int) -> Path:
     return out / "reports" if runs == 1 else out / "reports" / f"run-{run}"
 
@@ -125,12 +152,21 @@ def benchmark_report(
             "work pool's workers; empty: in this flow run."
         ),
     ] = None,
+    agents: Annotated[
+        AgentsWhen,
+        Field(
+            description="now: the agents analyse in this run. follow-up: publish the tables and "
+            "a report whose agent sections are rendered from the facts at once, then start this "
+            "deployment again with the agents (a quick refresh when new files land)."
+        ),
+    ] = "now",
 ) -> dict:
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.
     3. Validate the metrics with the Great Expectations suites; quarantine failures.
     4. Compute facts from the rows that passed.
-    5. Per run, agents A and B analyse the facts concurrently, guarded.
+    5. Per run, agents A and B analyse the facts concurrently, guarded (with agents
+       "follow-up": their sections are rendered from the facts, and a follow-up run analyses).
     6. Write the tables and reports; publish the report and quality tables as artifacts.
     """
     logger = get_run_logger()
@@ -195,18 +231,24 @@ def benchmark_report(
     call_rows: list[dict] = []
     report_paths: list[str] = []
     pre_agent_seconds = dict(clock.seconds)
+    deferred = agents == "follow-up"
+    runs = 1 if deferred else runs
     for run in range(1, runs + 1):
         run_clock = StageClock(dict(pre_agent_seconds))
         with run_clock.stage("agents"):
-            pair: AgentPair = _agent_pair(
-                agents_deployment or None,
-                facts_path=str(table_path(out, "facts")),
-                options_a=options["A"],
-                options_b=options["B"],
-                backend=backend_name,
-                model=model_name,
-                max_retries=max_retries,
-                measure_concurrency=measure_concurrency,
+            pair: AgentPair = (
+                _deferred_pair(fact_table, options)
+                if deferred
+                else _agent_pair(
+                    agents_deployment or None,
+                    facts_path=str(table_path(out, "facts")),
+                    options_a=options["A"],
+                    options_b=options["B"],
+                    backend=backend_name,
+                    model=model_name,
+                    max_retries=max_retries,
+                    measure_concurrency=measure_concurrency,
+                )
             )
         for result in (pair.a, pair.b):
             call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
@@ -241,6 +283,14 @@ def benchmark_report(
     write_text(summary, reports / "summary.md")
     publish_artifacts(out, summary, calls, validation.expectations)
     record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
+    follow_up = _start_follow_up() if deferred else None
+    if deferred:
+        logger.info(
+            "agents deferred: %s",
+            f"flow run {follow_up} analyses next"
+            if follow_up
+            else "not a deployment's run, so no follow-up; run again with agents='now'",
+        )
     return {
         "out_dir": str(out),
         "files": files.height,
@@ -253,4 +303,5 @@ def benchmark_report(
         "model": model_name,
         "reports": report_paths,
         "stage_seconds": clock.seconds,
+        "follow_up_run": follow_up,
     }

@@ -117,6 +117,8 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
 
 def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     """Select the schema's columns in order, casting types and adding missing ones as nulls."""
+    if frame.is_empty():  # a select of literals alone would make one row of nulls
+        return pl.DataFrame(schema=schema)
     return frame.select(
         [
             (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)

@@ -35,7 +35,7 @@ class AgentResult:
     persona: Persona
     options: ModelOptions
     sections: dict[str, str]
-    written_by: dict[str, str]  # section -> "model" | "facts"
+    written_by: dict[str, str]  # section -> "model" | "facts" | "deferred" (no model call yet)
     calls: list[dict] = field(default_factory=list)  # agent_calls rows, without run and scenario
     pack: FactsPack | None = None
     wall_ms: float = 0.0
@@ -175,4 +175,15 @@ def run_agent(
         calls=calls,
         pack=pack,
         wall_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def deferred_result(persona: Persona, facts: pl.DataFrame, options: ModelOptions) -> AgentResult:
+    """The persona's sections rendered from the facts without calling the model, for a run that
+    leaves the analysis to a follow-up run (a quick refresh when new files land)."""
+    return AgentResult(
+        persona=persona,
+        options=options,
+        sections=fallback_sections(persona, facts),
+        written_by=dict.fromkeys(persona.sections, "deferred"),
     )

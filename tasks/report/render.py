@@ -49,15 +49,21 @@ def _options_text(options: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(options.items())) or "backend defaults"
 
 
-def final_call(result: AgentResult) -> dict:
-    """The call whose draft the agent ended on (the last attempt)."""
-    return result.calls[-1]
+NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
+_MARKERS = {
+    "model": "_Written by the model; every number checked against the facts._",
+    "facts": "_Rendered from the facts by code: no model draft passed the guard._",
+    "deferred": "_Rendered from the facts by code: the agents' analysis follows in the next run._",
+}
+
+
+def final_call(result: AgentResult) -> dict | None:
+    """The call whose draft the agent ended on (the last attempt); None when it made none."""
+    return result.calls[-1] if result.calls else None
 
 
 def _marker(result: AgentResult, section: str) -> str:
-    if result.written_by[section] == "model":
-        return "_Written by the model; every number checked against the facts._"
-    return "_Rendered from the facts by code: no model draft passed the guard._"
+    return _MARKERS[result.written_by[section]]
 
 
 def _section_block(heading: str, result: AgentResult, section: str) -> list[str]:
@@ -83,22 +89,27 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
         f"- Backend: {context.backend} ({context.backend_note})",
         f"- Model: {context.model}",
         f"- Configuration (scenario): {_options_text(result.options.to_ollama())}",
-        f"- Options of the final call: {_options_text(json.loads(last['options']))}",
+        f"- Options of the final call: "
+        f"{_options_text(json.loads(last['options'])) if last else 'no call'}",
         f"- Scenario: {context.scenario}",
         f"- GPU: {context.gpu}",
         "",
     ]
     for section in persona.sections:
         parts += _section_block(f"## {persona.title(section)}", result, section)
+    parts += ["## Agent metrics", ""]
+    if last is None:
+        parts += [NO_CALL, ""]
+    else:
+        parts += [
+            "| Metric | Value |",
+            "|---|---:|",
+            *[f"| {label} ({unit}) | {_num(last[key])} |" for key, label, unit in METRIC_LABELS],
+            f"| LLM calls (drafts) | {len(result.calls)} |",
+            f"| Drafts accepted by the guard | {accepted} |",
+            "",
+        ]
     parts += [
-        "## Agent metrics",
-        "",
-        "| Metric | Value |",
-        "|---|---:|",
-        *[f"| {label} ({unit}) | {_num(last[key])} |" for key, label, unit in METRIC_LABELS],
-        f"| LLM calls (drafts) | {len(result.calls)} |",
-        f"| Drafts accepted by the guard | {accepted} |",
-        "",
         "## Workflow summary",
         "",
         _timings(context),
@@ -154,11 +165,20 @@ def render_combined_report(
 ) -> str:
     """Both agents side by side, the concurrency figures, the data-quality summary."""
     call_a, call_b = final_call(a), final_call(b)
-    rows = [
-        f"| {label} ({unit}) | {_num(call_a[key])} | {_num(call_b[key])} | "
-        f"{_delta(call_a[key], call_b[key])} |"
-        for key, label, unit in METRIC_LABELS
-    ]
+    if call_a is None or call_b is None:
+        side_by_side = [NO_CALL]
+    else:
+        side_by_side = [
+            "Figures of each agent's final LLM call; delta is B minus A.",
+            "",
+            "| Metric | Agent A | Agent B | Delta (B - A) |",
+            "|---|---:|---:|---:|",
+            *[
+                f"| {label} ({unit}) | {_num(call_a[key])} | {_num(call_b[key])} | "
+                f"{_delta(call_a[key], call_b[key])} |"
+                for key, label, unit in METRIC_LABELS
+            ],
+        ]
     parts = [
         f"# Chimera Flows report, run {context.run}",
         "",
@@ -171,16 +191,14 @@ def render_combined_report(
         "",
         "## Agents side by side",
         "",
-        "Figures of each agent's final LLM call; delta is B minus A.",
-        "",
-        "| Metric | Agent A | Agent B | Delta (B - A) |",
-        "|---|---:|---:|---:|",
-        *rows,
+        *side_by_side,
         "",
         "## Concurrency",
         "",
     ]
-    if context.concurrent_wall_ms is not None:
+    if call_a is None or call_b is None:
+        parts.append(NO_CALL)
+    elif context.concurrent_wall_ms is not None:
         parts.append(f"- Concurrent wall time of A and B: {_num(context.concurrent_wall_ms)} ms")
     if context.sequential_wall_ms is not None and context.concurrent_wall_ms:
         speedup = context.sequential_wall_ms / context.concurrent_wall_ms
@@ -189,7 +207,7 @@ def render_combined_report(
             f"- Speedup (sequential / concurrent): {speedup:.2f}x",
             f"- Efficiency (speedup / 2): {speedup / 2 * 100:.1f}%",
         ]
-    else:
+    elif call_a is not None and call_b is not None:
         parts.append("- Sequential run not measured (use --measure-concurrency).")
     parts += ["", "## Findings", ""]
     for result in (a, b):

@@ -156,11 +156,10 @@ def deployed(server):
 
     deploy = processes.run(["prefect", "--no-prompt", "deploy", "--all"], cwd=REPO_ROOT)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    server.request(
-        "PATCH",
-        f"/deployments/{server.deployment_id('benchmark-report/on-new-files')}",
-        {"parameters": FAST_RUN},
-    )
+    on_new_files = server.deployment_id("benchmark-report/on-new-files")
+    defaults = server.request("GET", f"/deployments/{on_new_files}").json()["parameters"]
+    assert defaults == {"agents": "follow-up"}
+    server.request("PATCH", f"/deployments/{on_new_files}", {"parameters": defaults | FAST_RUN})
 
     processes.start(
         "worker-cpu", ["prefect", "worker", "start", "--pool", "chimera-cpu", "--name", "cpu-1"]
@@ -200,12 +199,25 @@ def new_files_run(deployed, tmp_path_factory):
 
     server = deployed.server
     run = wait_for(
-        lambda: server.flow_runs("benchmark-report/on-new-files", FINAL_STATES),
+        lambda: triggered_runs(server, FINAL_STATES),
         RUN_TIMEOUT_S,
         every_s=0.5,
         what="a finished on-new-files run",
     )[0]
-    return run, landed, landed_at
+    # Read now: the follow-up run rewrites the report a minute later.
+    report = Path(run["parameters"]["out_dir"]) / "reports" / "combined.md"
+    return run, landed, landed_at, report.read_text() if report.is_file() else ""
+
+
+def triggered_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
+    """Runs the trigger created; their follow-up runs (agents "now") are left out."""
+    runs = server.flow_runs("benchmark-report/on-new-files", state_types)
+    return [run for run in runs if run["parameters"].get("agents") == "follow-up"]
+
+
+def follow_up_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
+    runs = server.flow_runs("benchmark-report/on-new-files", state_types)
+    return [run for run in runs if run["parameters"].get("agents") == "now"]
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +291,7 @@ def test_the_nightly_deployment_has_scheduled_runs(deployed):
 def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
     deployed, new_files_run, capsys
 ):
-    run, landed, landed_at = new_files_run
+    run, landed, landed_at, report_text = new_files_run
     server = deployed.server
 
     assert run["state"]["type"] == "COMPLETED", server.logs()
@@ -293,7 +305,9 @@ def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
     assert report.stat().st_mtime > landed_at
     assert {str(p) for p in landed} <= set(lineage(deployed, report)["sources"])
     # One burst, one run: the trigger's window swallowed the second file's event.
-    assert len(server.flow_runs("benchmark-report/on-new-files")) == 1
+    assert len(triggered_runs(server)) == 1
+    # Published at once; the agents' analysis is left to the follow-up run.
+    assert "the agents' analysis follows in the next run" in report_text
 
     created = _iso_seconds(run["created"]) - landed_at
     completed = _iso_seconds(run["end_time"]) - landed_at
@@ -303,6 +317,26 @@ def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
             f"completed {completed:.1f} s (run took {run['total_run_time']:.1f} s)"
         )
     assert created < 30, "the trigger should create the run within seconds of the file"
+
+
+def test_the_follow_up_run_rewrites_the_report_with_the_agents(deployed, new_files_run):
+    run, _, _, _ = new_files_run
+    server = deployed.server
+
+    follow_up = wait_for(
+        lambda: follow_up_runs(server, FINAL_STATES),
+        RUN_TIMEOUT_S,
+        every_s=1,
+        what="the follow-up run with the agents",
+    )
+
+    assert [r["state"]["type"] for r in follow_up] == ["COMPLETED"], server.logs()
+    for same in ("sources", "out_dir", "backend", "max_retries"):
+        assert follow_up[0]["parameters"][same] == run["parameters"][same], same
+    out = Path(run["parameters"]["out_dir"])
+    calls = pl.read_parquet(out / "tables" / "agent_calls.parquet")
+    assert sorted(set(calls["agent"])) == ["A", "B"]
+    assert "the agents' analysis follows" not in (out / "reports" / "combined.md").read_text()
 
 
 def test_a_manual_run_with_parameters_writes_tables_and_reports(deployed, manual_run):
