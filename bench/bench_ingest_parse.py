@@ -2,8 +2,9 @@
 
 In: --sizes (file counts). For each size the script writes a sample corpus of exactly that many
 files with tasks.samples.write_sample_corpus, then, in a fresh child process (so the RSS high-water
-mark belongs to that size alone), runs a small Prefect flow against a temporary server: one
-discover task, then parse_batch tasks submitted over batches of --batch-files files.
+mark belongs to that size alone), runs a small Prefect flow against a temporary server that calls
+the product's own stages 1-2 (flows.ingest.ingest): one discover task, then parse tasks over
+batches of --batch-files files, in worker processes when the pile is big enough.
 Out (stdout): per size and stage, files, metric rows, seconds, files/s and rows/s, the peak RSS,
 and the number of Prefect task runs the server recorded for the flow run.
 
@@ -24,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tasks.parse.workers import BATCH_FILES
+from tasks.ingest.workers import BATCH_FILES
 
 # Offline hygiene, set before Prefect is imported: no telemetry, a patient ephemeral server.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -171,50 +172,34 @@ def _max_rss_mb(who: int) -> float:
 def child(corpus: Path, args: argparse.Namespace) -> None:
     import tracemalloc
 
-    import polars as pl
     from prefect import flow
     from prefect.runtime import flow_run
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
     from prefect.testing.utilities import prefect_test_harness
-    from prefect.utilities.annotations import quote
 
-    from tasks.ingest.manifest import apply_outcomes, plan_parse
-    from tasks.parse.workers import parse_worker_count, parse_workers, split_batches
-    from tasks.prefect_tasks import discover, parse
+    from flows.ingest import ingest
 
     runner = (
         ThreadPoolTaskRunner(max_workers=args.workers)
         if args.runner == "thread"
         else ProcessPoolTaskRunner(max_workers=args.workers)
     )
-    # --cpus 1 parses in process, as the flow does for small piles; default: as the flow decides.
-    cpus = args.cpus
 
     @flow(name="bench-ingest-parse", task_runner=runner)
     def ingest_and_parse(sources: list[Path], batch_files: int) -> dict:
-        started = time.perf_counter()
-        inventory = discover(sources)
-        discovered = time.perf_counter()
-        plan = plan_parse(inventory, None, None)
-        processes = parse_worker_count(len(plan.to_parse), cpus)
-        batches = split_batches(plan.to_parse, batch_files, processes)
-        with parse_workers(len(plan.to_parse), cpus) as workers:
-            results = [
-                future.result() for future in [parse.submit(quote(b), workers) for b in batches]
-            ]
-        metrics = pl.concat([frame for frame, _ in results]) if results else None
-        files = apply_outcomes(inventory, [o for _, outcomes in results for o in outcomes])
-        parsed = time.perf_counter()
+        # --cpus 1: all in the flow's process, as for a small pile; default: as the flow decides.
+        ingested = ingest(sources, None, None, batch_files=batch_files, cpus=args.cpus)
+        files = ingested.files
         return {
             "flow_run_id": str(flow_run.id),
-            "files": inventory.height,
-            "parsed_files": len(plan.to_parse),
-            "metric_rows": 0 if metrics is None else metrics.height,
+            "files": files.height,
+            "parsed_files": ingested.files_parsed,
+            "metric_rows": ingested.parsed.height,
             "status": dict(files.group_by("status").len().iter_rows()),
-            "batches": len(batches),
-            "parse_processes": processes,
-            "discover_s": discovered - started,
-            "parse_s": parsed - discovered,
+            "batches": ingested.batches,
+            "parse_processes": ingested.workers,
+            "discover_s": ingested.seconds["discover"],
+            "parse_s": ingested.seconds["parse"],
         }
 
     started = time.perf_counter()

@@ -17,26 +17,24 @@ from typing import Annotated, Literal
 import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
+from flows.ingest import ingest
 from tasks.agents.analyst import deferred_result
 from tasks.agents.backends import select_backend
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
-from tasks.ingest.manifest import apply_outcomes, plan_parse
 from tasks.lineage.record import record_lineage
-from tasks.parse.workers import BATCH_FILES, parse_workers, split_batches
-from tasks.prefect_tasks import discover, facts, parse, validate
+from tasks.prefect_tasks import facts, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
 from tasks.report.findings import render_findings
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
-from tasks.schemas import AGENT_CALLS, FILES, METRICS, PARSED_METRICS, conform
+from tasks.schemas import AGENT_CALLS, FILES, METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
 from tasks.validate import render_quality_summary, validate_files
 
@@ -173,31 +171,19 @@ def benchmark_report(
     out = Path(out_dir).resolve()
     clock = StageClock()
 
-    with clock.stage("discover"):
-        inventory = discover([Path(s) for s in sources])
-    logger.info("discovered %d files", inventory.height)
-
-    with clock.stage("parse"):
-        plan = plan_parse(
-            inventory,
-            read_table(table_path(out, "files"), FILES),
-            read_table(table_path(out, "metrics"), METRICS),
-        )
-        with parse_workers(len(plan.to_parse)) as workers:
-            batches = split_batches(plan.to_parse, BATCH_FILES, workers.count if workers else 1)
-            # quote: Prefect would otherwise walk every file entry of every batch, twice.
-            futures = [parse.submit(quote(batch), workers) for batch in batches]
-            results = [future.result() for future in futures]
-        outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
-        parsed = pl.concat(
-            [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
-        ).sort("source_path", maintain_order=True)
-        files = apply_outcomes(inventory, outcomes).sort("relative_path")
+    ingested = ingest(
+        [Path(s) for s in sources],
+        read_table(table_path(out, "files"), FILES),
+        read_table(table_path(out, "metrics"), METRICS),
+    )
+    clock.seconds |= ingested.seconds
+    files, parsed = ingested.files, ingested.parsed
     logger.info(
-        "parsed %d files (%d kept from the last run) %s: %d measurements",
-        len(plan.to_parse),
-        len(plan.kept_outcomes),
-        f"in {workers.count} worker processes" if workers else "in this process",
+        "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
+        files.height,
+        ingested.files_parsed,
+        ingested.files_kept,
+        f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
         parsed.height,
     )
 
@@ -294,7 +280,7 @@ def benchmark_report(
     return {
         "out_dir": str(out),
         "files": files.height,
-        "files_parsed": len(plan.to_parse),
+        "files_parsed": ingested.files_parsed,
         "metrics": validation.metrics.height,
         "quarantined": validation.quarantine.height,
         "facts": fact_table.height,

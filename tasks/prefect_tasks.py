@@ -8,7 +8,6 @@ every call, and a result keyed by run id is never reused anyway.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import polars as pl
 from prefect import task
@@ -20,20 +19,20 @@ from tasks.agents.backends.base import BackendError
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.facts import compute_facts
-from tasks.ingest.discover import discover_files
+from tasks.ingest.discover import FileEntry, inventory_frame
+from tasks.ingest.workers import IngestWorkers, inventory_on, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
-from tasks.parse.workers import ParseWorkers, parse_batch_on
 from tasks.validate import ValidationResult, validate_metrics
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(sources: Sequence[Path]) -> pl.DataFrame:
-    return discover_files(sources)
+def discover(entries: Sequence[FileEntry], workers: IngestWorkers | None = None) -> pl.DataFrame:
+    return inventory_frame(inventory_on(workers, entries))
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
 def parse(
-    files: Sequence[FileToParse], workers: ParseWorkers | None = None
+    files: Sequence[FileToParse], workers: IngestWorkers | None = None
 ) -> tuple[pl.DataFrame, list[FileOutcome]]:
     return parse_batch_on(workers, files)
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -80,37 +81,66 @@ def check_sources(sources: Sequence[Path]) -> list[Path]:
     return resolved
 
 
+class FileEntry(NamedTuple):
+    """A file found under a source: where it is and what to call it."""
+
+    path: str
+    source: str
+    folder: str  # relative to the source's parent, "/"-separated
+    name: str
+
+
+def find_files(sources: Sequence[Path]) -> list[FileEntry]:
+    """Every file under the sources, in a stable order (SourceError for a bad source)."""
+    entries = []
+    for source in check_sources(sources):
+        root, source_text = str(source.parent), str(source)
+        entries += [
+            FileEntry(os.path.join(root, folder, name), source_text, folder, name)
+            for folder, name in _walk(source)
+        ]
+    return entries
+
+
+def inventory_rows(entries: Sequence[FileEntry]) -> list[dict]:
+    """One FILES row per entry (hashed and sniffed), duplicates not yet marked."""
+    rows: list[dict] = []
+    for path, source, folder, name in entries:
+        try:
+            rows.append(_inventory_row(path, source, folder, name))
+        except OSError as error:
+            # An unreadable file is inventoried with its reason; the others go on.
+            rows.append(
+                {
+                    "path": path,
+                    "source": source,
+                    "relative_path": f"{folder}/{name}",
+                    "folder": folder,
+                    "status": "error",
+                    "reason": f"unreadable: {error.strerror or error}",
+                }
+            )
+    return rows
+
+
+def inventory_frame(rows: Sequence[dict]) -> pl.DataFrame:
+    """The FILES table of the rows in order, repeats of an earlier file's bytes marked."""
+    first_by_hash: dict[str, str] = {}
+    for row in rows:
+        if row.get("sha256") is None:
+            continue
+        first = first_by_hash.setdefault(row["sha256"], row["relative_path"])
+        if first != row["relative_path"] and row["size_bytes"] > 0:
+            row["status"] = "duplicate"
+            row["reason"] = f"same content as {first}"
+            row["duplicate_of"] = first
+    return pl.DataFrame(rows, schema=FILES) if rows else pl.DataFrame(schema=FILES)
+
+
 def discover_files(sources: Sequence[Path]) -> pl.DataFrame:
     """Inventory every file under the sources: one FILES row each, duplicates marked.
 
     status is "pending" for files to parse, "skipped" (with a reason) for files that are not
     benchmark tables, and "duplicate" for repeats of an earlier file's bytes.
     """
-    rows: list[dict] = []
-    first_by_hash: dict[str, str] = {}
-    for source in check_sources(sources):
-        root = str(source.parent)
-        for folder, name in _walk(source):
-            path = os.path.join(root, folder, name)
-            try:
-                row = _inventory_row(path, str(source), folder, name)
-            except OSError as error:
-                # An unreadable file is inventoried with its reason; the others go on.
-                rows.append(
-                    {
-                        "path": path,
-                        "source": str(source),
-                        "relative_path": f"{folder}/{name}",
-                        "folder": folder,
-                        "status": "error",
-                        "reason": f"unreadable: {error.strerror or error}",
-                    }
-                )
-                continue
-            first = first_by_hash.setdefault(row["sha256"], row["relative_path"])
-            if first != row["relative_path"] and row["size_bytes"] > 0:
-                row["status"] = "duplicate"
-                row["reason"] = f"same content as {first}"
-                row["duplicate_of"] = first
-            rows.append(row)
-    return pl.DataFrame(rows, schema=FILES) if rows else pl.DataFrame(schema=FILES)
+    return inventory_frame(inventory_rows(find_files(sources)))

@@ -39,8 +39,9 @@ def sample_run(tmp_path_factory, prefect_server):
     config.write_text(DETERMINISTIC)
     out = root / "out"
     with pytest.MonkeyPatch.context() as patch:
-        # Parse this small pile in worker processes, as a big one is (the corpus test does not).
-        patch.setattr("tasks.parse.workers.WORKERS_MIN_FILES", 1)
+        # Hash and parse this small pile in worker processes, as a big one is (the corpus test
+        # does not).
+        patch.setattr("tasks.ingest.workers.WORKERS_MIN_FILES", 1)
         code = main(
             [
                 "run",

@@ -1,11 +1,12 @@
-"""Worker processes for parsing big piles on every core.
+"""Worker processes that inventory and parse big piles on every core.
 
-Parsing is pure Python and holds the GIL, so parse tasks on threads share one core. On a big pile
-the parse tasks hand their batch to one of a few worker processes instead; the worker sends back
-the batch's frame and outcomes (Polars pickles a frame as Arrow IPC, not row by row). A small pile
-is parsed in the calling process: starting workers costs more than it saves.
+Hashing, sniffing and parsing are pure Python and hold the GIL, so tasks on threads share one
+core. On a big pile the discover task hands slices of the file list to a few worker processes,
+and the parse tasks hand them their batches; a worker sends back inventory rows, or a batch's
+frame (Polars pickles it as Arrow IPC, not row by row) and outcomes. A small pile is handled in
+the calling process: starting workers costs more than it saves.
 
-The workers are plain `python -m tasks.parse.workers` processes talking pickle over their stdin
+The workers are plain `python -m tasks.ingest.workers` processes talking pickle over their stdin
 and stdout, not a multiprocessing pool: a pool's children re-import the parent's `__main__`
 (Prefect's engine or the `chimera` command, several seconds each), and forking the parent would
 copy Prefect's threads and Polars' thread pool into the child.
@@ -13,36 +14,40 @@ copy Prefect's threads and Polars' thread pool into the child.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import BinaryIO
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, BinaryIO
 
 import polars as pl
 
+from tasks.ingest.discover import FileEntry, inventory_rows
 from tasks.parse.batch import FileOutcome, FileToParse, parse_batch
 
-# bench/bench_ingest_parse.py on 2 cores: a worker is ready in about half a second and one core
-# parses about 2,000 files/s, so below this many files the workers do not pay for themselves.
+# bench/bench_ingest_parse.py on 2 cores: a worker is ready in about 0.4 s and one core parses
+# about 2,000 files/s, so below this many files the workers do not pay for themselves.
 WORKERS_MIN_FILES = 2_000
 # Files per parse task: a task run costs about 0.1 s of CPU in Prefect's engine and server, so
 # batches are large; still, ten thousand files make ten tasks that the workers share.
 BATCH_FILES = 1_000
 
 BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
+# What a worker can be asked to do: a job name and the function it runs on the payload.
+JOBS: dict[str, Callable[[Any], Any]] = {"inventory": inventory_rows, "parse": parse_batch}
 
 
-class ParseWorkerError(RuntimeError):
+class WorkerError(RuntimeError):
     """A worker process died or answered garbage; names its exit code and last words."""
 
 
-class ParseWorkers:
-    """A fixed set of worker processes; `parse` borrows an idle one for one batch (thread-safe)."""
+class IngestWorkers:
+    """A fixed set of worker processes; each call borrows idle ones (thread-safe)."""
 
     def __init__(self, count: int) -> None:
         self._processes = [_start_worker() for _ in range(count)]
@@ -59,13 +64,25 @@ class ParseWorkers:
         return [process.pid for process in self._processes]
 
     def parse(self, files: Sequence[FileToParse]) -> BatchResult:
+        """`parse_batch` of one batch in one worker."""
+        return self._run("parse", list(files))
+
+    def inventory(self, entries: Sequence[FileEntry]) -> list[dict]:
+        """`inventory_rows` of the entries, in order, spread over every worker."""
+        size = -(-len(entries) // self.count) or 1
+        slices = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
+        with ThreadPoolExecutor(len(slices) or 1) as threads:
+            parts = threads.map(lambda part: self._run("inventory", part), slices)
+            return [row for part in parts for row in part]
+
+    def _run(self, job: str, payload: Any) -> Any:
         process = self._idle.get()
         try:
-            pickle.dump(list(files), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((job, payload), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             process.stdin.flush()
             answer = pickle.load(process.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
-            raise ParseWorkerError(_died(process, error)) from error
+            raise WorkerError(_died(process, error)) from error
         self._idle.put(process)
         if isinstance(answer, BaseException):
             raise answer
@@ -74,7 +91,10 @@ class ParseWorkers:
     def close(self) -> None:
         for process in self._processes:
             if process.stdin and not process.stdin.closed:
-                process.stdin.close()  # end of input: the worker exits
+                # End of input: the worker exits. One that died already cannot take what is
+                # left in the pipe's buffer, and need not.
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
         for process in self._processes:
             try:
                 process.wait(timeout=10)
@@ -85,7 +105,7 @@ class ParseWorkers:
 
 def _start_worker() -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tasks.parse.workers"],
+        [sys.executable, "-m", "tasks.ingest.workers"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=tempfile.TemporaryFile(),  # a file, not a pipe: a chatty worker never blocks on it
@@ -107,17 +127,31 @@ def _died(process: subprocess.Popen, error: BaseException) -> str:
         process.stderr.seek(0)
         last_words = process.stderr.read().decode(errors="replace").strip()[-500:] or last_words
     return (
-        f"parse worker (pid {process.pid}) exited with code {process.returncode} "
+        f"ingest worker (pid {process.pid}) exited with code {process.returncode} "
         f"({type(error).__name__}); its stderr said: {last_words}"
     )
 
 
-def parse_worker_count(files: int, cpus: int | None = None) -> int:
-    """How many worker processes a pile of `files` is worth: 0 means parse in process."""
+def worker_count(files: int, cpus: int | None = None) -> int:
+    """How many worker processes a pile of `files` is worth: 0 means work in process."""
     if cpus is None:
         usable = getattr(os, "sched_getaffinity", None)  # the CPUs this process may run on
         cpus = len(usable(0)) if usable else os.cpu_count() or 1
     return cpus if files >= WORKERS_MIN_FILES and cpus > 1 else 0
+
+
+@contextlib.contextmanager
+def ingest_workers(files: int, cpus: int | None = None) -> Iterator[IngestWorkers | None]:
+    """Workers sized for a pile of `files`, or None when it is better handled in process."""
+    count = worker_count(files, cpus)
+    if not count:
+        yield None
+        return
+    workers = IngestWorkers(count)
+    try:
+        yield workers
+    finally:
+        workers.close()
 
 
 def split_batches(
@@ -132,35 +166,26 @@ def split_batches(
     return [list(files[i : i + size]) for i in range(0, len(files), size)] if size else []
 
 
-@contextmanager
-def parse_workers(files: int, cpus: int | None = None) -> Iterator[ParseWorkers | None]:
-    """Workers sized for the pile, or None when it is better parsed in process."""
-    count = parse_worker_count(files, cpus)
-    if not count:
-        yield None
-        return
-    workers = ParseWorkers(count)
-    try:
-        yield workers
-    finally:
-        workers.close()
-
-
-def parse_batch_on(workers: ParseWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
+def parse_batch_on(workers: IngestWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
     """`parse_batch` in one of the workers, or here when there are none."""
     return parse_batch(files) if workers is None else workers.parse(files)
 
 
+def inventory_on(workers: IngestWorkers | None, entries: Sequence[FileEntry]) -> list[dict]:
+    """`inventory_rows` spread over the workers, or here when there are none."""
+    return inventory_rows(entries) if workers is None else workers.inventory(entries)
+
+
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """The worker's loop: a pickled list of files in, a pickled (frame, outcomes) out, until EOF."""
+    """The worker's loop: a pickled (job, payload) in, the job's pickled answer out, until EOF."""
     while True:
         try:
-            files = pickle.load(requests)
+            job, payload = pickle.load(requests)
         except EOFError:
             return
         try:
-            answer: object = parse_batch(files)
-        except Exception as error:  # parse_batch reports bad files itself; this is a bug
+            answer: object = JOBS[job](payload)
+        except Exception as error:  # the jobs report bad files themselves; this is a bug
             answer = error
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()

@@ -1,0 +1,71 @@
+"""Stages 1 and 2 of benchmark-report: discover and parse the sources.
+
+Called inside a flow run (it submits the discover and parse tasks); bench/bench_ingest_parse.py
+times this same code. A big pile is hashed and parsed in worker processes, one per CPU, started
+once for both stages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from prefect.utilities.annotations import quote
+
+from tasks.ingest.discover import find_files
+from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.ingest.workers import BATCH_FILES, ingest_workers, split_batches
+from tasks.prefect_tasks import discover, parse
+from tasks.schemas import PARSED_METRICS, conform
+
+
+@dataclass(frozen=True)
+class Ingested:
+    files: pl.DataFrame  # FILES: every file found, with its status
+    parsed: pl.DataFrame  # PARSED_METRICS: this run's rows and those kept from the last run
+    files_parsed: int
+    files_kept: int  # unchanged since the last run: their rows were kept, not parsed again
+    batches: int  # parse tasks
+    workers: int  # worker processes; 0: all in the flow's process
+    seconds: dict[str, float] = field(default_factory=dict)  # "discover" and "parse"
+
+
+def ingest(
+    sources: list[Path],
+    previous_files: pl.DataFrame | None,
+    previous_metrics: pl.DataFrame | None,
+    *,
+    batch_files: int = BATCH_FILES,
+    cpus: int | None = None,
+) -> Ingested:
+    """Inventory every file under the sources and parse the new or changed ones."""
+    started = time.perf_counter()
+    entries = find_files(sources)
+    with ingest_workers(len(entries), cpus) as workers:
+        # quote: Prefect would otherwise walk every entry of the list, twice, to find futures.
+        inventory = discover(quote(entries), workers)
+        discovered = time.perf_counter()
+        plan = plan_parse(inventory, previous_files, previous_metrics)
+        batches = split_batches(plan.to_parse, batch_files, workers.count if workers else 1)
+        futures = [parse.submit(quote(batch), workers) for batch in batches]
+        results = [future.result() for future in futures]
+        count = workers.count if workers else 0
+    outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
+    parsed = pl.concat(
+        [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
+    ).sort("source_path", maintain_order=True)
+    files = apply_outcomes(inventory, outcomes).sort("relative_path")
+    return Ingested(
+        files=files,
+        parsed=parsed,
+        files_parsed=len(plan.to_parse),
+        files_kept=len(plan.kept_outcomes),
+        batches=len(batches),
+        workers=count,
+        seconds={
+            "discover": round(discovered - started, 3),
+            "parse": round(time.perf_counter() - discovered, 3),
+        },
+    )

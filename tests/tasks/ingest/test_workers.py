@@ -1,0 +1,80 @@
+"""Ingest worker processes: the same rows as in process, and a clear error when one dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import polars as pl
+import pytest
+
+from tasks.ingest.discover import find_files, inventory_frame, inventory_rows
+from tasks.ingest.manifest import plan_parse
+from tasks.ingest.workers import (
+    WORKERS_MIN_FILES,
+    IngestWorkers,
+    WorkerError,
+    ingest_workers,
+    parse_batch_on,
+    split_batches,
+    worker_count,
+)
+from tasks.parse import parse_batch
+from tasks.samples import write_sample_corpus
+
+
+@pytest.fixture(scope="module")
+def pile(tmp_path_factory: pytest.TempPathFactory) -> list:
+    root = tmp_path_factory.mktemp("pile")
+    write_sample_corpus(root / "pile", copies=2, seed=3)
+    return find_files([root / "pile"])
+
+
+def test_workers_inventory_and_parse_exactly_as_the_calling_process(pile: list) -> None:
+    expected_files = inventory_frame(inventory_rows(pile))
+    to_parse = plan_parse(expected_files, None, None).to_parse
+    expected_frame, expected_outcomes = parse_batch(to_parse)
+    half = len(to_parse) // 2
+    workers = IngestWorkers(2)
+    try:
+        files = inventory_frame(workers.inventory(pile))
+        results = [workers.parse(to_parse[:half]), workers.parse(to_parse[half:])]
+    finally:
+        workers.close()
+    assert files.equals(expected_files)
+    assert files.filter(pl.col("status") == "duplicate").height > 0
+    assert pl.concat([frame for frame, _ in results]).equals(expected_frame)
+    assert [o for _, outcomes in results for o in outcomes] == expected_outcomes
+    assert expected_frame.height > 100
+
+
+def test_a_dead_worker_is_a_clear_error_not_a_hang(pile: list) -> None:
+    workers = IngestWorkers(1)
+    try:
+        os.kill(workers.pids[0], signal.SIGKILL)
+        with pytest.raises(WorkerError, match=r"ingest worker \(pid \d+\) exited with code -9"):
+            workers.inventory(pile[:5])
+    finally:
+        workers.close()
+
+
+def test_small_piles_and_single_cpus_stay_in_process(pile: list) -> None:
+    assert worker_count(WORKERS_MIN_FILES - 1, cpus=8) == 0
+    assert worker_count(WORKERS_MIN_FILES, cpus=1) == 0
+    assert worker_count(WORKERS_MIN_FILES, cpus=2) == 2
+    to_parse = plan_parse(inventory_frame(inventory_rows(pile)), None, None).to_parse
+    with ingest_workers(10, cpus=2) as workers:
+        assert workers is None
+        frame, _ = parse_batch_on(workers, to_parse[:5])
+    assert frame.equals(parse_batch(to_parse[:5])[0])
+
+
+@pytest.mark.parametrize(("files", "workers"), [(8463, 2), (1001, 1), (3, 4), (0, 2)])
+def test_batches_are_even_and_keep_every_file_once(files: int, workers: int) -> None:
+    pile = list(range(files))
+    batches = split_batches(pile, 500, workers)
+    assert [f for batch in batches for f in batch] == pile
+    assert all(len(batch) <= 500 for batch in batches)
+    if files >= 500 * workers:
+        assert len(batches) % workers == 0
+        assert max(map(len, batches)) - min(map(len, batches)) <= len(batches)
