@@ -1,8 +1,8 @@
 """Stages 1 and 2 of benchmark-report: discover and parse the sources.
 
 Called inside a flow run (it submits the discover and parse tasks); bench/bench_ingest_parse.py
-times this same code. A big pile is hashed and parsed in worker processes, one per CPU, started
-once for both stages.
+times this same code. A big pile is parsed in worker processes, one per CPU, started as soon as
+the files are found so that they load while discover hashes.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def ingest(
     entries = find_files(sources)
     with ingest_workers(len(entries), cpus) as workers:
         # quote: Prefect would otherwise walk every entry of the list, twice, to find futures.
-        inventory = discover(quote(entries), workers)
+        inventory = discover(quote(entries))
         discovered = time.perf_counter()
         plan = plan_parse(inventory, previous_files, previous_metrics)
         batches = split_batches(plan.to_parse, batch_files, workers.count if workers else 1)

@@ -19,15 +19,15 @@ from tasks.agents.backends.base import BackendError
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.facts import compute_facts
-from tasks.ingest.discover import FileEntry, inventory_frame
-from tasks.ingest.workers import IngestWorkers, inventory_on, parse_batch_on
+from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
+from tasks.ingest.workers import IngestWorkers, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
 from tasks.validate import ValidationResult, validate_metrics
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(entries: Sequence[FileEntry], workers: IngestWorkers | None = None) -> pl.DataFrame:
-    return inventory_frame(inventory_on(workers, entries))
+def discover(entries: Sequence[FileEntry]) -> pl.DataFrame:
+    return inventory_frame(inventory_rows(entries))
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)

@@ -1,10 +1,11 @@
-"""Worker processes that inventory and parse big piles on every core.
+"""Worker processes that parse big piles on every core.
 
-Hashing, sniffing and parsing are pure Python and hold the GIL, so tasks on threads share one
-core. On a big pile the discover task hands slices of the file list to a few worker processes,
-and the parse tasks hand them their batches; a worker sends back inventory rows, or a batch's
-frame (Polars pickles it as Arrow IPC, not row by row) and outcomes. A small pile is handled in
-the calling process: starting workers costs more than it saves.
+Parsing is pure Python and holds the GIL, so parse tasks on threads share one core. On a big
+pile the parse tasks hand their batches to a few worker processes, started when the files have
+been found, so they load while discover hashes; a worker sends back the batch's frame (Polars
+pickles it as Arrow IPC, not row by row) and outcomes. A small pile is parsed in the calling
+process: starting workers costs more than it saves. (Hashing in the workers too was measured and
+dropped: sending 100,000 inventory rows back doubled the peak memory and saved no time.)
 
 The workers are plain `python -m tasks.ingest.workers` processes talking pickle over their stdin
 and stdout, not a multiprocessing pool: a pool's children re-import the parent's `__main__`
@@ -22,12 +23,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 import polars as pl
 
-from tasks.ingest.discover import FileEntry, inventory_rows
 from tasks.parse.batch import FileOutcome, FileToParse, parse_batch
 
 # bench/bench_ingest_parse.py on 2 cores: a worker is ready in about 0.4 s and one core parses
@@ -39,7 +38,7 @@ BATCH_FILES = 1_000
 
 BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
 # What a worker can be asked to do: a job name and the function it runs on the payload.
-JOBS: dict[str, Callable[[Any], Any]] = {"inventory": inventory_rows, "parse": parse_batch}
+JOBS: dict[str, Callable[[Any], Any]] = {"parse": parse_batch}
 
 
 class WorkerError(RuntimeError):
@@ -47,7 +46,7 @@ class WorkerError(RuntimeError):
 
 
 class IngestWorkers:
-    """A fixed set of worker processes; each call borrows idle ones (thread-safe)."""
+    """A fixed set of worker processes; each call borrows an idle one (thread-safe)."""
 
     def __init__(self, count: int) -> None:
         self._processes = [_start_worker() for _ in range(count)]
@@ -66,14 +65,6 @@ class IngestWorkers:
     def parse(self, files: Sequence[FileToParse]) -> BatchResult:
         """`parse_batch` of one batch in one worker."""
         return self._run("parse", list(files))
-
-    def inventory(self, entries: Sequence[FileEntry]) -> list[dict]:
-        """`inventory_rows` of the entries, in order, spread over every worker."""
-        size = -(-len(entries) // self.count) or 1
-        slices = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
-        with ThreadPoolExecutor(len(slices) or 1) as threads:
-            parts = threads.map(lambda part: self._run("inventory", part), slices)
-            return [row for part in parts for row in part]
 
     def _run(self, job: str, payload: Any) -> Any:
         process = self._idle.get()
@@ -171,11 +162,6 @@ def parse_batch_on(workers: IngestWorkers | None, files: Sequence[FileToParse]) 
     return parse_batch(files) if workers is None else workers.parse(files)
 
 
-def inventory_on(workers: IngestWorkers | None, entries: Sequence[FileEntry]) -> list[dict]:
-    """`inventory_rows` spread over the workers, or here when there are none."""
-    return inventory_rows(entries) if workers is None else workers.inventory(entries)
-
-
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     """The worker's loop: a pickled (job, payload) in, the job's pickled answer out, until EOF."""
     while True:
@@ -185,7 +171,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
             return
         try:
             answer: object = JOBS[job](payload)
-        except Exception as error:  # the jobs report bad files themselves; this is a bug
+        except Exception as error:  # parse_batch reports bad files itself; this is a bug
             answer = error
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
