@@ -39,22 +39,23 @@ def sample_run(tmp_path_factory, prefect_server):
     config.write_text(DETERMINISTIC)
     out = root / "out"
     with pytest.MonkeyPatch.context() as patch:
-        # Hash and parse this small pile in worker processes, as a big one is (the corpus test
-        # does not).
+        # Parse this small pile in worker processes, as a big one is (the corpus test does not).
         patch.setattr("tasks.ingest.workers.WORKERS_MIN_FILES", 1)
-        code = main(
-            [
-                "run",
-                str(sources),
-                "--out",
-                str(out),
-                "--backend",
-                "embedded",
-                "--config",
-                str(config),
-            ]
-        )
+        code = main(_run_args(sources, out, config))
     return code, sources, out, config
+
+
+def _run_args(sources: Path, out: Path, config: Path) -> list[str]:
+    return [
+        "run",
+        str(sources),
+        "--out",
+        str(out),
+        "--backend",
+        "embedded",
+        "--config",
+        str(config),
+    ]
 
 
 def _table(out: Path, name: str) -> pl.DataFrame:
@@ -172,20 +173,7 @@ def test_rerun_parses_nothing_and_writes_identical_tables(sample_run, capsys):
     _, sources, out, config = sample_run
     before = {name: _table(out, name) for name in ("files", "metrics", "quarantine", "facts")}
 
-    code = main(
-        [
-            "run",
-            str(sources),
-            "--out",
-            str(out),
-            "--backend",
-            "embedded",
-            "--config",
-            str(config),
-            "--max-retries",
-            "0",
-        ]
-    )
+    code = main([*_run_args(sources, out, config), "--max-retries", "0"])
 
     assert code == 0
     assert '"files_parsed": 0' in capsys.readouterr().out
