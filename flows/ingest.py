@@ -16,7 +16,7 @@ from prefect.utilities.annotations import quote
 
 from tasks.ingest.discover import find_files
 from tasks.ingest.manifest import apply_outcomes, plan_parse
-from tasks.ingest.workers import BATCH_FILES, ingest_workers, split_batches
+from tasks.ingest.workers import BATCH_FILES, parse_workers, split_batches
 from tasks.prefect_tasks import discover, parse
 from tasks.schemas import PARSED_METRICS, conform
 
@@ -43,7 +43,7 @@ def ingest(
     """Inventory every file under the sources and parse the new or changed ones."""
     started = time.perf_counter()
     entries = find_files(sources)
-    with ingest_workers(len(entries), cpus) as workers:
+    with parse_workers(len(entries), cpus) as workers:
         # quote: Prefect would otherwise walk every entry of the list, twice, to find futures.
         inventory = discover(quote(entries))
         discovered = time.perf_counter()

@@ -20,7 +20,7 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.facts import compute_facts
 from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
-from tasks.ingest.workers import IngestWorkers, parse_batch_on
+from tasks.ingest.workers import ParseWorkers, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
 from tasks.validate import ValidationResult, validate_metrics
 
@@ -32,7 +32,7 @@ def discover(entries: Sequence[FileEntry]) -> pl.DataFrame:
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
 def parse(
-    files: Sequence[FileToParse], workers: IngestWorkers | None = None
+    files: Sequence[FileToParse], workers: ParseWorkers | None = None
 ) -> tuple[pl.DataFrame, list[FileOutcome]]:
     return parse_batch_on(workers, files)
 

@@ -22,8 +22,8 @@ import queue
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, BinaryIO
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 
 import polars as pl
 
@@ -37,15 +37,13 @@ WORKERS_MIN_FILES = 2_000
 BATCH_FILES = 1_000
 
 BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
-# What a worker can be asked to do: a job name and the function it runs on the payload.
-JOBS: dict[str, Callable[[Any], Any]] = {"parse": parse_batch}
 
 
 class WorkerError(RuntimeError):
     """A worker process died or answered garbage; names its exit code and last words."""
 
 
-class IngestWorkers:
+class ParseWorkers:
     """A fixed set of worker processes; each call borrows an idle one (thread-safe)."""
 
     def __init__(self, count: int) -> None:
@@ -64,12 +62,9 @@ class IngestWorkers:
 
     def parse(self, files: Sequence[FileToParse]) -> BatchResult:
         """`parse_batch` of one batch in one worker."""
-        return self._run("parse", list(files))
-
-    def _run(self, job: str, payload: Any) -> Any:
         process = self._idle.get()
         try:
-            pickle.dump((job, payload), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(list(files), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             process.stdin.flush()
             answer = pickle.load(process.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
@@ -132,13 +127,13 @@ def worker_count(files: int, cpus: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def ingest_workers(files: int, cpus: int | None = None) -> Iterator[IngestWorkers | None]:
+def parse_workers(files: int, cpus: int | None = None) -> Iterator[ParseWorkers | None]:
     """Workers sized for a pile of `files`, or None when it is better handled in process."""
     count = worker_count(files, cpus)
     if not count:
         yield None
         return
-    workers = IngestWorkers(count)
+    workers = ParseWorkers(count)
     try:
         yield workers
     finally:
@@ -157,20 +152,20 @@ def split_batches(
     return [list(files[i : i + size]) for i in range(0, len(files), size)] if size else []
 
 
-def parse_batch_on(workers: IngestWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
+def parse_batch_on(workers: ParseWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
     """`parse_batch` in one of the workers, or here when there are none."""
     return parse_batch(files) if workers is None else workers.parse(files)
 
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """The worker's loop: a pickled (job, payload) in, the job's pickled answer out, until EOF."""
+    """The worker's loop: a pickled list of files in, a pickled (frame, outcomes) out, until EOF."""
     while True:
         try:
-            job, payload = pickle.load(requests)
+            files = pickle.load(requests)
         except EOFError:
             return
         try:
-            answer: object = JOBS[job](payload)
+            answer: object = parse_batch(files)
         except Exception as error:  # parse_batch reports bad files itself; this is a bug
             answer = error
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)

@@ -211,13 +211,16 @@ def new_files_run(deployed, tmp_path_factory):
 
 def triggered_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
     """Runs the trigger created; their follow-up runs (agents "now") are left out."""
-    runs = server.flow_runs("benchmark-report/on-new-files", state_types)
-    return [run for run in runs if run["parameters"].get("agents") == "follow-up"]
+    return _on_new_files_runs(server, "follow-up", state_types)
 
 
 def follow_up_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
+    return _on_new_files_runs(server, "now", state_types)
+
+
+def _on_new_files_runs(server: Server, agents: str, state_types: list[str] | None) -> list[dict]:
     runs = server.flow_runs("benchmark-report/on-new-files", state_types)
-    return [run for run in runs if run["parameters"].get("agents") == "now"]
+    return [run for run in runs if run["parameters"].get("agents") == agents]
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from tasks.ingest.discover import find_files, inventory_frame, inventory_rows
 from tasks.ingest.manifest import plan_parse
 from tasks.ingest.workers import (
     WORKERS_MIN_FILES,
-    IngestWorkers,
+    ParseWorkers,
     WorkerError,
-    ingest_workers,
     parse_batch_on,
+    parse_workers,
     split_batches,
     worker_count,
 )
@@ -34,7 +34,7 @@ def test_workers_parse_exactly_as_the_calling_process(pile: list) -> None:
     to_parse = plan_parse(inventory_frame(inventory_rows(pile)), None, None).to_parse
     expected_frame, expected_outcomes = parse_batch(to_parse)
     half = len(to_parse) // 2
-    workers = IngestWorkers(2)
+    workers = ParseWorkers(2)
     try:
         results = [workers.parse(to_parse[:half]), workers.parse(to_parse[half:])]
     finally:
@@ -45,7 +45,7 @@ def test_workers_parse_exactly_as_the_calling_process(pile: list) -> None:
 
 
 def test_a_dead_worker_is_a_clear_error_not_a_hang(pile: list) -> None:
-    workers = IngestWorkers(1)
+    workers = ParseWorkers(1)
     try:
         os.kill(workers.pids[0], signal.SIGKILL)
         with pytest.raises(WorkerError, match=r"ingest worker \(pid \d+\) exited with code -9"):
@@ -59,7 +59,7 @@ def test_small_piles_and_single_cpus_stay_in_process(pile: list) -> None:
     assert worker_count(WORKERS_MIN_FILES, cpus=1) == 0
     assert worker_count(WORKERS_MIN_FILES, cpus=2) == 2
     to_parse = plan_parse(inventory_frame(inventory_rows(pile)), None, None).to_parse
-    with ingest_workers(10, cpus=2) as workers:
+    with parse_workers(10, cpus=2) as workers:
         assert workers is None
         frame, _ = parse_batch_on(workers, to_parse[:5])
     assert frame.equals(parse_batch(to_parse[:5])[0])
