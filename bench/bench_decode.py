@@ -1,15 +1,15 @@
 """Agent decode speed against raw llama.cpp decode: same model, same threads, same calls.
 
 For each repeat, agent B (the longest writer) drafts from the facts of the real corpus (or the
-sample corpus) through the product's own path, run_agent -> EmbeddedBackend (streaming, sampling,
-the JSON-schema grammar, detokenising in Python); its tokens/s is what agent_calls records. Around
+sample corpus) through the product's own path, run_agent -> EmbeddedBackend (decoding.py's loop:
+sampling, the JSON-schema grammar, detokenising); its tokens/s is what agent_calls records. Around
 the same call llama.cpp times its own decode (llama_perf_context: n_eval tokens in t_eval_ms, the
 forward passes): the raw speed of the model on these threads. The same messages are then drafted
 once more without the schema. Without it, the ratio is the cost of the agent path itself; with
-it, the ratio also pays the grammar's sampling, which llama.cpp does not time here
-(llama-cpp-python builds its sampler chain with no_perf). Target: agent / raw >= 0.95.
+it, the ratio also pays the grammar's checks and redraws. Target: agent / raw >= 0.95.
 
-    python bench/bench_decode.py [--model smollm2-135m] [--threads 2] [--repeats 3] [--corpus DIR]
+    python bench/bench_decode.py [--model smollm2-135m] [--threads 2] [--repeats 3]
+        [--temperature 0] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--temperature", type=float, default=0.0, help="0: greedy; else top_k 40, top_p 0.9"
+    )
     parser.add_argument("--corpus", type=Path, help="default: ../shared corpus, else a sample")
     args = parser.parse_args()
 
@@ -91,10 +94,13 @@ def main() -> None:
             corpus = Path(tmp) / "sample"
             write_sample_corpus(corpus)
         facts = corpus_facts(corpus)
-    print(f"model {args.model}, {args.threads} threads, facts from {corpus} ({facts.height})")
+    print(
+        f"model {args.model}, {args.threads} threads, temperature {args.temperature}, "
+        f"facts from {corpus} ({facts.height})"
+    )
 
     metered = MeteredBackend(EmbeddedBackend(args.model, n_threads=args.threads))
-    options = ModelOptions(temperature=0.0, seed=42)
+    options = ModelOptions(temperature=args.temperature, seed=42)
     persona = PERSONAS["B"]
     run_agent(metered, persona, facts, options, max_retries=0)  # warm-up: loads the model
     metered.calls.clear()

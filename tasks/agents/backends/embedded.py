@@ -5,8 +5,8 @@ where unset), optionally a JSON schema the reply must follow. Out: a Completion 
 measured here the way Ollama reports them, or a BackendError naming the model file and the cause.
 
 Messages are formatted with the model's own chat template (from the GGUF metadata); a base model
-without one gets a plain "User:/Assistant:" transcript. Both then go through create_completion, so
-one code path counts the prompt tokens exactly and applies the JSON-schema grammar.
+without one gets a plain "User:/Assistant:" transcript. Both are tokenized here and decoded by
+decoding.py, so one code path counts the prompt tokens exactly and applies the JSON-schema grammar.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from tasks.agents.backends.base import BackendError, Completion, tokens_per_second
+from tasks.agents.backends.decoding import DecodeError, decode
 from tasks.agents.backends.models import EmbeddedModel, resolve_model
 from tasks.agents.options import ModelOptions
 
@@ -133,26 +134,6 @@ def _load(
         return loaded, (perf_counter() - started) * 1000.0
 
 
-class _TokenClock:
-    """A stopping criterion that never stops: it counts sampled tokens and times the first.
-
-    llama-cpp-python calls it once per sampled token, with the tokens evaluated so far, and
-    once more after the loop with the same tokens; only calls that see a longer input count.
-    """
-
-    def __init__(self) -> None:
-        self.sampled = 0
-        self.first_at: float | None = None
-        self._seen = -1
-
-    def __call__(self, input_ids: Any, logits: Any) -> bool:
-        if len(input_ids) > self._seen:
-            self._seen = len(input_ids)
-            self.sampled += 1
-            self.first_at = self.first_at or perf_counter()
-        return False
-
-
 class EmbeddedBackend:
     """A GGUF model run in-process; `model` is a known name or a .gguf path (see models.py).
 
@@ -214,12 +195,7 @@ class EmbeddedBackend:
         started: float,
         load_ms: float,
     ) -> Completion:
-        from llama_cpp import StoppingCriteriaList
-
         generation_started = perf_counter()
-        # Forget the previous call's KV cache: reusing a cached prefix changes the logits slightly,
-        # so the same request could get a different reply depending on what ran before it.
-        loaded.llama.reset()
         try:
             tokens, stop = self._prompt_tokens(loaded, messages)
         except Exception as error:  # a template may reject a message sequence
@@ -227,41 +203,20 @@ class EmbeddedBackend:
         if len(tokens) >= run.num_ctx:
             raise self._fail(f"prompt of {len(tokens)} tokens does not fit num_ctx {run.num_ctx}")
         grammar = self._grammar(json_schema)
-        clock = _TokenClock()
-        pieces: list[str] = []
-        first_text_at: float | None = None
-        done_reason = "length"
         try:
-            chunks = loaded.llama.create_completion(
-                prompt=tokens,
-                max_tokens=run.num_predict if run.num_predict > 0 else None,
-                temperature=run.temperature,
-                top_p=run.top_p,
-                top_k=run.top_k,
-                min_p=0.0,  # Ollama's default; llama-cpp-python's is 0.05
-                repeat_penalty=run.repeat_penalty,
-                seed=run.seed,
-                stop=stop,
-                grammar=grammar,
-                stopping_criteria=StoppingCriteriaList([clock]),
-                stream=True,
-            )
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                if choice["text"]:
-                    first_text_at = first_text_at or perf_counter()
-                    pieces.append(choice["text"])
-                done_reason = choice.get("finish_reason") or done_reason
+            decoded = decode(loaded.llama, tokens, run, grammar, stop)
+        except DecodeError as error:
+            raise self._fail(f"generation failed: {error}") from error
         except Exception as error:
             cause = f"generation failed: {type(error).__name__}: {error}"
             raise self._fail(cause, retryable=True) from error
         finished = perf_counter()
 
         # The token sampled last on "stop" is the end-of-turn token (or the stop text): not output.
-        eval_count = max(clock.sampled - (1 if done_reason == "stop" else 0), 0)
-        first_token_at = clock.first_at or finished
+        eval_count = max(decoded.sampled - (1 if decoded.done_reason == "stop" else 0), 0)
+        first_token_at = decoded.first_token_at or finished
         eval_ms = (finished - first_token_at) * 1000.0
-        text = "".join(pieces)
+        text = decoded.text
         if loaded.chat_formatter is None:
             # The transcript ends at "Assistant:", so a base model's reply opens with a space.
             text = text.lstrip()
@@ -270,7 +225,7 @@ class EmbeddedBackend:
             backend=self.name,
             model=self.model,
             options=run.to_ollama(),
-            ttft_ms=((first_text_at or finished) - started) * 1000.0,
+            ttft_ms=((decoded.first_text_at or finished) - started) * 1000.0,
             tokens_per_s=tokens_per_second(eval_count, eval_ms),
             eval_count=eval_count,
             prompt_eval_count=len(tokens),
@@ -278,5 +233,5 @@ class EmbeddedBackend:
             prompt_eval_ms=(first_token_at - generation_started) * 1000.0,
             eval_ms=eval_ms,
             total_ms=(finished - started) * 1000.0,
-            done_reason=done_reason,
+            done_reason=decoded.done_reason,
         )
