@@ -2,10 +2,12 @@
 
 Parsing is pure Python and holds the GIL, so parse tasks on threads share one core. On a big
 pile the parse tasks hand their batches to a few worker processes, started when the files have
-been found, so they load while discover hashes; a worker sends back the batch's frame (Polars
-pickles it as Arrow IPC, not row by row) and outcomes. A small pile is parsed in the calling
-process: starting workers costs more than it saves. (Hashing in the workers too was measured and
-dropped: sending 100,000 inventory rows back doubled the peak memory and saved no time.)
+been found, so they load while discover hashes. A worker sends back the batch's MetricSink (plain
+lists: 1.3 MB for 1,000 files where the frame pickles to 14 MB) and outcomes, and the parse task
+builds the frame; so a worker never imports Polars, and is ready in a fraction of the time. A
+small pile is parsed in the calling process: starting workers costs more than it saves. (Hashing
+in the workers too was measured and dropped: sending 100,000 inventory rows back doubled the peak
+memory and saved no time.)
 
 The workers are plain `python -m tasks.ingest.workers` processes talking pickle over their stdin
 and stdout, not a multiprocessing pool: a pool's children re-import the parent's `__main__`
@@ -23,11 +25,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import polars as pl
+from tasks.parse.batch import FileOutcome, FileToParse, parse_batch, parse_files
 
-from tasks.parse.batch import FileOutcome, FileToParse, parse_batch
+if TYPE_CHECKING:
+    import polars as pl
 
 # bench/bench_ingest_parse.py on 2 cores: a worker is ready in about 0.4 s and one core parses
 # about 2,000 files/s, so below this many files the workers do not pay for themselves.
@@ -36,7 +39,7 @@ WORKERS_MIN_FILES = 2_000
 # batches are large; still, ten thousand files make ten tasks that the workers share.
 BATCH_FILES = 1_000
 
-BatchResult = tuple[pl.DataFrame, list[FileOutcome]]
+BatchResult = tuple["pl.DataFrame", list[FileOutcome]]
 
 
 class WorkerError(RuntimeError):
@@ -72,7 +75,8 @@ class ParseWorkers:
         self._idle.put(process)
         if isinstance(answer, BaseException):
             raise answer
-        return answer
+        sink, outcomes = answer
+        return sink.to_frame(), outcomes
 
     def close(self) -> None:
         for process in self._processes:
@@ -158,14 +162,14 @@ def parse_batch_on(workers: ParseWorkers | None, files: Sequence[FileToParse]) -
 
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """The worker's loop: a pickled list of files in, a pickled (frame, outcomes) out, until EOF."""
+    """The worker's loop: a pickled list of files in, a pickled (sink, outcomes) out, until EOF."""
     while True:
         try:
             files = pickle.load(requests)
         except EOFError:
             return
         try:
-            answer: object = parse_batch(files)
+            answer: object = parse_files(files)
         except Exception as error:  # parse_batch reports bad files itself; this is a bug
             answer = error
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)

@@ -12,14 +12,16 @@ import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from tasks.parse.csv_format import parse_csv
 from tasks.parse.formats import decode_text
 from tasks.parse.json_format import parse_json
 from tasks.parse.markdown_format import parse_markdown
 from tasks.parse.records import MetricSink, ParseError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _PARSERS: dict[str, Callable[[str, MetricSink], None]] = {
     "csv": parse_csv,
@@ -70,6 +72,12 @@ def parse_into(sink: MetricSink, data: bytes, fmt: str, source_path: str, sha256
 
 def parse_batch(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
     """Read and parse a batch of files into one frame; one broken file never stops the others."""
+    sink, outcomes = parse_files(files)
+    return sink.to_frame(), outcomes
+
+
+def parse_files(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutcome]]:
+    """parse_batch up to the frame: the sink holding the rows (plain lists, cheap to pickle)."""
     # Parsing allocates many short-lived dicts and tuples but no reference cycles, so the cyclic
     # garbage collector only costs time here (about a tenth of it); it is back on afterwards.
     collecting = gc.isenabled()
@@ -81,7 +89,7 @@ def parse_batch(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOu
             gc.enable()
 
 
-def _parse_all(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
+def _parse_all(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutcome]]:
     sink = MetricSink()
     outcomes: list[FileOutcome] = []
     for file in files:
@@ -101,7 +109,7 @@ def _parse_all(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOut
         else:
             reason = _NO_METRICS_REASON.get(file.format, "no metric values found")
             outcomes.append(FileOutcome(file.relative_path, "no_metrics", reason, 0))
-    return sink.to_frame(), outcomes
+    return sink, outcomes
 
 
 def parse_file(data: bytes, fmt: str, source_path: str, sha256: str) -> pl.DataFrame:

@@ -10,12 +10,12 @@ cells, so a cell costs two list appends, not four.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tasks.parse.dimensions import dimensions_tuple
-from tasks.schemas import DIMENSIONS, PARSED_METRICS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # The metric name of the one row a failed record without any measured value still gets, so that
 # its error reaches validation: value and unit are null, `error`/`success` say what happened.
@@ -107,6 +107,11 @@ class MetricSink:
 
     def to_frame(self) -> pl.DataFrame:
         """Everything collected, one row per metric value, exactly PARSED_METRICS."""
+        # Imported here: a parse worker fills a sink and sends it back without loading Polars.
+        import polars as pl
+
+        from tasks.schemas import DIMENSIONS, PARSED_METRICS
+
         if not self._metric_kind:
             return pl.DataFrame(schema=PARSED_METRICS)
         metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -74,3 +76,16 @@ def test_batches_are_even_and_keep_every_file_once(files: int, workers: int) -> 
     if files >= 500 * workers:
         assert len(batches) % workers == 0
         assert max(map(len, batches)) - min(map(len, batches)) <= len(batches)
+
+
+def test_a_worker_starts_without_polars() -> None:
+    """What a worker imports is what it costs to start, on every parse of a big pile."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, tasks.ingest.workers; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert "'tasks.parse.csv_format'" in imported
+    assert "'polars'" not in imported and "'prefect'" not in imported

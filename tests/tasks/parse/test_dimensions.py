@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tasks.parse import dimensions as dim
+from tasks.schemas import DIMENSIONS
+
+
+def test_dimension_names_are_the_dimensions_columns_in_order() -> None:
+    assert tuple(DIMENSIONS.names()) == dim.DIMENSION_NAMES
 
 
 def test_config_labels_decode_into_their_options() -> None:
