@@ -15,10 +15,10 @@ import polars as pl
 from prefect.utilities.annotations import quote
 
 from tasks.ingest.discover import find_files
-from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.ingest.workers import BATCH_FILES, parse_workers, split_batches
 from tasks.prefect_tasks import discover, parse
-from tasks.schemas import PARSED_METRICS, conform
+from tasks.schemas import PARSED_METRICS, conform, empty
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,8 @@ def ingest(
         results = [future.result() for future in futures]
         count = workers.count if workers else 0
     outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
-    parsed = pl.concat(
-        [conform(plan.kept_metrics, PARSED_METRICS), *(frame for frame, _ in results)]
-    ).sort("source_path", maintain_order=True)
+    new_rows = [frame for frame, _ in results] or [empty(PARSED_METRICS)]
+    parsed = in_path_order(conform(plan.kept_metrics, PARSED_METRICS), pl.concat(new_rows))
     files = apply_outcomes(inventory, outcomes).sort("relative_path")
     return Ingested(
         files=files,

@@ -46,10 +46,14 @@ def plan_parse(
             FileOutcome(relative_path=r, status=s, reason=why, metric_rows=n)
             for r, _, s, why, n in unchanged.iter_rows()
         ]
-    to_parse = pending.join(kept, on=["relative_path", "sha256"], how="anti")
+    # In path order, so that the batches' rows, concatenated, are in path order too.
+    to_parse = pending.join(kept, on=["relative_path", "sha256"], how="anti").sort("relative_path")
     kept_metrics = (
         previous_metrics.select(list(PARSED_METRICS.keys())).join(
-            kept.rename({"relative_path": "source_path"}), on=["source_path", "sha256"], how="semi"
+            kept.rename({"relative_path": "source_path"}),
+            on=["source_path", "sha256"],
+            how="semi",
+            maintain_order="left",  # the previous table's path order, for in_path_order's merge
         )
         if previous_metrics is not None
         else empty(PARSED_METRICS)
@@ -81,3 +85,20 @@ def apply_outcomes(files: pl.DataFrame, outcomes: Sequence[FileOutcome]) -> pl.D
         orient="row",
     )
     return files.update(table, on="relative_path", include_nulls=True).select(list(FILES.keys()))
+
+
+def in_path_order(kept: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
+    """Kept and newly parsed rows ordered by source_path, each file's rows in their own order.
+
+    Both are in path order already when the previous table was written by this code and the
+    batches were planned in path order; then a merge does, where sorting 5 million rows took
+    seconds and doubled the peak memory. Anything else is sorted.
+    """
+    if min(kept.height, parsed.height) and _in_order(kept) and _in_order(parsed):
+        return kept.merge_sorted(parsed, "source_path", maintain_order=True)
+    rows = pl.concat([kept, parsed])
+    return rows if _in_order(rows) else rows.sort("source_path", maintain_order=True)
+
+
+def _in_order(rows: pl.DataFrame) -> bool:
+    return rows["source_path"].is_sorted()  # a scan: 40 ms for 5 million rows

@@ -4,10 +4,10 @@ import polars as pl
 import pytest
 
 from tasks.ingest.discover import SourceError, check_sources, discover_files
-from tasks.ingest.manifest import apply_outcomes, plan_parse
+from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.parse import parse_batch
 from tasks.samples.corpus import write_sample_corpus
-from tasks.schemas import FILES
+from tasks.schemas import FILES, PARSED_METRICS, conform
 
 
 def _write(root: Path, name: str, data: bytes) -> Path:
@@ -67,7 +67,7 @@ def test_bad_sources_get_a_one_line_reason(tmp_path):
 def _parse_all(files, previous_files=None, previous_metrics=None):
     plan = plan_parse(files, previous_files, previous_metrics)
     metrics, outcomes = parse_batch(plan.to_parse)
-    merged = pl.concat([plan.kept_metrics, metrics]).sort("source_path", maintain_order=True)
+    merged = in_path_order(conform(plan.kept_metrics, PARSED_METRICS), metrics)
     return plan, apply_outcomes(files, plan.kept_outcomes + outcomes), merged
 
 
@@ -94,3 +94,29 @@ def test_rerun_parses_only_new_or_changed_files_and_matches_a_full_run(tmp_path)
     }
     assert files_inc.equals(files_full)
     assert metrics_inc.equals(metrics_full)
+
+
+def test_kept_and_new_rows_come_out_in_path_order_each_files_rows_as_parsed():
+    def rows(*pairs):
+        frame = pl.DataFrame(
+            {"source_path": [p for p, _ in pairs], "locator": [loc for _, loc in pairs]}
+        )
+        return conform(frame, PARSED_METRICS)
+
+    kept = rows(("b.csv", "row 2"), ("b.csv", "row 1"), ("d.csv", "row 1"))
+    new = rows(("a.csv", "row 1"), ("c.csv", "row 9"), ("c.csv", "row 3"))
+    expected = [
+        ("a.csv", "row 1"),
+        ("b.csv", "row 2"),
+        ("b.csv", "row 1"),
+        ("c.csv", "row 9"),
+        ("c.csv", "row 3"),
+        ("d.csv", "row 1"),
+    ]
+
+    merged = in_path_order(kept, new)  # both in path order: merged
+    sorted_ = in_path_order(kept.reverse(), new)  # not: sorted, each file's rows in their order
+
+    assert merged.select("source_path", "locator").rows() == expected
+    expected[1:3] = [("b.csv", "row 1"), ("b.csv", "row 2")]
+    assert sorted_.select("source_path", "locator").rows() == expected
