@@ -47,6 +47,8 @@ FAST_RUN = {
 SERVER_START_S = 180  # a cold start on 2 busy cores takes a while
 RUN_TIMEOUT_S = 300
 FINAL_STATES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
+RETRY_STATUSES = {429, 502, 503}  # the ones Prefect's client retries
+API_ATTEMPTS = 6  # 0.5 + 1 + 2 + 4 + 8 s of waiting at most
 
 
 @dataclass
@@ -60,9 +62,18 @@ class Server:
         return {"Authorization": "Basic " + base64.b64encode(self.auth.encode()).decode()}
 
     def request(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
-        response = httpx.request(
-            method, f"{self.api_url}{path}", json=body, headers=self.headers(), timeout=30
-        )
+        """One API call, retried as Prefect's own client retries it.
+
+        On SQLite the server answers 503 while the database is busy (the scheduler inserting
+        runs right after a deploy, say): a "try again", not a failure.
+        """
+        for attempt in range(API_ATTEMPTS):
+            response = httpx.request(
+                method, f"{self.api_url}{path}", json=body, headers=self.headers(), timeout=30
+            )
+            if response.status_code not in RETRY_STATUSES or attempt == API_ATTEMPTS - 1:
+                break
+            time.sleep(0.5 * 2**attempt)
         response.raise_for_status()
         return response
 
