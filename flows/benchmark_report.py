@@ -23,6 +23,7 @@ from flows.agent_analysis import AgentPair, agent_analysis
 from flows.ingest import ingest
 from tasks.agents.analyst import deferred_result
 from tasks.agents.backends import select_backend
+from tasks.agents.concurrency import measured_concurrency
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
@@ -260,6 +261,16 @@ def benchmark_report(
             combined, key="benchmark-report", description=f"Combined report, run {run} ({scenario})"
         )
         logger.info("run %d: reports in %s", run, folder)
+        concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
+        if concurrency is not None:
+            logger.info(
+                "run %d: A and B together %.2fx as fast as one after the other "
+                "(efficiency %.0f%%, contention: %s)",
+                run,
+                concurrency.speedup,
+                concurrency.efficiency * 100,
+                "yes" if concurrency.contended else "no",
+            )
 
     calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
     write_table(calls, table_path(out, "agent_calls"))

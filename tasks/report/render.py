@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from tasks.agents.analyst import AgentResult
+from tasks.agents.concurrency import CONTENTION_RULE, measured_concurrency
 
 METRIC_LABELS = (
     ("tokens_per_s", "Throughput", "tok/s"),
@@ -200,12 +201,13 @@ def render_combined_report(
         parts.append(NO_CALL)
     elif context.concurrent_wall_ms is not None:
         parts.append(f"- Concurrent wall time of A and B: {_num(context.concurrent_wall_ms)} ms")
-    if context.sequential_wall_ms is not None and context.concurrent_wall_ms:
-        speedup = context.sequential_wall_ms / context.concurrent_wall_ms
+    concurrency = measured_concurrency(context.concurrent_wall_ms, context.sequential_wall_ms)
+    if concurrency is not None:
         parts += [
-            f"- Sequential wall time of A then B: {_num(context.sequential_wall_ms)} ms",
-            f"- Speedup (sequential / concurrent): {speedup:.2f}x",
-            f"- Efficiency (speedup / 2): {speedup / 2 * 100:.1f}%",
+            f"- Sequential wall time of A then B: {_num(concurrency.sequential_ms)} ms",
+            f"- Speedup (sequential / concurrent): {concurrency.speedup:.2f}x",
+            f"- Efficiency (speedup / 2): {concurrency.efficiency * 100:.1f}%",
+            f"- Contention: {'yes' if concurrency.contended else 'no'} (rule: {CONTENTION_RULE})",
         ]
     elif call_a is not None and call_b is not None:
         parts.append("- Sequential run not measured (use --measure-concurrency).")

@@ -41,7 +41,7 @@ def sample_run(tmp_path_factory, prefect_server):
     with pytest.MonkeyPatch.context() as patch:
         # Parse this small pile in worker processes, as a big one is (the corpus test does not).
         patch.setattr("tasks.ingest.workers.WORKERS_MIN_FILES", 1)
-        code = main(_run_args(sources, out, config))
+        code = main([*_run_args(sources, out, config), "--measure-concurrency"])
     return code, sources, out, config
 
 
@@ -92,6 +92,27 @@ def test_summary_and_charts_are_written_once(sample_run):
         assert f"charts/{chart.name}" in summary
     combined = (out / "reports" / "combined.md").read_text()
     assert "## Benchmark findings" in combined and "## Data quality" in combined
+
+
+@pytest.mark.slow
+def test_concurrency_is_measured_and_its_figures_agree(sample_run):
+    _, _, out, _ = sample_run
+    combined = (out / "reports" / "combined.md").read_text()
+
+    def figure(label: str) -> float:
+        found = re.search(rf"- {re.escape(label)}: ([\d,.]+)", combined)
+        assert found, f"{label!r} missing from the Concurrency section"
+        return float(found.group(1).replace(",", ""))
+
+    concurrent = figure("Concurrent wall time of A and B")
+    sequential = figure("Sequential wall time of A then B")
+    speedup = figure("Speedup (sequential / concurrent)")
+    efficiency = figure("Efficiency (speedup / 2)")
+    assert concurrent > 0 and sequential > 0
+    assert speedup == pytest.approx(sequential / concurrent, abs=0.005)
+    assert efficiency == pytest.approx(speedup / 2 * 100, abs=0.3)
+    contended = "yes" if efficiency < 75 else "no"
+    assert f"- Contention: {contended} (rule: " in combined
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 from tasks.agents.analyst import AgentResult
 from tasks.agents.options import ModelOptions
@@ -82,7 +83,23 @@ def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
     assert "| Time to first token (ms) | 120 | 90 | -30 (-25.0%) |" in report
     assert "Speedup (sequential / concurrent): 1.67x" in report
     assert "Efficiency (speedup / 2): 83.3%" in report
+    assert "- Contention: no (rule: yes when the efficiency is below 75%" in report
     assert "Agent B (InsightAgent) options: num_ctx=2048" in report
     assert "all passed" in report
     assert "\n## Data quality\n" in report and "\n### Expectations\n" in report
     assert "\n## Benchmark findings" in report
+
+
+def test_a_pair_slower_together_is_flagged_as_contended():
+    a = _result(
+        DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(DATA_COLLECTOR.sections, "facts")
+    )
+    b = _result(
+        INSIGHT_AGENT, _call("B", 80.0, 120.0, {}), dict.fromkeys(INSIGHT_AGENT.sections, "facts")
+    )
+    context = replace(CONTEXT, concurrent_wall_ms=8200.0, sequential_wall_ms=7500.0)
+
+    report = render_combined_report(a, b, context, "# Data quality", "## Benchmark findings")
+
+    assert "Speedup (sequential / concurrent): 0.91x" in report
+    assert "- Contention: yes (" in report
