@@ -33,6 +33,7 @@ from tasks.prefect_tasks import facts, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
 from tasks.report.findings import render_findings
+from tasks.report.layout import remove_stale_reports, report_folder
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, conform
@@ -109,10 +110,6 @@ def _start_follow_up() -> str | None:
     # timeout=0: start it and return; the deployment's concurrency limit queues it behind us.
     follow_up = run_deployment(deployment.id, parameters=parameters, timeout=0, as_subflow=False)
     return follow_up.name
-
-
-def _reports_dir(out: Path, run: int, runs: int) -> Path:
-    return out / "reports" if runs == 1 else out / "reports" / f"run-{run}"
 
 
 @flow(name="benchmark-report", log_prints=True)
@@ -251,7 +248,7 @@ def benchmark_report(
                 concurrent_wall_ms=pair.concurrent_wall_ms,
                 sequential_wall_ms=pair.sequential_wall_ms,
             )
-            folder = _reports_dir(out, run, runs)
+            folder = report_folder(out / "reports", run, runs)
             combined = render_combined_report(pair.a, pair.b, context, quality_summary, findings)
             write_text(render_agent_report(pair.a, context), folder / "agent_a.md")
             write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
@@ -275,6 +272,9 @@ def benchmark_report(
     calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
     write_table(calls, table_path(out, "agent_calls"))
     reports = out / "reports"
+    stale = remove_stale_reports(reports, runs)
+    if stale:
+        logger.info("removed %d reports of an earlier run into %s", len(stale), reports)
     charts = write_charts(validation.metrics, calls, reports / "charts")
     summary = render_summary(calls, charts, report_dir=reports)
     write_text(summary, reports / "summary.md")
