@@ -1,8 +1,8 @@
 """Stages 1 and 2 of benchmark-report: discover and parse the sources.
 
-Called inside a flow run (it submits the discover and parse tasks); bench/bench_ingest_parse.py
+Called inside a flow run (it runs the discover and parse tasks); bench/bench_ingest_parse.py
 times this same code. A big pile is parsed in worker processes, one per CPU, started as soon as
-the files are found so that they load while discover hashes.
+the files are found so that they load while discover hashes; a small one in the flow's thread.
 """
 
 from __future__ import annotations
@@ -49,8 +49,13 @@ def ingest(
         discovered = time.perf_counter()
         plan = plan_parse(inventory, previous_files, previous_metrics)
         batches = split_batches(plan.to_parse, batch_files, workers.count if workers else 1)
-        futures = [parse.submit(quote(batch), workers) for batch in batches]
-        results = [future.result() for future in futures]
+        if workers:
+            futures = [parse.submit(quote(batch), workers) for batch in batches]
+            results = [future.result() for future in futures]
+        else:
+            # In this process, batches on threads would only take turns on the GIL: one after
+            # the other in the flow's thread spares the task runner's thread hand-offs.
+            results = [parse(quote(batch)) for batch in batches]
         count = workers.count if workers else 0
     outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
     new_rows = [frame for frame, _ in results] or [empty(PARSED_METRICS)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.parse.csv_format import parse_csv
@@ -94,7 +93,8 @@ def _parse_all(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutco
     outcomes: list[FileOutcome] = []
     for file in files:
         try:
-            data = Path(file.path).read_bytes()
+            with open(file.path, "rb") as handle:  # not Path(): this runs once per file
+                data = handle.read()
         except OSError as error:
             reason = f"cannot read file: {error.strerror or error}"
             outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))

@@ -9,7 +9,6 @@ Also `decode_text`: the text of a file that is parsed.
 from __future__ import annotations
 
 import codecs
-from pathlib import PurePath
 
 PARSED_FORMATS = frozenset({"csv", "json", "markdown"})
 
@@ -92,11 +91,14 @@ def decode_text(data: bytes) -> str:
 
 
 def _suffix(name: str) -> str:
-    path = PurePath(name)
-    suffixes = [s.lower() for s in path.suffixes]
-    if len(suffixes) >= 2 and "".join(suffixes[-2:]) in _EXTENSION_KINDS:
-        return "".join(suffixes[-2:])
-    return suffixes[-1] if suffixes else ""
+    """The lower-cased extension, as PurePath(name).suffixes would give it, or two of them when
+    the pair is a known kind. Plain string work: this runs once per file found."""
+    if name.endswith("."):
+        return ""
+    parts = name.lstrip(".").lower().split(".")[1:]
+    if len(parts) >= 2 and f".{parts[-2]}.{parts[-1]}" in _EXTENSION_KINDS:
+        return f".{parts[-2]}.{parts[-1]}"
+    return f".{parts[-1]}" if parts else ""
 
 
 def _utf16_text(head: bytes) -> str | None:

@@ -115,9 +115,18 @@ class MetricSink:
         if not self._metric_kind:
             return pl.DataFrame(schema=PARSED_METRICS)
         metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)
-        records = pl.DataFrame(self._record_dims, schema=DIMENSIONS, orient="row").with_columns(
-            pl.Series("locator", self._record_locator, dtype=pl.Utf8),
-            pl.Series("file", self._record_file, dtype=pl.Int64),
+        # Column by column: Polars builds a frame from rows of tuples several times slower.
+        records = pl.DataFrame(
+            [
+                *(
+                    pl.Series(name, column, dtype=dtype)
+                    for (name, dtype), column in zip(
+                        DIMENSIONS.items(), zip(*self._record_dims, strict=True), strict=True
+                    )
+                ),
+                pl.Series("locator", self._record_locator, dtype=pl.Utf8),
+                pl.Series("file", self._record_file, dtype=pl.Int64),
+            ]
         )
         per_metric_record = records.select(pl.all().gather(metric_record))
         files = pl.DataFrame(
