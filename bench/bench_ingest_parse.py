@@ -1,14 +1,18 @@
 """Benchmark the ingest (discover) and parse stages on generated corpora of growing size.
 
-In: --sizes (file counts). For each size the script writes a sample corpus of exactly that many
-files with tasks.samples.write_sample_corpus, then, in a fresh child process (so the RSS high-water
-mark belongs to that size alone), runs a small Prefect flow against a temporary server that calls
-the product's own stages 1-2 (flows.ingest.ingest): one discover task, then parse tasks over
-batches of --batch-files files, in worker processes when the pile is big enough.
-Out (stdout): per size and stage, files, metric rows, seconds, files/s and rows/s, the peak RSS,
-and the number of Prefect task runs the server recorded for the flow run.
+In: --sizes (file counts), --repeats. For each size the script writes a sample corpus of exactly
+that many files with tasks.samples.write_sample_corpus, then runs it --repeats times, each time in
+a fresh child process, as `chimera run` would: the child starts Prefect's local server on a
+temporary database and runs a small flow against it that calls the product's own stages 1-2
+(flows.ingest.ingest): one discover task, then parse tasks over batches of --batch-files files,
+in worker processes when the pile is big enough. So imports, Prefect's first task run and the
+parsers' caches start cold in every run, and the RSS high-water mark belongs to that run alone.
+Out (stdout): per run, stage, files, metric rows, seconds, files/s and rows/s, the peak RSS, and
+the number of Prefect task runs the server recorded for the flow run; then a summary with the
+median run of each size and the files/s of every run (on a shared 2-core machine one run of a
+sub-second pile can be a third slower than the next).
 
-    python bench/bench_ingest_parse.py --sizes 1000 10000 100000
+    python bench/bench_ingest_parse.py --sizes 1000 10000 100000 --repeats 5
 """
 
 from __future__ import annotations
@@ -81,11 +85,11 @@ def _rate(count: float, seconds: float) -> str:
     return f"{count / seconds:,.0f}" if seconds > 0 else "-"
 
 
-def print_size(size: int, generate_s: float, figures: dict) -> None:
+def print_size(size: int, run: str, figures: dict) -> None:
     discover_s, parse_s = figures["discover_s"], figures["parse_s"]
     total_s = discover_s + parse_s
     rows = figures["metric_rows"]
-    print(f"\n== {size:,} files (written in {generate_s:.1f} s) ==")
+    print(f"\n== {size:,} files, {run} ==")
     print(
         f"{'stage':<10}{'files':>10}{'metric rows':>14}{'seconds':>10}{'files/s':>10}{'rows/s':>12}"
     )
@@ -103,9 +107,14 @@ def print_size(size: int, generate_s: float, figures: dict) -> None:
     )
     print(f"file status: {', '.join(f'{k} {v:,}' for k, v in sorted(figures['status'].items()))}")
     print(
+        f"CPU of the flow process's other threads during the stages: "
+        f"{figures['other_threads_cpu_s']:.2f} s (Prefect's client threads; with workers, also "
+        f"the threads feeding them)"
+    )
+    print(
         f"peak RSS: {figures['peak_rss_mb']:,.0f} MB (after imports and server start: "
         f"{figures['rss_before_mb']:,.0f} MB; largest child process, i.e. the Prefect server "
-        f"or a process-pool worker: {figures['children_peak_rss_mb']:,.0f} MB)"
+        f"or a parse worker: {figures['children_peak_rss_mb']:,.0f} MB)"
         + (
             f"; Python heap peak during the stages: {figures['tracemalloc_peak_mb']:,.0f} MB"
             if figures.get("tracemalloc_peak_mb") is not None
@@ -125,18 +134,25 @@ def _parse_processes(workers: int) -> str:
     return f"{workers} worker processes" if workers else "the flow's process"
 
 
-def print_summary(results: list[tuple[int, dict]]) -> None:
-    print("\n== summary ==")
+def files_per_s(figures: dict) -> float:
+    return figures["files"] / (figures["discover_s"] + figures["parse_s"])
+
+
+def print_summary(results: list[tuple[int, list[dict]]]) -> None:
+    print("\n== summary: the median run of each size; files/s of every run in the last column ==")
     print(
         f"{'files':>9}{'metric rows':>13}{'discover s':>12}{'parse s':>10}"
-        f"{'files/s':>10}{'rows/s':>11}{'peak RSS MB':>13}{'task runs':>11}"
+        f"{'files/s':>10}{'rows/s':>11}{'peak RSS MB':>13}{'task runs':>11}   all runs files/s"
     )
-    for size, f in results:
+    for size, runs in results:
+        ordered = sorted(runs, key=files_per_s)
+        f = ordered[len(ordered) // 2]
         total_s = f["discover_s"] + f["parse_s"]
+        every = ", ".join(f"{files_per_s(run):,.0f}" for run in runs)
         print(
             f"{size:>9,}{f['metric_rows']:>13,}{f['discover_s']:>12.2f}{f['parse_s']:>10.2f}"
             f"{_rate(f['files'], total_s):>10}{_rate(f['metric_rows'], total_s):>11}"
-            f"{f['peak_rss_mb']:>13,.0f}{f['task_runs']:>11}"
+            f"{max(r['peak_rss_mb'] for r in runs):>13,.0f}{f['task_runs']:>11}   {every}"
         )
 
 
@@ -147,19 +163,26 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runner {args.runner} "
-        f"x{args.workers}, {args.batch_files} files per parse task"
+        f"x{args.workers}, {args.batch_files} files per parse task, {args.repeats} runs per size"
     )
     results = []
-    print("load average before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     workdir = Path(args.workdir) if args.workdir else None
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench_ingest_", dir=workdir) as tmp:
             files, generate_s = write_corpus(Path(tmp), size, args.seed)
-            figures = run_child(Path(tmp) / "corpus", args, Path(tmp) / "result.json")
-        print_size(files, generate_s, figures)
-        print("load average now: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-        results.append((files, figures))
+            print(f"\n{files:,} files written in {generate_s:.1f} s")
+            runs = []
+            for run in range(1, args.repeats + 1):
+                print("load average before: " + _load())
+                figures = run_child(Path(tmp) / "corpus", args, Path(tmp) / f"result_{run}.json")
+                print_size(files, f"run {run} of {args.repeats}", figures)
+                runs.append(figures)
+        results.append((files, runs))
     print_summary(results)
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # --- child: one size, one Prefect flow run ------------------------------------------------------
@@ -170,6 +193,7 @@ def _max_rss_mb(who: int) -> float:
 
 
 def child(corpus: Path, args: argparse.Namespace) -> None:
+    """One run, in this fresh process, against a local server of its own."""
     import tracemalloc
 
     from prefect import flow
@@ -188,7 +212,12 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
     @flow(name="bench-ingest-parse", task_runner=runner)
     def ingest_and_parse(sources: list[Path], batch_files: int) -> dict:
         # --cpus 1: all in the flow's process, as for a small pile; default: as the flow decides.
+        process_cpu, flow_thread_cpu = time.process_time(), time.thread_time()
         ingested = ingest(sources, None, None, batch_files=batch_files, cpus=args.cpus)
+        # CPU the flow process spent beside the flow's own thread while the stages ran: Prefect's
+        # client threads (at a flow run's start they build their API clients) and, with
+        # workers, the parse tasks' threads that feed them.
+        other_cpu = (time.process_time() - process_cpu) - (time.thread_time() - flow_thread_cpu)
         files = ingested.files
         return {
             "flow_run_id": str(flow_run.id),
@@ -200,6 +229,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
             "parse_processes": ingested.workers,
             "discover_s": ingested.seconds["discover"],
             "parse_s": ingested.seconds["parse"],
+            "other_threads_cpu_s": other_cpu,
         }
 
     started = time.perf_counter()
@@ -257,6 +287,9 @@ def count_task_runs(flow_run_id: str, expected: int) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per size, each in a fresh process"
+    )
     parser.add_argument(
         "--batch-files", type=int, default=BATCH_FILES, help="files per parse task (as the flow)"
     )
