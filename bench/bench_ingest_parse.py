@@ -74,6 +74,7 @@ def run_child(corpus: Path, args: argparse.Namespace, result: Path) -> dict:
         command += ["--cpus", str(args.cpus)]
     if args.tracemalloc:
         command.append("--tracemalloc")
+    command += ["--settle", str(args.settle)]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0 or not result.exists():
         tail = (completed.stdout + completed.stderr)[-4000:]
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runner {args.runner} "
         f"x{args.workers}, {args.batch_files} files per parse task, {args.repeats} runs per size"
+        + (f", stages {args.settle:g} s into the flow run" if args.settle else "")
     )
     results = []
     workdir = Path(args.workdir) if args.workdir else None
@@ -212,6 +214,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
     @flow(name="bench-ingest-parse", task_runner=runner)
     def ingest_and_parse(sources: list[Path], batch_files: int) -> dict:
         # --cpus 1: all in the flow's process, as for a small pile; default: as the flow decides.
+        time.sleep(args.settle)
         process_cpu, flow_thread_cpu = time.process_time(), time.thread_time()
         ingested = ingest(sources, None, None, batch_files=batch_files, cpus=args.cpus)
         # CPU the flow process spent beside the flow's own thread while the stages ran: Prefect's
@@ -299,6 +302,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--cpus",
         type=int,
         help="CPUs the parse stage may use (1: parse in the flow's process); default: all usable",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds the flow waits before the stages, past Prefect's client start-up "
+        "(default 0: the stages start with the flow run, as in `chimera run`)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", help="where the temporary corpora go (default: system temp)")
