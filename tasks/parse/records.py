@@ -116,14 +116,13 @@ class MetricSink:
             return pl.DataFrame(schema=PARSED_METRICS)
         metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)
         # Column by column: Polars builds a frame from rows of tuples several times slower.
+        dimension_columns = zip(*self._record_dims, strict=True)
         records = pl.DataFrame(
             [
-                *(
-                    pl.Series(name, column, dtype=dtype)
-                    for (name, dtype), column in zip(
-                        DIMENSIONS.items(), zip(*self._record_dims, strict=True), strict=True
-                    )
-                ),
+                pl.Series(name, column, dtype=dtype)
+                for (name, dtype), column in zip(DIMENSIONS.items(), dimension_columns, strict=True)
+            ]
+            + [
                 pl.Series("locator", self._record_locator, dtype=pl.Utf8),
                 pl.Series("file", self._record_file, dtype=pl.Int64),
             ]

@@ -20,6 +20,7 @@ from tasks.parse.formats import decode_text, sniff_format
         ("diagram.py", b"", ("empty", "empty file")),
         ("runs.csv", b"\n\n  \n", ("empty", "blank file (only whitespace)")),
         ("dump", b'  {"a": [1]}', ("json", None)),
+        ("results.", b"model,tokens_s\nm,1\nn,2\n", ("csv", None)),
     ],
 )
 def test_sniff_format_by_extension_and_content(
@@ -36,6 +37,10 @@ def test_binary_files_are_named_by_their_magic_or_extension() -> None:
     assert sniff_format("blob.bin", b"\x00\x01\x02\x03") == (
         "binary",
         "binary file (unknown kind, .bin)",
+    )
+    assert sniff_format("core.", b"\x00\x01") == (
+        "binary",
+        "binary file (unknown kind, no extension)",
     )
 
 
