@@ -56,12 +56,11 @@ def parse_csv(text: str, sink: MetricSink) -> None:
         outputs=[c.index for c in columns if c.role == "output"],
         error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
     )
-    data_number = 0
-    for row in body:
-        if not any(row):
-            continue
-        data_number += 1
-        _add_record(row, table, f"row {data_number}", sink)
+    body = [row for row in body if any(row)]
+    dimensions, numbers = _record_dimensions(body, table)
+    records = sink.add_records([f"row {n}" for n in range(1, len(body) + 1)], dimensions)
+    for record, row in zip(records, body, strict=True):
+        _add_values(row, record, table, numbers, sink)
 
 
 def _read_rows(text: str) -> list[list[str]]:
@@ -145,32 +144,83 @@ class _Table(NamedTuple):
     error_column: str
 
 
-def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -> None:
-    width = len(row)
-    dims: dict[str, Any] = {}
-    measured: list[tuple[str, str]] = []
-    for index, dimension, column in table.dimensions:
-        cell = row[index].strip() if index < width else ""
-        if not cell:
-            continue
-        value = dim.decode_dimension(dimension, cell)
-        if value is not None:
-            dims.setdefault(dimension, value)
-        elif dimension not in ("error", "timestamp"):
-            # Not a valid dimension value but a number: a measurement under that name.
-            measured.append((column, cell))
+def _record_dimensions(
+    body: list[list[str]], table: _Table
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, set[str]]]]:
+    """Each row's dimensions, in DIMENSIONS order, and the dimension columns that also hold
+    numbers that are no valid value of theirs (column index, name, those cells): measurements
+    by that name. Worked out column by column: a column holds a few distinct values."""
+    count, nothing = len(body), [None] * len(body)
+    numbers: list[tuple[int, str, set[str]]] = []
+    columns: dict[str, list[Any]] = {}
+
+    def column(dimension: str) -> list[Any]:
+        found = columns.get(dimension)
+        if found is None:
+            found = columns[dimension] = [None] * count
+        return found
+
+    # A row's first valid value of a dimension counts; later columns only fill the gaps.
+    for index, dimension, name in table.dimensions:
+        cells = [row[index] if index < len(row) else "" for row in body]
+        by_cell = {cell: _decode_cell(dimension, cell) for cell in set(cells)}
+        decoded = [by_cell[cell] for cell in cells]
+        if dimension not in ("error", "timestamp"):
+            invalid = {cell for cell, value in by_cell.items() if value is None and cell.strip()}
+            if invalid:
+                numbers.append((index, name, invalid))
+        values = columns.get(dimension)
+        columns[dimension] = (
+            decoded
+            if values is None
+            else [a if a is not None else b for a, b in zip(values, decoded, strict=True)]
+        )
     for index in table.options:
-        if index < width and row[index]:
-            for name, value in _options_items(row[index].strip()):
-                dims.setdefault(name, value)
-    if "error" not in dims:
-        for index in table.outputs:
-            error = dim.error_in_output(row[index]) if index < width else None
-            if error:
-                dims["error"] = error
-                break
-    dim.complete_dimensions(dims)
-    record = sink.add_record(locator, dims)
+        for at, row in enumerate(body):
+            if index < len(row) and row[index]:
+                for name, value in _options_items(row[index].strip()):
+                    values = column(name)
+                    if values[at] is None:
+                        values[at] = value
+    if table.outputs:
+        errors = column("error")
+        for at, row in enumerate(body):
+            if errors[at] is None:
+                errors[at] = _output_error(row, table.outputs)
+    config, model = columns.get("config"), columns.get("model")
+    if config or model:
+        for at, (label, name) in enumerate(zip(config or nothing, model or nothing, strict=True)):
+            if label or name:
+                for dimension, value in dim.implied_dimensions(label, name):
+                    values = column(dimension)
+                    if values[at] is None:
+                        values[at] = value
+    dimensions = zip(*(columns.get(name, nothing) for name in dim.DIMENSION_NAMES), strict=True)
+    return list(dimensions), numbers
+
+
+def _output_error(row: list[str], outputs: list[int]) -> str | None:
+    """An error written in the row's first output text that holds one."""
+    for index in outputs:
+        error = dim.error_in_output(row[index]) if index < len(row) else None
+        if error:
+            return error
+    return None
+
+
+def _decode_cell(dimension: str, cell: str) -> Any:
+    cell = cell.strip()
+    return dim.decode_dimension(dimension, cell) if cell else None
+
+
+def _add_values(
+    row: list[str],
+    record: int,
+    table: _Table,
+    numbers: list[tuple[int, str, set[str]]],
+    sink: MetricSink,
+) -> None:
+    width = len(row)
     kinds: list[int] = []
     values: list[float] = []
     for index, raw, written_unit, kind, scale in table.metrics:
@@ -194,14 +244,15 @@ def _add_record(row: list[str], table: _Table, locator: str, sink: MetricSink) -
                 scale = resolved.scale
         kinds.append(kind)
         values.append(value * scale)
-    for raw, cell in measured:
-        parsed = parse_value(cell)
+    for index, raw, invalid in numbers:
+        cell = row[index] if index < width else ""
+        parsed = parse_value(cell.strip()) if cell in invalid else None
         if parsed is not None:
             resolved = resolve_metric(raw, parsed.unit)
             kinds.append(sink.metric_kind(resolved.metric, raw, resolved.unit))
             values.append(parsed.value * resolved.scale)
     sink.add_values(record, kinds, values)
-    sink.add_failure_if_empty(record, dims, len(kinds), table.error_column)
+    sink.add_failure_if_empty(record, len(kinds), table.error_column)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -417,16 +417,24 @@ def error_in_note(raw: Any) -> str | None:
 
 def complete_dimensions(dims: dict[str, Any]) -> dict[str, Any]:
     """Fill what one dimension implies about others, never overwriting a written value."""
-    config = dims.get("config")
-    if config:
-        for dimension, value in decode_config(config).items():
-            dims.setdefault(dimension, value)
-    model = dims.get("model")
-    if model and dims.get("quant") is None:
+    config, model = dims.get("config"), dims.get("model")
+    if config or model:
+        for dimension, value in implied_dimensions(config, model):
+            if dims.get(dimension) is None:
+                dims[dimension] = value
+    return dims
+
+
+@functools.lru_cache(maxsize=4096)
+def implied_dimensions(config: str | None, model: str | None) -> tuple[tuple[str, Any], ...]:
+    """What a configuration label and a model name say about other dimensions: the label's
+    options ("g999_c4096_t0.4") and the model tag's quantisation ("qwen2.5:7b-q4_K_M")."""
+    implied = dict(_decode_config(config)) if config else {}
+    if model and "quant" not in implied:
         quant = decode_dimension("quant", model.rpartition(":")[2] if ":" in model else model)
         if quant:
-            dims["quant"] = quant
-    return dims
+            implied["quant"] = quant
+    return tuple(implied.items())
 
 
 def dimensions_tuple(dims: Mapping[str, Any]) -> tuple[Any, ...]:

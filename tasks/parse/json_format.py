@@ -122,7 +122,7 @@ def _add_record(
     for path, value in leaves:
         name = resolve_metric(path)
         sink.add_metric(record_id, name.metric, path, value * name.scale, name.unit)
-    sink.add_failure_if_empty(record_id, dims, len(leaves), "error")
+    sink.add_failure_if_empty(record_id, len(leaves), "error")
     for child, child_pointer, is_collection in children:
         if is_collection:
             _visit_members(child, child_pointer, dims, sink)

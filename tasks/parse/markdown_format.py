@@ -331,7 +331,7 @@ def _add_measurements(
     for name, value in values:
         metric = resolve_metric(name, value.unit)
         sink.add_metric(record, metric.metric, name, value.value * metric.scale, metric.unit)
-    sink.add_failure_if_empty(record, dims, len(values), "error")
+    sink.add_failure_if_empty(record, len(values), "error")
 
 
 # --- "- Name: value" lines --------------------------------------------------------------------

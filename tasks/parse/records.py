@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tasks.parse.dimensions import dimensions_tuple
+from tasks.parse.dimensions import DIMENSION_NAMES, dimensions_tuple
 
 if TYPE_CHECKING:
     import polars as pl
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # The metric name of the one row a failed record without any measured value still gets, so that
 # its error reaches validation: value and unit are null, `error`/`success` say what happened.
 FAILED_RECORD_METRIC = "error"
+_ERROR_AT, _SUCCESS_AT = DIMENSION_NAMES.index("error"), DIMENSION_NAMES.index("success")
 
 
 class ParseError(ValueError):
@@ -59,6 +60,15 @@ class MetricSink:
         self._record_dims.append(dimensions_tuple(dims))
         return len(self._record_locator) - 1
 
+    def add_records(self, locators: list[str], dimensions: list[tuple[Any, ...]]) -> range:
+        """Records of the current file at once, their dimensions in DIMENSION_NAMES order;
+        returns their ids."""
+        first = len(self._record_locator)
+        self._record_file.extend([len(self._file_source) - 1] * len(locators))
+        self._record_locator.extend(locators)
+        self._record_dims.extend(dimensions)
+        return range(first, len(self._record_locator))
+
     def metric_kind(self, metric: str, raw_metric: str, unit: str | None) -> int:
         """The id of a (metric, raw name, unit) for `add_values`; the same id every time."""
         key = (metric, raw_metric, unit)
@@ -80,11 +90,10 @@ class MetricSink:
         self._metric_kind.extend(kinds)
         self._metric_value.extend(values)
 
-    def add_failure_if_empty(
-        self, record: int, dims: dict[str, Any], metrics_added: int, raw_metric: str
-    ) -> int:
+    def add_failure_if_empty(self, record: int, metrics_added: int, raw_metric: str) -> int:
         """Give a failed record that measured nothing its one error row; returns rows added."""
-        if metrics_added or (dims.get("error") is None and dims.get("success") is not False):
+        dims = self._record_dims[record]
+        if metrics_added or (dims[_ERROR_AT] is None and dims[_SUCCESS_AT] is not False):
             return 0
         self.add_metric(record, FAILED_RECORD_METRIC, raw_metric, None, None)
         return 1

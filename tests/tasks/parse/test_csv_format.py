@@ -119,3 +119,36 @@ def test_a_value_that_is_no_valid_dimension_is_measured_under_its_column() -> No
         ("power_draw", "power_draw", 2.021, None),
         ("temperature", "temperature", 48.0, None),
     ]
+
+
+def test_a_rows_first_valid_dimension_value_counts_and_later_columns_fill_gaps() -> None:
+    frame = parse_csv_text(
+        "model,model_name,num_gpu,config_name,tokens_s\n"
+        "llama3:8b-q4_0,gemma3:270m,,g999_c4096_t0.4,10\n"
+        ",gemma3:270m,40,g999_c2048_t0.2,20\n"
+    )
+    assert frame.select("model", "quant", "num_gpu", "num_ctx", "temperature").rows() == [
+        ("llama3:8b-q4_0", "q4_0", 999, 4096, 0.4),
+        ("gemma3:270m", None, 40, 2048, 0.2),
+    ]
+
+
+def test_an_error_in_the_output_text_flags_only_its_row() -> None:
+    frame = parse_csv_text(
+        "model,response,tokens_s\n"
+        'm:q4_0,"Error generating banter: model not found",\n'
+        "m:q4_0,Level up!,12.5\n"
+    )
+    assert frame.select("locator", "metric", "value", "error").rows() == [
+        ("row 1", "error", None, "Error generating banter: model not found"),
+        ("row 2", "throughput_tok_s", 12.5, None),
+    ]
+
+
+def test_only_the_rows_whose_dimension_cell_is_no_valid_value_measure_it() -> None:
+    frame = parse_csv_text("temperature,tokens_s\n0.7,10\n48,20\n")
+    assert frame.select("locator", "metric", "value", "temperature").rows() == [
+        ("row 1", "throughput_tok_s", 10.0, 0.7),
+        ("row 2", "throughput_tok_s", 20.0, None),
+        ("row 2", "temperature", 48.0, None),
+    ]

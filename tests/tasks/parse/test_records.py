@@ -57,9 +57,9 @@ def test_a_failed_record_without_values_gets_one_error_row() -> None:
     sink = MetricSink()
     sink.start_file("a.csv", "sha-a", "csv")
     failed = sink.add_record("row 1", {"error": "timed out"})
-    assert sink.add_failure_if_empty(failed, {"error": "timed out"}, 0, "error") == 1
+    assert sink.add_failure_if_empty(failed, 0, "error") == 1
     quiet = sink.add_record("row 2", {})
-    assert sink.add_failure_if_empty(quiet, {}, 0, "error") == 0
+    assert sink.add_failure_if_empty(quiet, 0, "error") == 0
     frame = sink.to_frame()
     assert frame.select("locator", "metric", "value", "error").rows() == [
         ("row 1", FAILED_RECORD_METRIC, None, "timed out")
