@@ -2,7 +2,8 @@
 
 Called inside a flow run (it runs the discover and parse tasks); bench/bench_ingest_parse.py
 times this same code. A big pile is parsed in worker processes, one per CPU, started as soon as
-the files are found so that they load while discover hashes; a small one in the flow's thread.
+the files are found so that they load while discover hashes; a small one in the flow's thread,
+from the bytes discover read.
 """
 
 from __future__ import annotations
@@ -45,9 +46,12 @@ def ingest(
     entries = find_files(sources)
     with parse_workers(len(entries), cpus) as workers:
         # quote: Prefect would otherwise walk every entry of the list, twice, to find futures.
-        inventory = discover(quote(entries))
+        # A small pile is parsed from the bytes discover read while hashing (files under
+        # SNIFF_BYTES, at most 16 MiB below WORKERS_MIN_FILES files): each file is read once,
+        # and parsed exactly as hashed. Workers read their files themselves.
+        inventory, contents = discover(quote(entries), keep_contents=workers is None)
         discovered = time.perf_counter()
-        plan = plan_parse(inventory, previous_files, previous_metrics)
+        plan = plan_parse(inventory, previous_files, previous_metrics, contents)
         batches = split_batches(plan.to_parse, batch_files, workers.count if workers else 1)
         if workers:
             futures = [parse.submit(quote(batch), workers) for batch in batches]

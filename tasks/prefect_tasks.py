@@ -26,8 +26,12 @@ from tasks.validate import ValidationResult, validate_metrics
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(entries: Sequence[FileEntry]) -> pl.DataFrame:
-    return inventory_frame(inventory_rows(entries))
+def discover(
+    entries: Sequence[FileEntry], keep_contents: bool = False
+) -> tuple[pl.DataFrame, dict[str, bytes]]:
+    contents: dict[str, bytes] = {}
+    rows = inventory_rows(entries, contents if keep_contents else None)
+    return inventory_frame(rows), contents
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)

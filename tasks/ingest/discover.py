@@ -40,17 +40,19 @@ def _walk(source: Path) -> Iterator[tuple[str, str]]:
                 yield folder, name
 
 
-def _inventory_row(path: str, source: str, folder: str, name: str) -> dict:
+def _inventory_row(path: str, source: str, folder: str, name: str) -> tuple[dict, bytes | None]:
+    """The file's FILES row, and its bytes when one read of SNIFF_BYTES took them all."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         head = handle.read(SNIFF_BYTES)
         digest.update(head)
-        if len(head) == SNIFF_BYTES:
+        whole = len(head) < SNIFF_BYTES
+        if not whole:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     fmt, reason = sniff_format(name, head)
-    return {
+    row = {
         "path": path,
         "source": source,
         "relative_path": f"{folder}/{name}",
@@ -64,6 +66,7 @@ def _inventory_row(path: str, source: str, folder: str, name: str) -> dict:
         "duplicate_of": None,
         "metric_rows": 0,
     }
+    return row, head if whole else None
 
 
 def check_sources(sources: Sequence[Path]) -> list[Path]:
@@ -102,12 +105,16 @@ def find_files(sources: Sequence[Path]) -> list[FileEntry]:
     return entries
 
 
-def inventory_rows(entries: Sequence[FileEntry]) -> list[dict]:
-    """One FILES row per entry (hashed and sniffed), duplicates not yet marked."""
+def inventory_rows(
+    entries: Sequence[FileEntry], contents: dict[str, bytes] | None = None
+) -> list[dict]:
+    """One FILES row per entry (hashed and sniffed), duplicates not yet marked. Given a
+    `contents` dict, the bytes of every file read whole while hashing go there by path, so
+    that parsing a small pile reads no file twice and parses exactly the bytes it hashed."""
     rows: list[dict] = []
     for path, source, folder, name in entries:
         try:
-            rows.append(_inventory_row(path, source, folder, name))
+            row, data = _inventory_row(path, source, folder, name)
         except OSError as error:
             # An unreadable file is inventoried with its reason; the others go on.
             rows.append(
@@ -120,6 +127,10 @@ def inventory_rows(entries: Sequence[FileEntry]) -> list[dict]:
                     "reason": f"unreadable: {error.strerror or error}",
                 }
             )
+            continue
+        rows.append(row)
+        if contents is not None and data is not None and row["reason"] is None:
+            contents[path] = data
     return rows
 
 

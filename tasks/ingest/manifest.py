@@ -7,7 +7,7 @@ outcomes of the unchanged files, so a re-run yields the same tables as a full ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -29,8 +29,10 @@ def plan_parse(
     files: pl.DataFrame,
     previous_files: pl.DataFrame | None,
     previous_metrics: pl.DataFrame | None,
+    contents: Mapping[str, bytes] | None = None,
 ) -> ParsePlan:
-    """Parse the pending files that are new or changed since the previous run; keep the rest."""
+    """Parse the pending files that are new or changed since the previous run; keep the rest.
+    `contents`: bytes discover already read, by path; the files to parse carry theirs."""
     pending = files.filter(pl.col("status") == "pending")
     kept = pl.DataFrame(schema={"relative_path": pl.Utf8, "sha256": pl.Utf8})
     kept_outcomes: list[FileOutcome] = []
@@ -58,9 +60,10 @@ def plan_parse(
         if previous_metrics is not None
         else empty(PARSED_METRICS)
     )
+    contents = contents or {}
     return ParsePlan(
         to_parse=[
-            FileToParse(path=p, relative_path=r, sha256=h, format=f)
+            FileToParse(path=p, relative_path=r, sha256=h, format=f, data=contents.get(p))
             for p, r, h, f in to_parse.select(
                 "path", "relative_path", "sha256", "format"
             ).iter_rows()

@@ -1,6 +1,7 @@
 """Parse many files into one long metrics frame, one outcome per file.
 
-In: `FileToParse` entries (path to read, relative path, sha256, sniffed format). Out: one
+In: `FileToParse` entries (path to read or the bytes already read, relative path, sha256,
+sniffed format). Out: one
 PARSED_METRICS frame for the whole batch and a `FileOutcome` per file: "parsed" with its row
 count, "no_metrics" when it holds no measured values, or "error" with the reason. A file that
 cannot be read or parsed is reported and skipped; the others are parsed as usual.
@@ -40,6 +41,7 @@ class FileToParse:
     relative_path: str  # what to call it: the rows' source_path
     sha256: str
     format: str  # csv | json | markdown, as sniff_format said
+    data: bytes | None = None  # the bytes discover hashed, when it kept them; None: read path
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,15 @@ def _parse_all(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutco
     sink = MetricSink()
     outcomes: list[FileOutcome] = []
     for file in files:
-        try:
-            with open(file.path, "rb") as handle:  # not Path(): this runs once per file
-                data = handle.read()
-        except OSError as error:
-            reason = f"cannot read file: {error.strerror or error}"
-            outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))
-            continue
+        data = file.data
+        if data is None:
+            try:
+                with open(file.path, "rb") as handle:  # not Path(): this runs once per file
+                    data = handle.read()
+            except OSError as error:
+                reason = f"cannot read file: {error.strerror or error}"
+                outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))
+                continue
         try:
             rows = parse_into(sink, data, file.format, file.relative_path, file.sha256)
         except ParseError as error:

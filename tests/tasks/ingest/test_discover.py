@@ -3,7 +3,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.ingest.discover import SourceError, check_sources, discover_files
+from tasks.ingest.discover import (
+    SNIFF_BYTES,
+    SourceError,
+    check_sources,
+    discover_files,
+    find_files,
+    inventory_frame,
+    inventory_rows,
+)
 from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.parse import parse_batch
 from tasks.samples.corpus import write_sample_corpus
@@ -50,6 +58,28 @@ def test_an_exact_copy_is_a_duplicate_of_the_first_file(pile):
     copy = files.filter(pl.col("relative_path") == "bench/b/copy_of_run.csv").row(0, named=True)
     assert copy["status"] == "duplicate"
     assert copy["duplicate_of"] == "bench/a/run.csv"
+
+
+def test_small_files_read_while_hashing_are_parsed_from_those_bytes(pile):
+    big = b"model,tokens_s\n" + b"m1,100.5\n" * (SNIFF_BYTES // 9 + 1)
+    _write(pile, "c/big.csv", big)
+    contents: dict[str, bytes] = {}
+    files = inventory_frame(inventory_rows(find_files([pile]), contents))
+
+    # Files of a parsed format (a copy too), when one read took them whole: not big.csv.
+    assert sorted(Path(path).name for path in contents) == ["copy_of_run.csv", "run.csv"]
+    plan = plan_parse(files, None, None, contents)
+    by_name = {Path(f.path).name: f for f in plan.to_parse}
+    assert by_name["run.csv"].data == (pile / "a/run.csv").read_bytes()
+    assert by_name["big.csv"].data is None
+    (pile / "a/run.csv").write_bytes(b"model,tokens_s\nchanged,1\n")  # after hashing
+
+    metrics, outcomes = parse_batch(plan.to_parse)
+    assert {o.relative_path: o.metric_rows for o in outcomes} == {
+        "bench/a/run.csv": 4,
+        "bench/c/big.csv": big.count(b"\n") - 1,
+    }
+    assert "changed" not in metrics["model"].to_list()
 
 
 def test_bad_sources_get_a_one_line_reason(tmp_path):

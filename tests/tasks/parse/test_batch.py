@@ -48,6 +48,15 @@ def test_one_broken_file_never_stops_the_others(tmp_path: Path) -> None:
     )
 
 
+def test_bytes_already_read_are_parsed_without_reading_the_path(tmp_path: Path) -> None:
+    kept = FileToParse(
+        str(tmp_path / "moved.csv"), "reports/moved.csv", "sha", "csv", b"m,x\n1,2\n"
+    )
+    frame, outcomes = parse_batch([kept])
+    assert outcomes == [FileOutcome("reports/moved.csv", "parsed", None, 2)]
+    assert frame["value"].to_list() == [1.0, 2.0]
+
+
 def test_parse_file_refuses_formats_that_are_not_parsed() -> None:
     with pytest.raises(ParseError, match="format 'text' is not parsed"):
         parse_file(b"hello", "text", "notes.txt", "sha")
