@@ -147,9 +147,9 @@ class _Table(NamedTuple):
 def _record_dimensions(
     body: list[list[str]], table: _Table
 ) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, set[str]]]]:
-    """Each row's dimensions, in DIMENSIONS order, and the dimension columns that also hold
-    numbers that are no valid value of theirs (column index, name, those cells): measurements
-    by that name. Worked out column by column: a column holds a few distinct values."""
+    """Each row's dimensions, in DIMENSIONS order, and per dimension column the cells that are
+    no valid value of it (column index, name, cells): a number among them is a measurement by
+    that name. Worked out column by column, as a column holds a few distinct values."""
     count, nothing = len(body), [None] * len(body)
     numbers: list[tuple[int, str, set[str]]] = []
     columns: dict[str, list[Any]] = {}
