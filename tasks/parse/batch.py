@@ -1,10 +1,10 @@
 """Parse many files into one long metrics frame, one outcome per file.
 
 In: `FileToParse` entries (path to read or the bytes already read, relative path, sha256,
-sniffed format). Out: one
-PARSED_METRICS frame for the whole batch and a `FileOutcome` per file: "parsed" with its row
-count, "no_metrics" when it holds no measured values, or "error" with the reason. A file that
-cannot be read or parsed is reported and skipped; the others are parsed as usual.
+sniffed format). Out: one PARSED_METRICS frame for the whole batch and a `FileOutcome` per
+file: "parsed" with its row count, "no_metrics" when it holds no measured values, or "error"
+with the reason. A file that cannot be read or parsed is reported and skipped; the others are
+parsed as usual.
 """
 
 from __future__ import annotations
