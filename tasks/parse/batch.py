@@ -97,8 +97,9 @@ def _parse_all(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutco
         data = file.data
         if data is None:
             try:
-                with open(file.path, "rb") as handle:  # not Path(): this runs once per file
-                    data = handle.read()
+                # Unbuffered: one whole read needs no buffer, and saves system calls per file.
+                with open(file.path, "rb", buffering=0) as handle:
+                    data = handle.readall()
             except OSError as error:
                 reason = f"cannot read file: {error.strerror or error}"
                 outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))

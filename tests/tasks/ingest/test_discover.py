@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -68,6 +69,8 @@ def test_small_files_read_while_hashing_are_parsed_from_those_bytes(pile):
 
     # Files of a parsed format (a copy too), when one read took them whole: not big.csv.
     assert sorted(Path(path).name for path in contents) == ["copy_of_run.csv", "run.csv"]
+    hashes = dict(zip(files["relative_path"], files["sha256"], strict=True))
+    assert hashes["bench/c/big.csv"] == hashlib.sha256(big).hexdigest()
     plan = plan_parse(files, None, None, contents)
     by_name = {Path(f.path).name: f for f in plan.to_parse}
     assert by_name["run.csv"].data == (pile / "a/run.csv").read_bytes()
@@ -80,6 +83,19 @@ def test_small_files_read_while_hashing_are_parsed_from_those_bytes(pile):
         "bench/c/big.csv": big.count(b"\n") - 1,
     }
     assert "changed" not in metrics["model"].to_list()
+
+
+def test_a_file_that_cannot_be_read_is_inventoried_with_its_reason(pile):
+    (pile / "b/gone.csv").symlink_to(pile / "b/deleted.csv")  # points at nothing
+
+    files = discover_files([pile])
+
+    gone = files.filter(pl.col("relative_path") == "bench/b/gone.csv").row(0, named=True)
+    assert gone["status"] == "error"
+    assert gone["reason"] == "unreadable: No such file or directory"
+    assert files.filter(pl.col("status") == "pending")["relative_path"].to_list() == [
+        "bench/a/run.csv"
+    ]
 
 
 def test_bad_sources_get_a_one_line_reason(tmp_path):
