@@ -31,3 +31,17 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the integration module first, before anything starts the in-process test server.
+
+    That module starts a Prefect server, two workers and a watcher of its own; the in-process
+    server lives until the session ends, and its background services would share the two cores
+    with them.
+    """
+
+    def is_integration(item: pytest.Item) -> bool:
+        return item.nodeid.startswith("tests/integration/")
+
+    items[:] = [i for i in items if is_integration(i)] + [i for i in items if not is_integration(i)]

@@ -7,7 +7,8 @@ One server for the module (its own PREFECT_HOME, basic auth on), two process wor
 - a client without the auth string is refused;
 - the nightly deployment has scheduled runs;
 - a burst of files copied into the watched folder makes one completed run of on-new-files whose
-  report covers them (the time from landing to completion is printed);
+  report covers them, created within seconds (plus one SQLite busy timeout when the server
+  logged its database locked meanwhile; the time from landing to completion is printed);
 - a manual `prefect deployment run` with parameters completes and writes tables and reports,
   its agents run by the agent-analysis deployment on the gpu pool;
 - `chimera lineage` lists the source files behind a report.
@@ -49,6 +50,11 @@ RUN_TIMEOUT_S = 300
 FINAL_STATES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
 RETRY_STATUSES = {429, 502, 503}  # the ones Prefect's client retries
 API_ATTEMPTS = 6  # 0.5 + 1 + 2 + 4 + 8 s of waiting at most
+TRIGGER_S = 30  # landing -> run created, on a server whose database answered
+# Prefect's server waits this long on a locked SQLite database before it gives up and retries
+# the event (PRAGMA busy_timeout in prefect.server.database.configurations).
+SQLITE_BUSY_TIMEOUT_S = 60
+SQLITE_LOCKED = "database is locked"
 
 
 @dataclass
@@ -89,6 +95,27 @@ class Server:
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes.started)
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with self.log.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
+
+
+@dataclass
+class NewFilesRun:
+    run: dict  # the on-new-files flow run the trigger created
+    landed: list[Path]
+    landed_at: float
+    report_text: str  # combined.md as that run left it
+    database_locked: int  # times the server's log said "database is locked" meanwhile
 
 
 @dataclass
@@ -201,6 +228,8 @@ def new_files_run(deployed, tmp_path_factory):
     landed_dir = deployed.bench / "landed"
     landed_dir.mkdir()
 
+    server = deployed.server
+    log_offset = server.log_size()
     landed_at = time.time()
     landed = []
     for source in picked:
@@ -208,7 +237,6 @@ def new_files_run(deployed, tmp_path_factory):
         shutil.copyfile(source, target)
         landed.append(target)
 
-    server = deployed.server
     run = wait_for(
         lambda: triggered_runs(server, FINAL_STATES),
         RUN_TIMEOUT_S,
@@ -217,7 +245,13 @@ def new_files_run(deployed, tmp_path_factory):
     )[0]
     # Read now: the follow-up run rewrites the report a minute later.
     report = Path(run["parameters"]["out_dir"]) / "reports" / "combined.md"
-    return run, landed, landed_at, report.read_text() if report.is_file() else ""
+    return NewFilesRun(
+        run=run,
+        landed=landed,
+        landed_at=landed_at,
+        report_text=report.read_text() if report.is_file() else "",
+        database_locked=server.log_since(log_offset).count(SQLITE_LOCKED),
+    )
 
 
 def triggered_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
@@ -286,7 +320,7 @@ def test_a_client_without_the_auth_string_is_refused(server):
 
 def test_the_server_makes_no_telemetry_attempt(deployed):
     # Offline, an attempt would log "Failed to send telemetry"; analytics off means none is made.
-    assert "telemetry" not in (deployed.server.root / "server.log").read_text().lower()
+    assert "telemetry" not in deployed.server.log.read_text().lower()
 
 
 def test_the_nightly_deployment_has_scheduled_runs(deployed):
@@ -305,7 +339,7 @@ def test_the_nightly_deployment_has_scheduled_runs(deployed):
 def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
     deployed, new_files_run, capsys
 ):
-    run, landed, landed_at, report_text = new_files_run
+    run, landed, landed_at = new_files_run.run, new_files_run.landed, new_files_run.landed_at
     server = deployed.server
 
     assert run["state"]["type"] == "COMPLETED", server.logs()
@@ -321,7 +355,7 @@ def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
     # One burst, one run: the trigger's window swallowed the second file's event.
     assert len(triggered_runs(server)) == 1
     # Published at once; the agents' analysis is left to the follow-up run.
-    assert "the agents' analysis follows in the next run" in report_text
+    assert "the agents' analysis follows in the next run" in new_files_run.report_text
 
     created = _iso_seconds(run["created"]) - landed_at
     completed = _iso_seconds(run["end_time"]) - landed_at
@@ -330,11 +364,22 @@ def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
             f"\nfile landed -> on-new-files run created {created:.1f} s, "
             f"completed {completed:.1f} s (run took {run['total_run_time']:.1f} s)"
         )
-    assert created < 30, "the trigger should create the run within seconds of the file"
+    # Now and then Prefect's server holds its SQLite database locked for a whole busy timeout
+    # (PrefectHQ/prefect #10188, #18934); the event then waits that out and is retried. Allow
+    # one such wait when the server logged it, and say so; without it, seconds it is.
+    limit_s = TRIGGER_S
+    if new_files_run.database_locked:
+        limit_s += SQLITE_BUSY_TIMEOUT_S
+        with capsys.disabled():
+            print(
+                f"the server's log said '{SQLITE_LOCKED}' {new_files_run.database_locked} times "
+                f"meanwhile: allowing {limit_s} s"
+            )
+    assert created < limit_s, "the trigger should create the run within seconds of the file"
 
 
 def test_the_follow_up_run_rewrites_the_report_with_the_agents(deployed, new_files_run):
-    run, _, _, _ = new_files_run
+    run = new_files_run.run
     server = deployed.server
 
     follow_up = wait_for(
