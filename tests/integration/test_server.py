@@ -115,7 +115,7 @@ class NewFilesRun:
     landed: list[Path]
     landed_at: float
     report_text: str  # combined.md as that run left it
-    database_locked: int  # times the server's log said "database is locked" meanwhile
+    database_locked: int  # "database is locked" in the server log before the run was made
 
 
 @dataclass
@@ -237,6 +237,9 @@ def new_files_run(deployed, tmp_path_factory):
         shutil.copyfile(source, target)
         landed.append(target)
 
+    wait_for(lambda: triggered_runs(server), RUN_TIMEOUT_S, every_s=0.5, what="an on-new-files run")
+    # Only what the server logged before the run existed can have delayed its creation.
+    database_locked = server.log_since(log_offset).count(SQLITE_LOCKED)
     run = wait_for(
         lambda: triggered_runs(server, FINAL_STATES),
         RUN_TIMEOUT_S,
@@ -250,7 +253,7 @@ def new_files_run(deployed, tmp_path_factory):
         landed=landed,
         landed_at=landed_at,
         report_text=report.read_text() if report.is_file() else "",
-        database_locked=server.log_since(log_offset).count(SQLITE_LOCKED),
+        database_locked=database_locked,
     )
 
 
