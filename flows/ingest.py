@@ -18,6 +18,7 @@ from prefect.utilities.annotations import quote
 from tasks.ingest.discover import find_files
 from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.ingest.workers import BATCH_FILES, parse_workers, split_batches
+from tasks.parse.pile import resolve_pile
 from tasks.prefect_tasks import discover, parse
 from tasks.schemas import PARSED_METRICS, conform, empty
 
@@ -65,6 +66,8 @@ def ingest(
     new_rows = [frame for frame, _ in results] or [empty(PARSED_METRICS)]
     parsed = in_path_order(conform(plan.kept_metrics, PARSED_METRICS), pl.concat(new_rows))
     files = apply_outcomes(inventory, outcomes).sort("relative_path")
+    # Model identity, roles and copies are relations across the whole pile, kept rows included.
+    files, parsed = resolve_pile(files, parsed)
     return Ingested(
         files=files,
         parsed=parsed,

@@ -14,6 +14,7 @@ FILES = pl.Schema(
         "path": pl.Utf8,  # absolute path
         "source": pl.Utf8,  # the source folder it was found under
         "relative_path": pl.Utf8,  # posix path from the source folder's parent: "corpus/a/b.csv"
+        # (from further up when two sources share a name: "a/tools/x.json", "b/tools/x.json")
         "folder": pl.Utf8,  # parent folder of relative_path
         "format": pl.Utf8,  # csv | json | markdown | text | python | binary | empty
         "size_bytes": pl.Int64,
@@ -23,8 +24,22 @@ FILES = pl.Schema(
         "reason": pl.Utf8,  # why a file is not parsed, or what went wrong; null when parsed
         "duplicate_of": pl.Utf8,  # relative_path of the first file with the same sha256
         "metric_rows": pl.Int64,
+        "reader": pl.Utf8,  # which reader parsed it: "llama-bench json", "generic csv", ...
+        "reader_version": pl.Utf8,  # the tool's version or schema as the file states it
+        "role": pl.Utf8,  # measurement | aggregate | copy | target | narrative (see ROLES)
+        "role_evidence": pl.Utf8,  # why the file has that role, in words
+        "data_time_min": pl.Utf8,  # the data's own earliest and latest timestamps (ISO 8601)
+        "data_time_max": pl.Utf8,
     }
 )
+
+# What a file or a metric row is, as evidence for an analysis:
+# measurement: a value measured once, here first (a raw run, a tool's own export);
+# aggregate: a statistic of measurements held elsewhere (a summary file, a "mean_" column);
+# copy: a value another, more primary file already holds (copy_of names it);
+# target: a plan or goal ("Expected performance: 110 tok/s");
+# narrative: a number in a report's prose, which no tool or table measured.
+ROLES = ("measurement", "aggregate", "copy", "target", "narrative")
 
 # Dimensions a record may carry: who ran, with which options.
 DIMENSIONS = pl.Schema(
@@ -42,6 +57,28 @@ DIMENSIONS = pl.Schema(
         "timestamp": pl.Utf8,  # as written in the file; validation checks it parses
         "error": pl.Utf8,  # the record's error message, if any
         "success": pl.Boolean,  # the record's own success flag, if it has one
+        # The run's setup beyond model options, where the file or its path says it.
+        "runtime": pl.Utf8,  # ollama | llama.cpp | vllm | ..., or a language/runtime name
+        "hardware": pl.Utf8,  # GPU or CPU as the file names it
+        "concurrency": pl.Int64,  # requests in flight
+        "input_tokens": pl.Int64,  # prompt length the run asked for (llama-bench n_prompt)
+        "output_tokens": pl.Int64,  # generation length the run asked for (n_gen)
+        "batch_size": pl.Int64,
+        "threads": pl.Int64,
+        "flash_attn": pl.Boolean,
+        "run_index": pl.Int64,  # repetition or run number
+        "extra": pl.Utf8,  # any further dimensions, a JSON object with sorted keys
+    }
+)
+
+# Who a row's model is, normalised so name variants group together ("llama3.1:q4_0" and
+# "llama3.1:8b-instruct-q4_0" are one model); `model` keeps the name as written.
+MODEL_IDENTITY = pl.Schema(
+    {
+        "model_id": pl.Utf8,  # family:params-variant-quant, e.g. "llama3.1:8b-instruct-q4_0"
+        "model_family": pl.Utf8,  # llama3.1, gemma3, qwen3, gpt-oss
+        "model_params": pl.Utf8,  # parameter count as written: "8b", "270m"
+        "model_variant": pl.Utf8,  # instruct, base, chat, ...
     }
 )
 
@@ -57,7 +94,14 @@ PARSED_METRICS = pl.Schema(
         "raw_metric": pl.Utf8,  # the column, key path or label as written in the file
         "value": pl.Float64,  # in the canonical unit
         "unit": pl.Utf8,
+        # null: one measurement; else which statistic of several the value is: mean, median,
+        # p50, p99, std, min, max, count (a tool's summary of its own repetitions or requests)
+        "statistic": pl.Utf8,
+        "resolution": pl.Float64,  # half a unit of the last digit written, in `unit`
         **DIMENSIONS,
+        **MODEL_IDENTITY,
+        "role": pl.Utf8,  # one of ROLES
+        "copy_of": pl.Utf8,  # for a copy: "source_path locator" of the value it repeats
     }
 )
 METRICS = pl.Schema({**PARSED_METRICS, "status": pl.Utf8})  # passed | warned | quarantined

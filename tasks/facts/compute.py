@@ -11,6 +11,7 @@ import re
 
 import polars as pl
 
+from tasks.facts.evidence import analysable
 from tasks.schemas import FACTS, conform
 
 PERFORMANCE_METRICS = {"throughput_tok_s": "tok/s", "ttft_ms": "ms"}
@@ -132,16 +133,20 @@ def inventory_facts(files: pl.DataFrame) -> list[dict]:
                 source_rows=count,
             )
         )
-    latest = files.get_column("mtime").drop_nulls().max()
-    if latest is not None:
+    # The data's own timestamps, not the files' copy dates (mtime).
+    dated = files.filter(pl.col("data_time_max").is_not_null())
+    if dated.height:
+        first = dated.get_column("data_time_min").min()[:10]
+        last = dated.get_column("data_time_max").max()[:10]
+        numbers = [int(part) for part in (*first.split("-"), *last.split("-"))]
         facts.append(
             _fact(
                 "inventory",
-                f"The most recently modified file dates from {latest:%Y-%m-%d}.",
-                latest.year,
+                f"The data's own timestamps run from {first} to {last}, in {_files(dated.height)}.",
+                numbers[3],
                 "year",
-                [latest.year, latest.month, latest.day],
-                source_rows=files.height,
+                [*numbers, dated.height],
+                source_rows=dated.height,
             )
         )
     return facts
@@ -223,9 +228,11 @@ def _extreme_fact(what: str, group: dict, statistic: str, unit: str) -> dict:
 
 def performance_facts(metrics: pl.DataFrame) -> list[dict]:
     """Per model and configuration: count, mean, p50 and p95 of throughput and TTFT."""
-    passing = metrics.filter(
-        (pl.col("status") != "quarantined") & pl.col("metric").is_in(list(PERFORMANCE_METRICS))
-    ).with_columns(config_label(), pl.col("model").fill_null("unknown model"))
+    passing = (
+        analysable(metrics)
+        .filter(pl.col("metric").is_in(list(PERFORMANCE_METRICS)))
+        .with_columns(config_label(), pl.col("model").fill_null("unknown model"))
+    )
     stats = (
         passing.group_by("model", "config_label", "metric")
         .agg(

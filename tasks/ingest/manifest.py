@@ -15,7 +15,7 @@ import polars as pl
 from tasks.parse import FileOutcome, FileToParse
 from tasks.schemas import FILES, PARSED_METRICS, empty
 
-DONE = ("parsed", "no_metrics", "error")
+DONE = ("parsed", "no_metrics", "skipped", "error")
 
 
 @dataclass(frozen=True)
@@ -36,17 +36,27 @@ def plan_parse(
     pending = files.filter(pl.col("status") == "pending")
     kept = pl.DataFrame(schema={"relative_path": pl.Utf8, "sha256": pl.Utf8})
     kept_outcomes: list[FileOutcome] = []
+    if not _same_tables(previous_files, previous_metrics):
+        # Tables of an older version of this program: parse everything again, since what the
+        # rows say (their columns) has changed.
+        previous_files = previous_metrics = None
     if previous_files is not None and previous_metrics is not None:
         done_before = previous_files.filter(pl.col("status").is_in(DONE)).select(
-            "relative_path", "sha256", "status", "reason", "metric_rows"
+            "relative_path",
+            "sha256",
+            "status",
+            "reason",
+            "metric_rows",
+            "reader",
+            "reader_version",
         )
         unchanged = pending.select("relative_path", "sha256").join(
             done_before, on=["relative_path", "sha256"], how="inner"
         )
         kept = unchanged.select("relative_path", "sha256")
         kept_outcomes = [
-            FileOutcome(relative_path=r, status=s, reason=why, metric_rows=n)
-            for r, _, s, why, n in unchanged.iter_rows()
+            FileOutcome(r, s, why, n, reader, version)
+            for r, _, s, why, n, reader, version in unchanged.iter_rows()
         ]
     # In path order, so that the batches' rows, concatenated, are in path order too.
     to_parse = pending.join(kept, on=["relative_path", "sha256"], how="anti").sort("relative_path")
@@ -73,17 +83,31 @@ def plan_parse(
     )
 
 
+def _same_tables(files: pl.DataFrame | None, metrics: pl.DataFrame | None) -> bool:
+    return (
+        files is not None
+        and metrics is not None
+        and set(FILES.names()) <= set(files.columns)
+        and set(PARSED_METRICS.names()) <= set(metrics.columns)
+    )
+
+
 def apply_outcomes(files: pl.DataFrame, outcomes: Sequence[FileOutcome]) -> pl.DataFrame:
-    """Set each parsed file's status, reason and row count from its parse outcome."""
+    """Set each parsed file's status, reason, row count and reader from its parse outcome."""
     if not outcomes:
         return files
     table = pl.DataFrame(
-        [(o.relative_path, o.status, o.reason, o.metric_rows) for o in outcomes],
+        [
+            (o.relative_path, o.status, o.reason, o.metric_rows, o.reader, o.reader_version)
+            for o in outcomes
+        ],
         schema={
             "relative_path": pl.Utf8,
             "status": pl.Utf8,
             "reason": pl.Utf8,
             "metric_rows": pl.Int64,
+            "reader": pl.Utf8,
+            "reader_version": pl.Utf8,
         },
         orient="row",
     )

@@ -2,9 +2,11 @@
 
 In: `FileToParse` entries (path to read or the bytes already read, relative path, sha256,
 sniffed format). Out: one PARSED_METRICS frame for the whole batch and a `FileOutcome` per
-file: "parsed" with its row count, "no_metrics" when it holds no measured values, or "error"
-with the reason. A file that cannot be read or parsed is reported and skipped; the others are
-parsed as usual.
+file: "parsed" with its row count and the reader that read it, "no_metrics" when it holds no
+measured values, "skipped" for text that no tool reader recognises, or "error" with the reason.
+A file is read by the reader of the benchmark tool that wrote it when its content has the
+tool's signature (tasks.parse.tools), else by the generic reader of its format. A file that
+cannot be read or parsed is reported and skipped; the others are parsed as usual.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tasks.parse.csv_format import parse_csv
 from tasks.parse.formats import decode_text
 from tasks.parse.json_format import parse_json
 from tasks.parse.markdown_format import parse_markdown
 from tasks.parse.records import MetricSink, ParseError
+from tasks.parse.tools import Document, find_reader
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,6 +36,7 @@ _NO_METRICS_REASON = {
     "json": "no numeric values found",
     "markdown": "no tables or 'Name: value' lines with numbers found",
 }
+TEXT_NOT_RECOGNISED = "plain text, no benchmark tool's output recognised in it"
 
 
 @dataclass(frozen=True)
@@ -47,28 +51,55 @@ class FileToParse:
 @dataclass(frozen=True)
 class FileOutcome:
     relative_path: str
-    status: str  # parsed | no_metrics | error
+    status: str  # parsed | no_metrics | skipped | error
     reason: str | None  # why there are no metrics, or what went wrong; None when parsed
     metric_rows: int
+    reader: str | None = None  # "llama-bench json", "generic csv"
+    reader_version: str | None = None  # the tool's version as the file states it
 
 
-def parse_into(sink: MetricSink, data: bytes, fmt: str, source_path: str, sha256: str) -> int:
-    """Parse one file's bytes into the sink; returns its metric row count. On ParseError the
-    sink holds nothing of the file."""
-    parser = _PARSERS.get(fmt)
-    if parser is None:
-        raise ParseError(f"format {fmt!r} is not parsed (only csv, json and markdown are)")
+class ParsedFile(NamedTuple):
+    rows: int
+    reader: str
+    reader_version: str | None
+
+
+class NotRecognised(ParseError):
+    """Text that no tool reader recognises: inventoried, not parsed."""
+
+
+def parse_into(
+    sink: MetricSink, data: bytes, fmt: str, source_path: str, sha256: str
+) -> ParsedFile:
+    """Parse one file's bytes into the sink: its metric row count and the reader that read
+    it. On ParseError (NotRecognised for text no tool wrote) the sink holds nothing of it."""
+    if fmt not in _PARSERS and fmt != "text":
+        raise ParseError(f"format {fmt!r} is not parsed (only csv, json, markdown and text are)")
     checkpoint = sink.checkpoint()
     sink.start_file(source_path, sha256, fmt)
+    document = Document(decode_text(data), fmt)
+    reader_name, version = f"generic {fmt}", None
     try:
-        parser(decode_text(data), sink)
+        found = find_reader(document)
+        if found is not None:
+            reader, version = found
+            reader_name = reader.name
+            reader.read(document, sink)
+        elif fmt == "text":
+            raise NotRecognised(TEXT_NOT_RECOGNISED)
+        elif fmt == "json":
+            parse_json(document.text, sink, document=document)
+        else:
+            _PARSERS[fmt](document.text, sink)
     except ParseError:
         sink.rollback(checkpoint)
         raise
     except Exception as error:  # a file the parser did not foresee must not stop the batch
         sink.rollback(checkpoint)
-        raise ParseError(f"could not parse as {fmt}: {type(error).__name__}: {error}") from error
-    return sink.metric_count - checkpoint.metrics
+        raise ParseError(
+            f"could not parse as {reader_name}: {type(error).__name__}: {error}"
+        ) from error
+    return ParsedFile(sink.metric_count - checkpoint.metrics, reader_name, version or None)
 
 
 def parse_batch(files: Sequence[FileToParse]) -> tuple[pl.DataFrame, list[FileOutcome]]:
@@ -105,15 +136,21 @@ def _parse_all(files: Sequence[FileToParse]) -> tuple[MetricSink, list[FileOutco
                 outcomes.append(FileOutcome(file.relative_path, "error", reason, 0))
                 continue
         try:
-            rows = parse_into(sink, data, file.format, file.relative_path, file.sha256)
+            parsed = parse_into(sink, data, file.format, file.relative_path, file.sha256)
+        except NotRecognised as error:
+            outcomes.append(FileOutcome(file.relative_path, "skipped", str(error), 0))
+            continue
         except ParseError as error:
             outcomes.append(FileOutcome(file.relative_path, "error", str(error), 0))
             continue
+        rows, reader, version = parsed
         if rows:
-            outcomes.append(FileOutcome(file.relative_path, "parsed", None, rows))
+            outcomes.append(FileOutcome(file.relative_path, "parsed", None, rows, reader, version))
         else:
             reason = _NO_METRICS_REASON.get(file.format, "no metric values found")
-            outcomes.append(FileOutcome(file.relative_path, "no_metrics", reason, 0))
+            outcomes.append(
+                FileOutcome(file.relative_path, "no_metrics", reason, 0, reader, version)
+            )
     return sink, outcomes
 
 

@@ -46,7 +46,13 @@ def parse_csv(text: str, sink: MetricSink) -> None:
     columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
     table = _Table(
         metrics=[
-            (c.index, c.name, c.unit, sink.metric_kind(m.metric, c.name, m.unit), m.scale)
+            (
+                c.index,
+                c.name,
+                c.unit,
+                sink.metric_kind(m.metric, c.name, m.unit, m.statistic, m.scale),
+                m.scale,
+            )
             for c in columns
             if c.role == "metric"
             for m in (resolve_metric(c.name, c.unit),)
@@ -240,7 +246,9 @@ def _add_values(
             value = parsed.value
             if parsed.unit not in (None, written_unit):
                 resolved = resolve_metric(raw, parsed.unit)
-                kind = sink.metric_kind(resolved.metric, raw, resolved.unit)
+                kind = sink.metric_kind(
+                    resolved.metric, raw, resolved.unit, resolved.statistic, resolved.scale
+                )
                 scale = resolved.scale
         kinds.append(kind)
         values.append(value * scale)
@@ -249,7 +257,11 @@ def _add_values(
         parsed = parse_value(cell.strip()) if cell in invalid else None
         if parsed is not None:
             resolved = resolve_metric(raw, parsed.unit)
-            kinds.append(sink.metric_kind(resolved.metric, raw, resolved.unit))
+            kinds.append(
+                sink.metric_kind(
+                    resolved.metric, raw, resolved.unit, resolved.statistic, resolved.scale
+                )
+            )
             values.append(parsed.value * resolved.scale)
     sink.add_values(record, kinds, values)
     sink.add_failure_if_empty(record, len(kinds), table.error_column)

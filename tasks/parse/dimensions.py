@@ -37,6 +37,16 @@ DIMENSION_NAMES: tuple[str, ...] = (
     "timestamp",
     "error",
     "success",
+    "runtime",
+    "hardware",
+    "concurrency",
+    "input_tokens",
+    "output_tokens",
+    "batch_size",
+    "threads",
+    "flash_attn",
+    "run_index",
+    "extra",
 )
 OPTIONS = "options"  # not a column: a JSON object of model options, decoded into columns
 
@@ -70,6 +80,18 @@ _ALIASES = {
     "error": ("error", "error_message", "error_msg", "err", "exception", "failure_reason"),
     "success": ("success", "succeeded", "ok", "overall_success", "passed"),
     OPTIONS: ("options", "model_options", "ollama_options", "params", "parameters"),
+    "runtime": ("runtime", "engine", "inference_engine", "serving_engine"),
+    "hardware": ("hardware", "gpu_info", "gpu_name", "gpu_model", "device_name", "accelerator"),
+    "concurrency": (
+        "concurrency",
+        "max_concurrency",
+        "num_concurrent_requests",
+        "concurrent_requests",
+    ),
+    "batch_size": ("batch_size", "n_batch", "batch"),
+    "threads": ("threads", "n_threads", "num_thread", "num_threads"),
+    "flash_attn": ("flash_attn", "flash_attention"),
+    "run_index": ("run_index", "run_number", "repetition", "run_no"),
 }
 _DIMENSION_BY_KEY = {normalise_key(a): dim for dim, names in _ALIASES.items() for a in names}
 # Markdown tables and labels use human words that in CSV/JSON name other things: an Nsight CSV's
@@ -338,6 +360,16 @@ _DECODERS = {
     "timestamp": decode_timestamp,
     "error": decode_error,
     "success": decode_success,
+    "runtime": decode_text,
+    "hardware": decode_text,
+    "concurrency": _decode_int,
+    "input_tokens": _decode_int,
+    "output_tokens": _decode_int,
+    "batch_size": _decode_int,
+    "threads": _decode_int,
+    "flash_attn": decode_success,
+    "run_index": _decode_int,
+    "extra": decode_text,
 }
 
 

@@ -2,7 +2,8 @@
 
 In: a file name and the first 8 KiB of its content. Out: (format, reason): the format is one of
 csv | json | markdown | text | python | binary | empty; the reason is None when the file is
-parsed (CSV, JSON or Markdown text) and otherwise says, in words, why it is only inventoried.
+parsed (CSV, JSON, Markdown, or text that a benchmark tool may have written: logs, SQL, YAML)
+and otherwise says, in words, why it is only inventoried.
 Also `decode_text`: the text of a file that is parsed.
 """
 
@@ -10,12 +11,18 @@ from __future__ import annotations
 
 import codecs
 
-PARSED_FORMATS = frozenset({"csv", "json", "markdown"})
+PARSED_FORMATS = frozenset({"csv", "json", "markdown", "text"})
 
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
     ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".yaml": "text",
+    ".yml": "text",
+    ".sql": "text",
+    ".out": "text",
     ".md": "markdown",
     ".markdown": "markdown",
     ".txt": "text",
@@ -73,10 +80,8 @@ def sniff_format(name: str, head: bytes) -> tuple[str, str | None]:
     fmt = _EXTENSIONS.get(suffix) or _format_from_content(head)
     if fmt == "python":
         return "python", "Python source, not benchmark data"
-    if fmt == "text":
-        if suffix in _EXTENSIONS:
-            return "text", "plain text report, no tables parsed"
-        return "text", f"text file of unrecognised kind ({suffix or 'no extension'}), not parsed"
+    # Text is parsed only if a benchmark tool's reader recognises it (a log of llama-bench or
+    # `ollama run --verbose`, llama-bench SQL, a GuideLLM YAML report); else it is skipped.
     return fmt, None
 
 
@@ -118,7 +123,8 @@ def _utf16_text(head: bytes) -> str | None:
 
 
 _MAGIC_PREFIXES = tuple(magic for magic, _ in _MAGIC)
-_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
+# ESC (27) is left out: terminal output (spinners, colours) is text full of escape codes.
+_CONTROL_BYTES = bytes([*range(9), *range(14, 27), *range(28, 32)])
 
 
 def _looks_binary(head: bytes) -> bool:

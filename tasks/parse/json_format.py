@@ -18,6 +18,7 @@ from typing import Any
 
 from tasks.parse import dimensions as dim
 from tasks.parse.records import MetricSink, ParseError
+from tasks.parse.tools.base import Document
 from tasks.parse.vocabulary import normalise_key, resolve_metric
 
 # Objects that describe the setup (the model's shape, the machine, run settings), not results.
@@ -49,20 +50,36 @@ _MEMBER_DIMENSION = {
 _ROOT_LOCATOR = "/"
 
 
-def parse_json(text: str, sink: MetricSink) -> None:
-    """Add the document's records and metric values to the sink; ParseError when invalid."""
+def parse_json(text: str, sink: MetricSink, document: Document | None = None) -> None:
+    """Add the document's records and metric values to the sink; ParseError when invalid.
+    JSON Lines (one object per line) are read as a list of records located "line N".
+    `document`: the text already decoded by the tool readers' detection, if it was."""
+    decoded = document.json if document is not None else None
+    if decoded is None:
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError as error:
+            lines = (document or Document(text, "json")).json_lines
+            if lines is None:
+                raise ParseError(
+                    f"invalid JSON: line {error.lineno} column {error.colno}: {error.msg}"
+                ) from error
+            for number, line in enumerate(lines, start=1):
+                _visit_line(line, f"line {number}", sink)
+            return
+        except RecursionError as error:
+            raise ParseError("invalid JSON: nested too deeply to read") from error
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ParseError(
-            f"invalid JSON: line {error.lineno} column {error.colno}: {error.msg}"
-        ) from error
-    except RecursionError as error:
-        raise ParseError("invalid JSON: nested too deeply to read") from error
-    try:
-        _visit(document, "", {}, sink)
+        _visit(decoded, "", {}, sink)
     except RecursionError as error:
         raise ParseError("JSON nested too deeply to walk") from error
+
+
+def _visit_line(record: dict[str, Any], locator: str, sink: MetricSink) -> None:
+    try:
+        _add_record(record, locator, {}, sink)
+    except RecursionError as error:
+        raise ParseError(f"JSON nested too deeply to walk ({locator})") from error
 
 
 def _pointer(base: str, segment: str | int) -> str:
@@ -121,7 +138,9 @@ def _add_record(
     _collect(record, "", pointer, False, leaves, children)
     for path, value in leaves:
         name = resolve_metric(path)
-        sink.add_metric(record_id, name.metric, path, value * name.scale, name.unit)
+        sink.add_metric(
+            record_id, name.metric, path, value * name.scale, name.unit, name.statistic, name.scale
+        )
     sink.add_failure_if_empty(record_id, len(leaves), "error")
     for child, child_pointer, is_collection in children:
         if is_collection:

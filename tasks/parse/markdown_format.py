@@ -330,7 +330,15 @@ def _add_measurements(
     record = sink.add_record(locator, dims)
     for name, value in values:
         metric = resolve_metric(name, value.unit)
-        sink.add_metric(record, metric.metric, name, value.value * metric.scale, metric.unit)
+        sink.add_metric(
+            record,
+            metric.metric,
+            name,
+            value.value * metric.scale,
+            metric.unit,
+            metric.statistic,
+            metric.scale,
+        )
     sink.add_failure_if_empty(record, len(values), "error")
 
 
@@ -366,7 +374,15 @@ def _add_line(text: _Text, sections: list[tuple[int, dict[str, Any]]], sink: Met
         dims = dim.complete_dimensions(_merged(sections))
         record = sink.add_record(f"line {text.line}", dims)
         metric = resolve_metric(label, parsed.unit)
-        sink.add_metric(record, metric.metric, label, parsed.value * metric.scale, metric.unit)
+        sink.add_metric(
+            record,
+            metric.metric,
+            label,
+            parsed.value * metric.scale,
+            metric.unit,
+            metric.statistic,
+            metric.scale,
+        )
 
 
 def _label_values(body: str) -> list[tuple[str, str]]:

@@ -4,8 +4,10 @@ In: calls from the format parsers: a file, its records (locator + dimensions), e
 metric values. Out: `to_frame()`, one frame for everything collected. Columns are plain Python
 lists; file and record columns are stored once and gathered per metric row when the frame is
 built, so a batch of thousands of small files costs one DataFrame, not one per file. Likewise a
-value's (metric, raw name, unit) is stored once as a "kind": a CSV column is one kind for all its
-cells, so a cell costs two list appends, not four.
+value's (metric, raw name, unit, statistic, scale) is stored once as a "kind": a CSV column is one
+kind for all its cells, so a cell costs two list appends, not four. The kind's scale (what the
+written value was multiplied by to reach the canonical unit) gives each value its resolution:
+half a unit of the last digit written, which says when two files hold the same number.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class MetricSink:
         self._record_file: list[int] = []
         self._record_locator: list[str] = []
         self._record_dims: list[tuple[Any, ...]] = []
-        self._kinds: dict[tuple[str, str, str | None], int] = {}
+        self._kinds: dict[tuple[str, str, str | None, str | None, float], int] = {}
         self._metric_record: list[int] = []
         self._metric_kind: list[int] = []
         self._metric_value: list[float | None] = []
@@ -69,19 +71,35 @@ class MetricSink:
         self._record_dims.extend(dimensions)
         return range(first, len(self._record_locator))
 
-    def metric_kind(self, metric: str, raw_metric: str, unit: str | None) -> int:
-        """The id of a (metric, raw name, unit) for `add_values`; the same id every time."""
-        key = (metric, raw_metric, unit)
+    def metric_kind(
+        self,
+        metric: str,
+        raw_metric: str,
+        unit: str | None,
+        statistic: str | None = None,
+        scale: float = 1.0,
+    ) -> int:
+        """The id of a (metric, raw name, unit, statistic, scale) for `add_values`; the same id
+        every time. `scale`: what the written value was multiplied by (1000 for seconds to ms)."""
+        key = (metric, raw_metric, unit, statistic, scale)
         kind = self._kinds.get(key)
         if kind is None:
             kind = self._kinds[key] = len(self._kinds)
         return kind
 
     def add_metric(
-        self, record: int, metric: str, raw_metric: str, value: float | None, unit: str | None
+        self,
+        record: int,
+        metric: str,
+        raw_metric: str,
+        value: float | None,
+        unit: str | None,
+        statistic: str | None = None,
+        scale: float = 1.0,
     ) -> None:
+        """One value, already in the canonical unit (written value x scale)."""
         self._metric_record.append(record)
-        self._metric_kind.append(self.metric_kind(metric, raw_metric, unit))
+        self._metric_kind.append(self.metric_kind(metric, raw_metric, unit, statistic, scale))
         self._metric_value.append(value)
 
     def add_values(self, record: int, kinds: list[int], values: list[float | None]) -> None:
@@ -119,7 +137,7 @@ class MetricSink:
         # Imported here: a parse worker fills a sink and sends it back without loading Polars.
         import polars as pl
 
-        from tasks.schemas import DIMENSIONS, PARSED_METRICS
+        from tasks.schemas import DIMENSIONS, PARSED_METRICS, conform
 
         if not self._metric_kind:
             return pl.DataFrame(schema=PARSED_METRICS)
@@ -148,13 +166,39 @@ class MetricSink:
         per_metric_file = files.select(pl.all().gather(per_metric_record["file"]))
         kinds = pl.DataFrame(
             list(self._kinds),
-            schema={"metric": pl.Utf8, "raw_metric": pl.Utf8, "unit": pl.Utf8},
+            schema={
+                "metric": pl.Utf8,
+                "raw_metric": pl.Utf8,
+                "unit": pl.Utf8,
+                "statistic": pl.Utf8,
+                "scale": pl.Float64,
+            },
             orient="row",
         )
         per_metric_kind = kinds.select(pl.all().gather(pl.Series(self._metric_kind)))
         values = per_metric_kind.with_columns(
             pl.Series("value", self._metric_value, dtype=pl.Float64)
+        ).with_columns(resolution=written_resolution(pl.col("value"), pl.col("scale")))
+        # Identity, role and copy_of are filled for the whole pile afterwards (tasks.parse.pile).
+        return conform(
+            pl.concat([per_metric_file, per_metric_record.drop("file"), values], how="horizontal"),
+            PARSED_METRICS,
         )
-        return pl.concat(
-            [per_metric_file, per_metric_record.drop("file"), values], how="horizontal"
-        ).select(PARSED_METRICS.names())
+
+
+def written_resolution(value: pl.Expr, scale: pl.Expr) -> pl.Expr:
+    """Half a unit of the last digit of the value as it was written, in the canonical unit:
+    0.05 s read as 50 ms -> 5 ms; 303.89821 tok/s -> 0.000005. The written number is the value
+    over its scale, rounded to 12 significant digits to drop the float noise of scaling."""
+    import polars as pl
+
+    written = (value / scale).round_sig_figs(12).cast(pl.Utf8)
+    fraction = written.str.split(".").list.get(1, null_on_oob=True)
+    decimals = (
+        pl.when(written.str.contains("e", literal=True))
+        .then(pl.lit(15))  # 1e-07: a tiny number, written with all its digits
+        .when(fraction.is_not_null() & (fraction != "0"))  # Polars writes 374 as "374.0"
+        .then(fraction.str.len_chars())
+        .otherwise(pl.lit(0))
+    )
+    return pl.lit(0.5) * pl.lit(10.0).pow(-decimals.cast(pl.Float64)) * scale.abs()

@@ -21,11 +21,22 @@ class MetricName(NamedTuple):
     metric: str
     unit: str | None
     scale: float
+    statistic: str | None = None  # "mean" for "mean_tokens_s": a statistic of several values
 
 
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PARENTHESES = re.compile(r"\s*\(([^()]*)\)")
+# Words in a name that say the value summarises several measurements.
+_STATISTIC_WORDS = {
+    **dict.fromkeys(("mean", "avg", "average"), "mean"),
+    "median": "median",
+    **dict.fromkeys(("std", "stddev", "stdev", "sd"), "std"),
+    "min": "min",
+    **dict.fromkeys(("max", "peak", "best"), "max"),
+    "variance": "variance",
+}
+_PERCENTILE = re.compile(r"^p(\d{1,3}(?:\.\d+)?)$")
 _SYMBOL_WORDS = {"Δ": " delta ", "δ": " delta ", "%": " pct ", "#": " num "}
 # Unit suffixes of snake_case names, longest first so "_tok_s" wins over "_s".
 _NAME_SUFFIX_UNITS = (
@@ -98,6 +109,20 @@ def _is_known_unit(unit: str) -> bool:
     return any(unit_factor(unit, base) is not None for base in ("ms", "tok/s", "%", "B", "x"))
 
 
+@functools.lru_cache(maxsize=16384)
+def statistic_in_name(name: str) -> str | None:
+    """The statistic a name says its value is: "mean_tokens_s" -> "mean", "p99_ttft_ms" ->
+    "p99", "TTFT median" -> "median"; None for a single measurement."""
+    for word in snake_case(name).split("_"):
+        found = _STATISTIC_WORDS.get(word)
+        if found:
+            return found
+        percentile = _PERCENTILE.match(word)
+        if percentile:
+            return "p50" if percentile[1] == "50" else f"p{percentile[1]}"
+    return None
+
+
 @functools.lru_cache(maxsize=8192)
 def resolve_metric(raw_name: str, value_unit: str | None = None) -> MetricName:
     """Canonical metric, unit and scale for a name as written, given the value's own unit.
@@ -107,6 +132,10 @@ def resolve_metric(raw_name: str, value_unit: str | None = None) -> MetricName:
     "%" delta under a throughput label) the name is treated as unknown, so a value is never
     filed under a metric whose unit it does not have.
     """
+    return _resolve_metric(raw_name, value_unit)._replace(statistic=statistic_in_name(raw_name))
+
+
+def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
     alias = known_alias(raw_name)
     if alias is None and "(" in raw_name:
         # "Mean TTFT (warm)" is a "Mean TTFT"; the parenthetical is a note, not a new metric.

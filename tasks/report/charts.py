@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from tasks.facts.compute import config_label
+from tasks.facts.evidence import analysable
 
 DPI = 110
 FONT_SIZE = 10
@@ -55,12 +56,15 @@ def _dot_size(n: np.ndarray) -> np.ndarray:
 
 
 def _passing(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
-    return metrics.filter(
-        (pl.col("status") != "quarantined")
-        & (pl.col("metric") == metric)
-        & pl.col("value").is_finite()
-        & pl.col("model").is_not_null()  # a chart per model has no row for "no model"
-    ).with_columns(config_label())
+    return (
+        analysable(metrics)
+        .filter(
+            (pl.col("metric") == metric)
+            & pl.col("value").is_finite()
+            & pl.col("model").is_not_null()  # a chart per model has no row for "no model"
+        )
+        .with_columns(config_label())
+    )
 
 
 def _top_models(frame: pl.DataFrame) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.facts.compute import config_label
+from tasks.facts.evidence import analysable
 from tasks.report.summary import num, table
 
 MIN_REPETITIONS = 3  # fewer measurements than this and a configuration's mean is anecdote
@@ -27,21 +28,24 @@ def passing_performance(metrics: pl.DataFrame) -> pl.DataFrame:
     Rows without a model are left out: ranking or taking a median across unnamed models would
     compare different models as if they were one.
     """
-    return metrics.filter(
-        (pl.col("status") != "quarantined")
-        & pl.col("metric").is_in(PERFORMANCE_METRICS)
-        & pl.col("value").is_finite()
-        & pl.col("model").is_not_null()
-    ).with_columns(config_label())
+    return (
+        analysable(metrics)
+        .filter(
+            pl.col("metric").is_in(PERFORMANCE_METRICS)
+            & pl.col("value").is_finite()
+            & pl.col("model").is_not_null()
+        )
+        .with_columns(config_label())
+    )
 
 
 def unnamed_model_rows(metrics: pl.DataFrame) -> int:
     """Passing throughput and TTFT rows that do not say which model they measured."""
-    return metrics.filter(
-        (pl.col("status") != "quarantined")
-        & pl.col("metric").is_in(PERFORMANCE_METRICS)
-        & pl.col("model").is_null()
-    ).height
+    return (
+        analysable(metrics)
+        .filter(pl.col("metric").is_in(PERFORMANCE_METRICS) & pl.col("model").is_null())
+        .height
+    )
 
 
 def configuration_stats(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:

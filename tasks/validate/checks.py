@@ -22,7 +22,7 @@ DIMENSIONS_OF_A_RUN = tuple(
 RECORD = ("source_path", "locator")
 # Two rows are the same measurement when they share the record, metric, unit and every
 # dimension: a Markdown table row compares several models or configs under one locator.
-MEASUREMENT = (*RECORD, "metric", "unit", *DIMENSIONS_OF_A_RUN)
+MEASUREMENT = (*RECORD, "metric", "statistic", "unit", *DIMENSIONS_OF_A_RUN)
 THROUGHPUT, EVAL_MS, EVAL_COUNT = "throughput_tok_s", "eval_ms", "eval_count"
 RANGE_PREFIX = "value_of_"  # value_of_<metric>: the value on rows of <metric>, null elsewhere
 

@@ -13,7 +13,10 @@ def _files() -> pl.DataFrame:
             "folder": "c",
             "format": "csv",
             "status": "parsed",
-            "mtime": datetime(2025, 10, 8, tzinfo=UTC),
+            # copied today: the data's own time is what the facts state
+            "mtime": datetime(2026, 12, 1, tzinfo=UTC),
+            "data_time_min": "2025-10-02T10:00:00",
+            "data_time_max": "2025-10-08T12:00:00",
         },
         {
             "relative_path": "c/b.json",
@@ -89,7 +92,8 @@ def test_quality_and_inventory_facts_count_what_is_there():
 
     assert "3 files found in total." in statements
     assert any("1 of 4 benchmark records were quarantined" in s for s in statements)
-    assert "The most recently modified file dates from 2025-10-08." in statements
+    assert "The data's own timestamps run from 2025-10-02 to 2025-10-08, in 1 file." in statements
+    assert not any("2026" in s for s in statements)
     assert facts["fact_id"].is_unique().all()
     assert facts["rank"].to_list() == sorted(facts["rank"].to_list())
 

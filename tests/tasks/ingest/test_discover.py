@@ -49,7 +49,8 @@ def test_every_file_is_inventoried_with_hash_format_and_status(pile):
     }
     assert by_name["run.csv"]["status"] == "pending"
     assert by_name["run.csv"]["relative_path"] == "bench/a/run.csv"
-    assert by_name["notes.txt"]["status"] == "skipped" and by_name["notes.txt"]["reason"]
+    # Text goes to parsing, where a tool's reader may recognise it (a llama-bench log).
+    assert by_name["notes.txt"]["status"] == "pending"
     assert by_name["empty.json"]["status"] == "skipped" and by_name["empty.json"]["reason"]
 
 
@@ -68,7 +69,11 @@ def test_small_files_read_while_hashing_are_parsed_from_those_bytes(pile):
     files = inventory_frame(inventory_rows(find_files([pile]), contents))
 
     # Files of a parsed format (a copy too), when one read took them whole: not big.csv.
-    assert sorted(Path(path).name for path in contents) == ["copy_of_run.csv", "run.csv"]
+    assert sorted(Path(path).name for path in contents) == [
+        "copy_of_run.csv",
+        "notes.txt",
+        "run.csv",
+    ]
     hashes = dict(zip(files["relative_path"], files["sha256"], strict=True))
     assert hashes["bench/c/big.csv"] == hashlib.sha256(big).hexdigest()
     plan = plan_parse(files, None, None, contents)
@@ -80,6 +85,7 @@ def test_small_files_read_while_hashing_are_parsed_from_those_bytes(pile):
     metrics, outcomes = parse_batch(plan.to_parse)
     assert {o.relative_path: o.metric_rows for o in outcomes} == {
         "bench/a/run.csv": 4,
+        "bench/b/notes.txt": 0,  # text no tool wrote: skipped with its reason
         "bench/c/big.csv": big.count(b"\n") - 1,
     }
     assert "changed" not in metrics["model"].to_list()
@@ -94,7 +100,8 @@ def test_a_file_that_cannot_be_read_is_inventoried_with_its_reason(pile):
     assert gone["status"] == "error"
     assert gone["reason"] == "unreadable: No such file or directory"
     assert files.filter(pl.col("status") == "pending")["relative_path"].to_list() == [
-        "bench/a/run.csv"
+        "bench/a/run.csv",
+        "bench/b/notes.txt",
     ]
 
 

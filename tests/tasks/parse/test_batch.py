@@ -34,7 +34,9 @@ def test_one_broken_file_never_stops_the_others(tmp_path: Path) -> None:
     ]
     by_path = {outcome.relative_path: outcome for outcome in outcomes}
     assert [outcome.relative_path for outcome in outcomes] == [f.relative_path for f in files]
-    assert by_path["reports/runs.csv"] == FileOutcome("reports/runs.csv", "parsed", None, 2)
+    assert by_path["reports/runs.csv"] == FileOutcome(
+        "reports/runs.csv", "parsed", None, 2, "generic csv"
+    )
     assert by_path["reports/summary.json"].metric_rows == 1
     assert by_path["reports/broken.json"].status == "error"
     assert by_path["reports/broken.json"].reason.startswith("invalid JSON: line 1 column")
@@ -45,6 +47,7 @@ def test_one_broken_file_never_stops_the_others(tmp_path: Path) -> None:
         "no_metrics",
         "no tables or 'Name: value' lines with numbers found",
         0,
+        "generic markdown",
     )
 
 
@@ -53,12 +56,14 @@ def test_bytes_already_read_are_parsed_without_reading_the_path(tmp_path: Path) 
         str(tmp_path / "moved.csv"), "reports/moved.csv", "sha", "csv", b"m,x\n1,2\n"
     )
     frame, outcomes = parse_batch([kept])
-    assert outcomes == [FileOutcome("reports/moved.csv", "parsed", None, 2)]
+    assert outcomes == [FileOutcome("reports/moved.csv", "parsed", None, 2, "generic csv")]
     assert frame["value"].to_list() == [1.0, 2.0]
 
 
 def test_parse_file_refuses_formats_that_are_not_parsed() -> None:
-    with pytest.raises(ParseError, match="format 'text' is not parsed"):
+    with pytest.raises(ParseError, match="format 'python' is not parsed"):
+        parse_file(b"import os", "python", "notes.py", "sha")
+    with pytest.raises(ParseError, match="no benchmark tool's output recognised"):
         parse_file(b"hello", "text", "notes.txt", "sha")
 
 

@@ -36,6 +36,8 @@ def test_rows_become_records_and_numeric_cells_metrics() -> None:
                 "raw_metric": ["ttft_s", "tokens_s", "eval_count"],
                 "value": [2500.0, 76.91, 374.0],
                 "unit": ["ms", "tok/s", "tokens"],
+                # half a unit of the last digit written: "2.5" s, "76.91", "374"
+                "resolution": [50.0, 0.005, 0.5],
                 **{name: [value] * 3 for name, value in dims.items()},
             }
         ),

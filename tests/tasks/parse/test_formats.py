@@ -15,7 +15,12 @@ from tasks.parse.formats import decode_text, sniff_format
         ("runs.csv", b"model,tokens_s\nm,1\n", ("csv", None)),
         ("data.JSON", b'{"a": 1}', ("json", None)),
         ("report.md", b"# Report\n", ("markdown", None)),
-        ("notes.txt", b"CHIMERA REPORT\n", ("text", "plain text report, no tables parsed")),
+        ("notes.txt", b"CHIMERA REPORT\n", ("text", None)),
+        (
+            "ollama.log",
+            b"\x1b[?25l\x1b[1G\xe2\xa0\x99 \x1b[K\x1b[?25htotal duration: 1s\n",
+            ("text", None),
+        ),
         ("diagram.py", b"import os\n", ("python", "Python source, not benchmark data")),
         ("diagram.py", b"", ("empty", "empty file")),
         ("runs.csv", b"\n\n  \n", ("empty", "blank file (only whitespace)")),

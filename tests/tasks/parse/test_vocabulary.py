@@ -17,7 +17,7 @@ from tasks.parse.vocabulary import MetricName, known_alias, resolve_metric, snak
         ("tokens_per_second", MetricName("throughput_tok_s", "tok/s", 1.0)),
         ("Tokens/s", MetricName("throughput_tok_s", "tok/s", 1.0)),
         ("Tokens per Second", MetricName("throughput_tok_s", "tok/s", 1.0)),
-        ("mean_tokens_s", MetricName("throughput_tok_s", "tok/s", 1.0)),
+        ("mean_tokens_s", MetricName("throughput_tok_s", "tok/s", 1.0, "mean")),
         ("throughput", MetricName("throughput_tok_s", "tok/s", 1.0)),
         ("ttft_s", MetricName("ttft_ms", "ms", 1000.0)),
         ("TTFT (s)", MetricName("ttft_ms", "ms", 1000.0)),
@@ -44,21 +44,29 @@ def test_matching_ignores_case_spaces_and_punctuation(name: str) -> None:
 
 def test_a_unit_written_with_the_value_wins_over_the_name() -> None:
     assert resolve_metric("TTFT", "ms") == MetricName("ttft_ms", "ms", 1.0)
-    assert resolve_metric("Mean TTFT (warm)", "s") == MetricName("ttft_ms", "ms", 1000.0)
+    assert resolve_metric("Mean TTFT (warm)", "s") == MetricName("ttft_ms", "ms", 1000.0, "mean")
 
 
 def test_a_value_in_another_kind_of_unit_is_not_filed_under_the_canonical_metric() -> None:
     # "+34%" in a Delta column under "Mean Throughput" is a change, not a throughput.
-    assert resolve_metric("Mean Throughput", "%") == MetricName("mean_throughput", "%", 1.0)
+    assert resolve_metric("Mean Throughput", "%") == MetricName("mean_throughput", "%", 1.0, "mean")
 
 
 def test_unknown_names_are_kept_in_snake_case_with_their_unit() -> None:
-    assert resolve_metric("Peak Throughput", "tok/s") == MetricName("peak_throughput", "tok/s", 1.0)
+    assert resolve_metric("Energy per token", "J") == MetricName("energy_per_token", "J", 1.0)
     assert resolve_metric("gpu__time_duration.sum", "us") == MetricName(
         "gpu_time_duration_sum", "us", 1.0
     )
     assert resolve_metric("memory_used_gb") == MetricName("memory_used_gb", "GB", 1.0)
-    assert resolve_metric("P95 TTFT (s)") == MetricName("p95_ttft_s", "s", 1.0)
+    assert resolve_metric("P95 TTFT (s)") == MetricName("p95_ttft_s", "s", 1.0, "p95")
+
+
+def test_names_that_say_a_statistic_say_which() -> None:
+    assert resolve_metric("Peak Throughput", "tok/s") == MetricName(
+        "throughput_tok_s", "tok/s", 1.0, "max"
+    )
+    assert resolve_metric("median_tokens_s").statistic == "median"
+    assert resolve_metric("tokens_s").statistic is None
 
 
 def test_snake_case() -> None:

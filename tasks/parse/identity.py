@@ -1,0 +1,138 @@
+"""Who a model is: a normalised identity from a name as files write it.
+
+In: a model name ("llama3.1:8b-instruct-q4_0", "llama3.1:q4_0", "Qwen/Qwen3-4B-Thinking-2507",
+"llama 7B Q4_0", "gpt-oss-20b-mxfp4.gguf", "meta.llama2-13b-chat-v1") or a file path.
+Out: a `ModelIdentity`: family, parameter count, variant (instruct, base, chat, thinking...),
+quantization, and `model_id`, built from them, so the name variants of one model group
+together. `model_in_path` finds a model named in a file or folder name
+("gemma3_270m_param_tuning.csv" -> "gemma3:270m").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
+
+
+class ModelIdentity(NamedTuple):
+    model_id: str
+    family: str
+    params: str | None  # "8b", "270m", "1.5b"
+    variant: str | None
+    quant: str | None
+
+
+_PARAMS = re.compile(r"^(?:\d+x)?\d+(?:\.\d+)?[bm]$")
+_QUANT = re.compile(
+    r"^(?:i?q\d(?:_[0-9a-z]+)*|f16|fp16|bf16|f32|fp32|fp8|fp4|int8|int4|w4a16|w8a8|awq|gptq|"
+    r"mxfp4|nvfp4|qat|gguf)$"
+)
+# Words of a name that say which variant of a model it is -> one spelling.
+_VARIANTS = {
+    "instruct": "instruct",
+    "it": "instruct",
+    "chat": "chat",
+    "text": "base",
+    "base": "base",
+    "thinking": "thinking",
+    "coder": "coder",
+    "vision": "vision",
+}
+# Model families, for names in paths: a family name alone ("gemma3_baseline.csv") names a model.
+_FAMILY = (
+    r"(?:llama|codellama|tinyllama|gemma|qwen|qwq|mistral|mixtral|ministral|phi|deepseek|smollm|"
+    r"granite|falcon|olmo|opt|gpt-oss|command-r|starcoder|yi|internlm|glm|nemotron|exaone)"
+    # a version ("3.1", "-2"), but not a parameter count: "opt-125m" is opt, 125m
+    r"(?:-?\d+(?:\.\d+)?(?![\d.]*[bm](?:[^a-z]|$)))?"
+)
+_PATH_MODEL = re.compile(
+    rf"(?<![a-z0-9])(?P<family>{_FAMILY})(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
+    r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs))*|fp16|bf16|fp8))*)"
+    r"(?![a-z0-9])"
+)
+_ORG_PREFIX = re.compile(r"^(?:[\w.-]+/)+|^(?:meta|amazon|anthropic|mistral|cohere)\.")
+_SPLIT = re.compile(r"[-_\s:]+|(?<!\d)\.|\.(?!\d)")  # "1.5b" keeps its dot
+
+
+@functools.lru_cache(maxsize=4096)
+def model_identity(raw: str) -> ModelIdentity | None:
+    """The identity of a model name; None for an empty one."""
+    name = raw.strip()
+    if not name:
+        return None
+    name = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE)
+    name = _ORG_PREFIX.sub("", name).lower()
+    ollama = re.fullmatch(r"([a-z][\w.\-]*):([\w.\-]+)", name)
+    if ollama:
+        family, tokens = ollama[1], _SPLIT.split(ollama[2])
+    else:
+        family, tokens = _split_family(name)
+    params = variant = quant = None
+    rest: list[str] = []
+    for at, token in enumerate(tokens):
+        if params is None and _PARAMS.match(token):
+            params = token
+        elif token in _VARIANTS and variant is None:
+            variant = _VARIANTS[token]
+        elif quant is None and _QUANT.match(token):
+            # "q4_K_M" split on "_" -> rejoin the quant's own parts
+            joined = "_".join([token, *_quant_tail(tokens[at + 1 :])])
+            quant = joined
+        elif token and not _is_quant_tail(token, tokens[:at]) and token != "latest":
+            rest.append(token)
+    if ollama and variant is None and params is not None:
+        variant = "instruct"  # Ollama's tags without "text" are the instruction-tuned models
+    family = re.sub(r"-(?=\d)", "", family)  # llama-2 -> llama2
+    parts = "-".join(p for p in (params, variant, *rest, quant) if p)
+    if not parts and ollama and ollama[2] == "latest":
+        parts = "latest"
+    return ModelIdentity(f"{family}:{parts}" if parts else family, family, params, variant, quant)
+
+
+def _split_family(name: str) -> tuple[str, list[str]]:
+    """ "gpt-oss-20b-mxfp4" -> ("gpt-oss", [20b, mxfp4]); "llama 7b q4_0" -> ("llama", ...)."""
+    family = re.match(_FAMILY, name)
+    if family:
+        return family.group(0), [t for t in _SPLIT.split(name[family.end() :]) if t]
+    tokens = [t for t in _SPLIT.split(name) if t]
+    head: list[str] = []
+    while tokens and not _PARAMS.match(tokens[0]) and tokens[0] not in _VARIANTS:
+        head.append(tokens.pop(0))
+        if len(head) >= 2:
+            break
+    return "-".join(head) or name, tokens
+
+
+def _quant_tail(tokens: list[str]) -> list[str]:
+    tail = []
+    for token in tokens:
+        if re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs", token):
+            tail.append(token)
+        else:
+            break
+    return tail
+
+
+def _is_quant_tail(token: str, before: list[str]) -> bool:
+    if not before:
+        return False
+    joined = "_".join(before)
+    return bool(re.search(r"(?:^|_)i?q\d(?:_[0-9a-z]+)*$", joined)) and bool(
+        re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs", token)
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def model_in_path(path: str) -> str | None:
+    """A model named in a path's file or folder names, nearest the file first, written as an
+    Ollama reference ("gemma3:270m", "gemma3:1b-it-qat", "gemma3"); None when none is."""
+    parts = path.lower().split("/")
+    for part in reversed(parts):
+        stem = part.rsplit(".", 1)[0] if "." in part else part
+        match = _PATH_MODEL.search(stem)
+        if match:
+            family = match["family"]
+            tag = "-".join(t for t in (match["params"], match["rest"].strip("-_")) if t)
+            return f"{family}:{tag}" if tag else family
+    return None
