@@ -27,11 +27,12 @@ class SourceError(ValueError):
     """A source folder is missing, not a folder, or holds no files."""
 
 
-def _walk(source: Path) -> Iterator[tuple[str, str]]:
-    """(folder, file name) of every file, hidden ones left out; folder is relative to the
-    source's parent, "/"-separated. os.walk with sorted names: a stable order makes "first of
-    the duplicates" reproducible. Plain strings, not Path objects: this runs once per file."""
-    base = len(str(source.parent).rstrip(os.sep)) + 1
+def _walk(source: Path, root: Path | None = None) -> Iterator[tuple[str, str]]:
+    """(folder, file name) of every file, hidden ones left out; folder is relative to `root`
+    (the source's parent by default), "/"-separated. os.walk with sorted names: a stable order
+    makes "first of the duplicates" reproducible. Plain strings, not Path objects: this runs
+    once per file."""
+    base = len(str(root or source.parent).rstrip(os.sep)) + 1
     for root, dirs, names in os.walk(source):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         folder = root[base:].replace(os.sep, "/")
@@ -100,13 +101,30 @@ class FileEntry(NamedTuple):
 def find_files(sources: Sequence[Path]) -> list[FileEntry]:
     """Every file under the sources, in a stable order (SourceError for a bad source)."""
     entries = []
-    for source in check_sources(sources):
-        root, source_text = str(source.parent), str(source)
+    resolved = list(dict.fromkeys(check_sources(sources)))  # a source named twice counts once
+    for source, root in zip(resolved, naming_roots(resolved), strict=True):
+        root_text, source_text = str(root), str(source)
         entries += [
-            FileEntry(os.path.join(root, folder, name), source_text, folder, name)
-            for folder, name in _walk(source)
+            FileEntry(os.path.join(root_text, folder, name), source_text, folder, name)
+            for folder, name in _walk(source, root)
         ]
     return entries
+
+
+def naming_roots(sources: Sequence[Path]) -> list[Path]:
+    """The folder each source's relative paths start from: its parent, or further up while
+    another source would get the same name ("a/tools" and "b/tools" -> "a/tools/...")."""
+    depth = {source: 1 for source in sources}
+    while True:
+        names: dict[tuple[str, ...], list[Path]] = {}
+        for source in sources:
+            names.setdefault(source.parts[-depth[source] :], []).append(source)
+        clashing = [s for group in names.values() if len(set(group)) > 1 for s in group]
+        growable = [s for s in clashing if depth[s] < len(s.parts) - 1]
+        if not growable:
+            return [source.parents[depth[source] - 1] for source in sources]
+        for source in growable:
+            depth[source] += 1
 
 
 def inventory_rows(

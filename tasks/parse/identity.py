@@ -44,7 +44,7 @@ _FAMILY = (
     r"(?:llama|codellama|tinyllama|gemma|qwen|qwq|mistral|mixtral|ministral|phi|deepseek|smollm|"
     r"granite|falcon|olmo|opt|gpt-oss|command-r|starcoder|yi|internlm|glm|nemotron|exaone)"
     # a version ("3.1", "-2"), but not a parameter count: "opt-125m" is opt, 125m
-    r"(?:-?\d+(?:\.\d+)?(?![\d.]*[bm](?:[^a-z]|$)))?"
+    r"(?:[-\s]?\d+(?:\.\d+)?(?![\d.]*[bm](?:[^a-z]|$)))?"
 )
 _PATH_MODEL = re.compile(
     rf"(?<![a-z0-9])(?P<family>{_FAMILY})(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
@@ -83,7 +83,7 @@ def model_identity(raw: str) -> ModelIdentity | None:
             rest.append(token)
     if ollama and variant is None and params is not None:
         variant = "instruct"  # Ollama's tags without "text" are the instruction-tuned models
-    family = re.sub(r"-(?=\d)", "", family)  # llama-2 -> llama2
+    family = re.sub(r"[-\s](?=\d)", "", family)  # llama-2, "llama 2" -> llama2
     parts = "-".join(p for p in (params, variant, *rest, quant) if p)
     if not parts and ollama and ollama[2] == "latest":
         parts = "latest"

@@ -175,9 +175,12 @@ def _sibling_key(path: str) -> str:
 
 def _fill_from_siblings(rows: pl.DataFrame) -> pl.DataFrame:
     """Rows without a model take the one model of the sibling files of the same run."""
-    keyed = rows.with_columns(
-        pl.col("source_path").map_elements(_sibling_key, return_dtype=pl.Utf8).alias("_sibling")
+    paths = rows["source_path"].unique().to_list()
+    keys = pl.DataFrame(
+        {"source_path": paths, "_sibling": [_sibling_key(p) for p in paths]},
+        schema={"source_path": pl.Utf8, "_sibling": pl.Utf8},
     )
+    keyed = rows.join(keys, on="source_path", how="left", maintain_order="left")
     models = (
         keyed.filter(pl.col("model").is_not_null())
         .group_by("_sibling")

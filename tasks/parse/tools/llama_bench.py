@@ -78,6 +78,8 @@ def _version(test: Mapping[str, Any]) -> str:
 
 def detect_json(document: Document) -> str | None:
     tests = document.json
+    if isinstance(tests, dict):  # JSON Lines of one test
+        tests = [tests]
     if all_dicts(tests) and all(_is_test(t) for t in tests):
         return _version(tests[0])
     lines = document.json_lines if document.format != "json" or tests is None else None
@@ -87,7 +89,8 @@ def detect_json(document: Document) -> str | None:
 
 
 def read_json(document: Document, sink: MetricSink) -> None:
-    tests = document.json if isinstance(document.json, list) else document.json_lines or []
+    tests = document.json if document.json is not None else document.json_lines or []
+    tests = [tests] if isinstance(tests, dict) else tests
     writer = ToolWriter(sink, runtime="llama.cpp")
     for index, test in enumerate(tests):
         _add_test(writer, f"/{index}", test)

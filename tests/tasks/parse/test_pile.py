@@ -1,0 +1,127 @@
+"""What the pile's values are: model identity, dimensions in paths, roles, and copies linked
+to the measurement they repeat, so each measurement counts once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.ingest import ingest
+from tasks.facts.evidence import analysable
+from tasks.parse.identity import model_identity, model_in_path
+
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimeraforge"
+
+
+@pytest.mark.parametrize(
+    ("names", "model_id"),
+    [
+        (["llama3.1:8b-q4_0", "llama3.1:8b-instruct-q4_0"], "llama3.1:8b-instruct-q4_0"),
+        (["gemma3:1b-qat", "gemma3:1b-it-qat"], "gemma3:1b-instruct-qat"),
+        (["Qwen/Qwen2.5-1.5B-Instruct", "qwen2.5:1.5b"], "qwen2.5:1.5b-instruct"),
+        (["gpt-oss-20b-mxfp4.gguf"], "gpt-oss:20b-mxfp4"),
+        (["llama-2-7b.Q4_0", "llama 2 7B Q4_0"], "llama2:7b-q4_0"),
+    ],
+)
+def test_name_variants_of_one_model_have_one_identity(names: list[str], model_id: str) -> None:
+    assert {model_identity(name).model_id for name in names} == {model_id}
+
+
+def test_models_named_in_paths() -> None:
+    assert model_in_path("x/gemma3/gemma3_270m_param_tuning.csv") == "gemma3:270m"
+    assert model_in_path("x/gemma3_1b-it-qat_baseline.json") == "gemma3:1b-it-qat"
+    assert model_in_path("x/results/run_3.csv") is None
+
+
+def _write(root: Path, name: str, text: str) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def pile(tmp_path: Path) -> Path:
+    root = tmp_path / "bench"
+    # A raw sweep that names its model only in the file name, its summary, and a report.
+    _write(
+        root,
+        "gemma3_270m_sweep.csv",
+        "num_gpu,num_ctx,tokens_s,ttft_s\n999,4096,303.89821,0.05358\n80,2048,301.45269,0.06\n",
+    )
+    _write(
+        root,
+        "gemma3_270m_sweep_summary.csv",
+        "num_gpu,num_ctx,mean_tokens_s\n999,4096,303.89821\n80,2048,301.45269\n",
+    )
+    _write(
+        root,
+        "report.md",
+        "# Gemma3:270m report\n\n| Config | num_gpu | Throughput (tok/s) |\n|---|---|---|\n"
+        "| best | 999 | 303.9 |\n\n- Expected throughput: 350 tok/s\n- GPU utilisation: 85%\n",
+    )
+    _write(
+        root,
+        "ollama/20251008-122701/llama3.1_q4_0_runs.csv",
+        "model,tokens_s\nllama3.1:q4_0,76.5\n",
+    )
+    _write(
+        root, "ollama/20251008-122714/runs.csv", "model,tokens_s\nllama3.1:8b-instruct-q4_0,77.0\n"
+    )
+    return root
+
+
+def test_a_measurement_counts_once_and_its_copies_link_to_it(pile: Path) -> None:
+    result = ingest([pile], None, None)
+    rows = result.parsed
+    raw = rows.filter(
+        (pl.col("value") == 303.89821) & pl.col("source_path").str.ends_with("sweep.csv")
+    ).row(0, named=True)
+    assert raw["role"] == "measurement" and raw["copy_of"] is None
+    assert raw["model"] == "gemma3:270m" and raw["model_id"] == "gemma3:270m-instruct"
+    copies = rows.filter(pl.col("copy_of") == f"{raw['source_path']} {raw['locator']}")
+    assert sorted(copies["source_path"].str.split("/").list.last()) == [
+        "gemma3_270m_sweep_summary.csv",
+        "report.md",
+    ]
+    assert set(copies["role"]) == {"copy"}
+    roles = dict(rows.select("raw_metric", "role").iter_rows())
+    assert roles["Expected throughput"] == "target"
+    assert roles["GPU utilisation"] == "narrative"
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    best = counted.filter((pl.col("metric") == "throughput_tok_s") & (pl.col("value") > 303))
+    assert best.height == 1
+
+
+def test_identity_and_time_come_from_the_pile_and_the_paths(pile: Path) -> None:
+    result = ingest([pile], None, None)
+    llama = result.parsed.filter(pl.col("model").str.starts_with("llama3.1"))
+    assert set(llama["model_id"]) == {"llama3.1:8b-instruct-q4_0"}
+    assert set(llama["model"]) == {"llama3.1:q4_0", "llama3.1:8b-instruct-q4_0"}  # as written
+    files = result.files.filter(pl.col("relative_path").str.contains("20251008"))
+    assert sorted(files["data_time_max"]) == ["2025-10-08T12:27:01", "2025-10-08T12:27:14"]
+    summary = result.files.filter(pl.col("relative_path").str.ends_with("summary.csv"))
+    assert summary["role"][0] == "copy" and summary["role_evidence"][0].startswith("2 of 2")
+
+
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="../shared/corpus/chimeraforge is not beside the repo"
+)
+def test_the_real_corpus_knows_what_was_measured() -> None:
+    result = ingest([CORPUS], None, None)
+    rows, files = result.parsed, result.files
+    perf = rows.filter(pl.col("metric").is_in(["throughput_tok_s", "ttft_ms"]))
+    # Every sweep row names its model, found in its file name when its content does not.
+    sweeps = perf.filter(pl.col("source_path").str.contains("param_tuning"))
+    assert sweeps["model"].null_count() == 0
+    llama = rows.filter(pl.col("model").str.starts_with("llama3.1:"))
+    identities = llama.group_by("quant").agg(pl.col("model_id").n_unique())
+    assert set(identities["model_id"]) == {1}  # q4_0, q5_K_M, q8_0: one identity each
+    # 303.89821 tok/s is one measurement; its summary and report copies link to it.
+    value = rows.filter((pl.col("value") - 303.89821).abs() < 0.01)
+    primary = value.filter(pl.col("copy_of").is_null() & (pl.col("metric") == "throughput_tok_s"))
+    assert primary["source_path"].to_list() == [
+        "chimeraforge/outputs/reports/gemma3/gemma3_270m_param_tuning.csv"
+    ]
+    assert files["data_time_max"].max().startswith("2025-10-09")
