@@ -20,6 +20,7 @@ from tasks.parse.csv_format import parse_csv
 from tasks.parse.formats import decode_text
 from tasks.parse.json_format import parse_json
 from tasks.parse.markdown_format import parse_markdown
+from tasks.parse.paths import path_dimensions
 from tasks.parse.records import MetricSink, ParseError
 from tasks.parse.tools import Document, find_reader
 
@@ -99,6 +100,7 @@ def parse_into(
         raise ParseError(
             f"could not parse as {reader_name}: {type(error).__name__}: {error}"
         ) from error
+    sink.fill_missing(checkpoint.records, path_dimensions(source_path, reader_name))
     return ParsedFile(sink.metric_count - checkpoint.metrics, reader_name, version or None)
 
 

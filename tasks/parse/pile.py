@@ -1,13 +1,12 @@
 """What the pile's values are, once every file is parsed: identity, setup, time, role, copies.
 
 In: the FILES inventory and the PARSED_METRICS rows of the whole pile (this run's and those
-kept from the last). Out: the same rows with
-- the model where only the path names it ("gemma3_270m_param_tuning.csv"), or where a sibling
-  file of the same run names it (groq_70b individual responses <- groq_70b summary), and
-  every model's normalised identity (tasks.parse.identity); a family+quant named without a
-  parameter count takes the pile's one count for it (llama3.1:q4_0 -> 8b);
-- dimensions spelled in paths (ctx512, gpu80, temp08, concurrency-100, run_3, a runtime name)
-  and timestamps in names (20251002-170837, 1759098967) where the rows have none;
+kept from the last), with what their own paths say already filled in (tasks.parse.paths, at
+parse time, in the workers). Out: the same rows with
+- the model where a sibling file of the same run names it (groq_70b individual responses <-
+  groq_70b summary), and every model's normalised identity (tasks.parse.identity); a
+  family+quant named without a parameter count takes the pile's one count for it
+  (llama3.1:q4_0 -> 8b);
 - a role per row (tasks.schemas.ROLES) and, for a value another file already holds, copy_of;
 and FILES with each file's role, the evidence for it, and the data's own time range.
 Written once for the pile because copies and siblings are relations between files.
@@ -16,12 +15,10 @@ Written once for the pile because copies and siblings are relations between file
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import polars as pl
 
-from tasks.parse.dimensions import decode_dimension
-from tasks.parse.identity import model_identity, model_in_path
+from tasks.parse.identity import model_identity
 from tasks.schemas import MODEL_IDENTITY
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
@@ -30,42 +27,13 @@ _TARGET_WORDS = re.compile(
     r"(?i)\b(target|expected|expectation|goal|projected|projection|estimate[ds]?|budget|"
     r"objective|required|requirement|sla|slo|planned|aim)\b"
 )
+_TARGET_KEY = re.compile(r"(?i)^(target|expected|goal|objective|sla|slo|budget)(?:[_\s.-]|$)")
 _SUMMARY_NAME = re.compile(
     r"(?i)(?:^|[-_.])(summary|summaries|aggregate[ds]?|stats|digest)(?:[-_.]|$)"
 )
 _SIBLING_WORDS = re.compile(
     r"(?i)(?:^|[-_])(summary|individual(?:_responses)?|responses|runs|results|raw|per_request)(?=[-_]|$)"
 )
-_SERVING_READERS = ("vllm", "guidellm", "genai-perf", "aiperf", "llmperf")
-_PATH_DIMENSIONS = (
-    (re.compile(r"(?<![a-z0-9])ctx[-_=]?(\d+)(?![a-z0-9])"), "num_ctx", int),
-    (re.compile(r"(?<![a-z0-9])(?:gpu|ngl)[-_=]?(\d+)(?![a-z0-9])"), "num_gpu", int),
-    (re.compile(r"(?<![a-z0-9])temp[-_=]?(\d+(?:\.\d+)?)(?![a-z0-9])"), "temperature", None),
-    (re.compile(r"(?<![a-z0-9])(?:concurrency|conc)[-_=]?(\d+)(?![a-z0-9])"), "concurrency", int),
-    (re.compile(r"(?<![a-z0-9])(?:run|rep|repeat)[-_=]?(\d+)(?![a-z0-9])"), "run_index", int),
-    (re.compile(r"(?<![a-z0-9])(?:bs|batch)[-_=]?(\d+)(?![a-z0-9])"), "batch_size", int),
-)
-_SERVING_CONCURRENCY = re.compile(r"(?<![a-z0-9])c(\d+)(?![a-z0-9])")
-_RUNTIMES = {
-    "ollama": "ollama",
-    "llamacpp": "llama.cpp",
-    "llama.cpp": "llama.cpp",
-    "vllm": "vllm",
-    "sglang": "sglang",
-    "tensorrt-llm": "tensorrt-llm",
-    "trtllm": "tensorrt-llm",
-    "tgi": "tgi",
-    "mlx": "mlx",
-    "rust": "rust",
-    "python": "python",
-    "golang": "go",
-}
-_RUNTIME_WORD = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(map(re.escape, _RUNTIMES)) + r")(?![a-z0-9])"
-)
-_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})[-_T]?(\d{2})(\d{2})(\d{2})(?!\d)")
-_EPOCH = re.compile(r"(?<!\d)(1[5-9]\d{8})(?!\d)")
-_DATE = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?!\d)")
 _DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S%.f",
@@ -82,85 +50,12 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     """FILES with role, evidence and data time range; metrics with identity, role, copy_of."""
     readers = files.select("relative_path", "reader").rename({"relative_path": "source_path"})
     rows = metrics.join(readers, on="source_path", how="left", maintain_order="left")
-    rows = _fill_from_paths(rows)
     rows = _fill_from_siblings(rows)
     rows = _with_identity(rows)
     rows = _with_roles(rows)
     rows = _link_copies(rows)
     resolved = rows.drop("reader", "_rank").select(metrics.columns)
     return _file_roles(files, resolved), resolved
-
-
-# --- models, dimensions and times named in paths ---------------------------------------------
-
-
-def _path_facts(path: str, reader: str | None) -> dict[str, object]:
-    """Dimensions a path spells out, for rows that do not state them."""
-    lowered = path.lower()
-    found: dict[str, object] = {}
-    model = model_in_path(path)
-    if model:
-        found["model"] = model
-    for pattern, dimension, _ in _PATH_DIMENSIONS:
-        matches = list(pattern.finditer(lowered))
-        match = matches[-1] if matches else None  # the last one: nearest the file
-        if match:
-            raw = match[1]
-            if dimension == "temperature" and "." not in raw and raw.startswith("0"):
-                raw = f"0.{raw[1:]}"  # temp08 -> 0.8
-            value = decode_dimension(dimension, raw)
-            if value is not None:
-                found[dimension] = value
-    if reader and reader.startswith(_SERVING_READERS) and "concurrency" not in found:
-        match = _SERVING_CONCURRENCY.search(lowered.rsplit("/", 1)[-1])
-        if match:
-            found["concurrency"] = int(match[1])
-    runtime = _RUNTIME_WORD.search(lowered)
-    if runtime:
-        found["runtime"] = _RUNTIMES[runtime[1]]
-    stamp = _time_in_name(path.rsplit("/", 1)[-1]) or _time_in_name(path)
-    if stamp:
-        found["timestamp"] = stamp
-    return found
-
-
-def _time_in_name(name: str) -> str | None:
-    match = _STAMP.search(name)
-    if match:
-        y, mo, d, h, mi, s = match.groups()
-        return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
-    match = _EPOCH.search(name)
-    if match:
-        return datetime.fromtimestamp(int(match[1]), tz=UTC).isoformat()
-    match = _DATE.search(name)
-    if match and 1 <= int(match[2]) <= 12 and 1 <= int(match[3]) <= 31:
-        return f"{match[1]}-{match[2]}-{match[3]}"
-    return None
-
-
-def _fill_from_paths(rows: pl.DataFrame) -> pl.DataFrame:
-    paths = rows.select("source_path", "reader").unique()
-    facts = [(p, _path_facts(p, r)) for p, r in paths.iter_rows()]
-    names = [
-        "model",
-        "num_ctx",
-        "num_gpu",
-        "temperature",
-        "concurrency",
-        "run_index",
-        "batch_size",
-        "runtime",
-        "timestamp",
-    ]
-    table = pl.DataFrame(
-        {"source_path": [p for p, _ in facts]}
-        | {f"_path_{n}": [f.get(n) for _, f in facts] for n in names},
-        schema={"source_path": pl.Utf8} | {f"_path_{n}": rows.schema[n] for n in names},
-    )
-    rows = rows.join(table, on="source_path", how="left", maintain_order="left")
-    return rows.with_columns([pl.coalesce(n, f"_path_{n}").alias(n) for n in names]).drop(
-        [f"_path_{n}" for n in names]
-    )
 
 
 def _sibling_key(path: str) -> str:
@@ -175,24 +70,26 @@ def _sibling_key(path: str) -> str:
 
 def _fill_from_siblings(rows: pl.DataFrame) -> pl.DataFrame:
     """Rows without a model take the one model of the sibling files of the same run."""
-    paths = rows["source_path"].unique().to_list()
-    keys = pl.DataFrame(
-        {"source_path": paths, "_sibling": [_sibling_key(p) for p in paths]},
-        schema={"source_path": pl.Utf8, "_sibling": pl.Utf8},
-    )
-    keyed = rows.join(keys, on="source_path", how="left", maintain_order="left")
+    unnamed = rows.filter(pl.col("model").is_null())["source_path"].unique().to_list()
+    if not unnamed:
+        return rows
     models = (
-        keyed.filter(pl.col("model").is_not_null())
-        .group_by("_sibling")
-        .agg(pl.col("model").unique().alias("_models"))
-        .filter(pl.col("_models").list.len() == 1)
-        .select("_sibling", pl.col("_models").list.first().alias("_sibling_model"))
+        rows.filter(pl.col("model").is_not_null())
+        .group_by("source_path")
+        .agg(pl.col("model").unique())
     )
-    return (
-        keyed.join(models, on="_sibling", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("model", "_sibling_model").alias("model"))
-        .drop("_sibling", "_sibling_model")
-    )
+    by_sibling: dict[str, set[str]] = {}
+    for path, names in models.iter_rows():
+        by_sibling.setdefault(_sibling_key(path), set()).update(names)
+    found = {}
+    for path in unnamed:
+        names = by_sibling.get(_sibling_key(path), set())
+        if len(names) == 1:
+            found[path] = next(iter(names))
+    if not found:
+        return rows
+    sibling_model = pl.col("source_path").replace_strict(found, default=None, return_dtype=pl.Utf8)
+    return rows.with_columns(pl.coalesce("model", sibling_model).alias("model"))
 
 
 def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
@@ -222,21 +119,40 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_roles(rows: pl.DataFrame) -> pl.DataFrame:
-    reader = pl.col("reader").fill_null("")
-    name = pl.col("source_path").str.split("/").list.last()
-    from_tool = ~reader.str.starts_with("generic")
-    summary_file = name.str.contains(_SUMMARY_NAME.pattern)
-    table_row = pl.col("locator").str.starts_with("table")
-    target = pl.col("raw_metric").str.contains(_TARGET_WORDS.pattern) | pl.col("config").fill_null(
-        ""
-    ).str.contains(_TARGET_WORDS.pattern)
+    # The tests by name run once per distinct name, not per row: a pile has millions of rows
+    # and a few thousand names.
+    paths = rows["source_path"].unique()
+    summary_files = paths.filter(
+        paths.str.split("/").list.last().str.contains(_SUMMARY_NAME.pattern)
+    )
+    markdown = rows.filter(pl.col("format") == "markdown")
+    names = pl.concat([markdown["raw_metric"], markdown["config"].drop_nulls()]).unique()
+    report_targets = names.filter(names.str.contains(_TARGET_WORDS.pattern))
+    data_names = rows["raw_metric"].unique()
+    data_targets = data_names.filter(data_names.str.contains(_TARGET_KEY.pattern))
+    # A report's "Expected throughput" line or "Target" column; in data files only a name that
+    # starts with such a word ("target_tok_s"), since a key may merely mention one.
+    target = (
+        pl.when(pl.col("format") == "markdown")
+        .then(
+            pl.col("raw_metric").is_in(report_targets.implode())
+            | pl.col("config").is_in(report_targets.implode()).fill_null(False)
+        )
+        .otherwise(pl.col("raw_metric").is_in(data_targets.implode()))
+    )
+    from_tool = ~pl.col("reader").fill_null("").str.starts_with("generic")
+    summary_file = pl.col("source_path").is_in(summary_files.implode())
     kind = (
         pl.when(from_tool & summary_file)
         .then(pl.lit("aggregate"))  # a tool's summary.json repeats its runs' files
         .when(from_tool)
         .then(pl.lit("tool"))
         .when(pl.col("format") == "markdown")
-        .then(pl.when(table_row).then(pl.lit("table")).otherwise(pl.lit("narrative")))
+        .then(
+            pl.when(pl.col("locator").str.starts_with("table"))
+            .then(pl.lit("table"))
+            .otherwise(pl.lit("narrative"))
+        )
         .when(summary_file | pl.col("statistic").is_not_null())
         .then(pl.lit("aggregate"))
         .otherwise(pl.lit("measurement"))
@@ -259,8 +175,15 @@ def _with_roles(rows: pl.DataFrame) -> pl.DataFrame:
 def _link_copies(rows: pl.DataFrame) -> pl.DataFrame:
     """A value that a more primary file holds (same metric, the same model when both name one,
     no option that differs, equal within the precision written) becomes a copy of it."""
-    numbered = rows.with_row_index("_row")
-    usable = numbered.filter(pl.col("value").is_not_null() & (pl.col("role") != "target"))
+    # A narrow frame: matching sorts millions of rows, and every column carried is copied.
+    usable = (
+        rows.select(
+            "value", "resolution", "metric", "model_id", "source_path", *_OPTIONS, "_rank", "role"
+        )
+        .with_row_index("_row")
+        .filter(pl.col("value").is_not_null() & (pl.col("role") != "target"))
+        .drop("role")
+    )
     links: list[pl.DataFrame] = []
     copied = pl.Series("_row", [], dtype=pl.UInt32)
     for rank in sorted(set(usable["_rank"].unique().to_list()) - {0}):
@@ -277,33 +200,36 @@ def _link_copies(rows: pl.DataFrame) -> pl.DataFrame:
         copied = pl.concat([copied, found["_row"]])
     if not links:
         return rows
-    found = pl.concat(links).unique("_row", keep="first")
-    return (
-        numbered.join(found, on="_row", how="left", maintain_order="left")
-        .with_columns(
-            pl.coalesce("_copy_of", "copy_of").alias("copy_of"),
-            pl.when(pl.col("_copy_of").is_not_null())
-            .then(pl.lit("copy"))
-            .otherwise(pl.col("role"))
-            .alias("role"),
-        )
-        .drop("_row", "_copy_of")
+    found = pl.concat(links)
+    origin = rows.select(pl.format("{} {}", "source_path", "locator").alias("_copy_of"))
+    copy_of = pl.Series("copy_of", [None] * rows.height, dtype=pl.Utf8).scatter(
+        found["_row"], origin["_copy_of"].gather(found["_p_row"])
+    )
+    return rows.with_columns(copy_of).with_columns(
+        pl.when(pl.col("copy_of").is_not_null())
+        .then(pl.lit("copy"))
+        .otherwise(pl.col("role"))
+        .alias("role")
     )
 
 
 def _nearest_equal(candidates: pl.DataFrame, primaries: pl.DataFrame) -> pl.DataFrame:
-    """(_row, _copy_of) of candidates whose nearest primary value, by metric and model, is equal
+    """(_row, _p_row) of candidates whose nearest primary value, by metric and model, is equal
     within the coarser written resolution and agrees on every option both name."""
-    keep = ["value", "resolution", "metric", "model_id", "source_path", "locator", *_OPTIONS]
-    right = primaries.select(keep).rename({c: f"_p_{c}" for c in keep if c != "metric"})
+    right = primaries.rename(
+        {c: f"_p_{c.lstrip('_')}" for c in primaries.columns if c not in ("metric", "model_id")}
+    )
     matches = []
     for by_model in (True, False):
         left = candidates.filter(pl.col("model_id").is_not_null() == by_model)
         if left.is_empty():
             continue
         by = ["metric", "model_id"] if by_model else ["metric"]
-        primary = right.with_columns(pl.col("_p_model_id").alias("model_id")) if by_model else right
-        primary = primary.filter(pl.col("model_id").is_not_null()) if by_model else primary
+        primary = (
+            right.join(left.select(by).unique(), on=by, how="semi")
+            if by_model
+            else right.drop("model_id")
+        )
         joined = left.sort(*by, "value").join_asof(
             primary.sort(*by, "_p_value"),
             left_on="value",
@@ -327,13 +253,10 @@ def _nearest_equal(candidates: pl.DataFrame, primaries: pl.DataFrame) -> pl.Data
                 & ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
                 & agrees
                 & (pl.col("_p_source_path") != pl.col("source_path"))
-            ).select(
-                "_row",
-                pl.format("{} {}", "_p_source_path", "_p_locator").alias("_copy_of"),
-            )
+            ).select("_row", "_p_row")
         )
     if not matches:
-        return pl.DataFrame(schema={"_row": pl.UInt32, "_copy_of": pl.Utf8})
+        return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
     return pl.concat(matches)
 
 
@@ -349,9 +272,19 @@ def _parsed_time(column: str) -> pl.Expr:
 
 
 def _file_roles(files: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    per_file = (
-        rows.with_columns(_parsed_time("timestamp").alias("_time"))
+    # Times are parsed once per distinct (file, timestamp): a sweep repeats a few stamps.
+    times = (
+        rows.select("source_path", "timestamp")
+        .unique()
+        .with_columns(_parsed_time("timestamp").alias("_time"))
         .group_by("source_path")
+        .agg(
+            pl.col("_time").min().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_min"),
+            pl.col("_time").max().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_max"),
+        )
+    )
+    per_file = (
+        rows.group_by("source_path")
         .agg(
             pl.len().alias("_rows"),
             pl.col("role").mode().sort().first().alias("_role"),
@@ -359,9 +292,8 @@ def _file_roles(files: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
             (pl.col("role") == "narrative").sum().alias("_narrative"),
             (pl.col("role") == "target").sum().alias("_targets"),
             pl.col("statistic").is_not_null().sum().alias("_statistics"),
-            pl.col("_time").min().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_min"),
-            pl.col("_time").max().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_max"),
         )
+        .join(times, on="source_path", how="left")
         .rename({"source_path": "relative_path"})
     )
     evidence = (

@@ -5,7 +5,8 @@ baseline CSV + JSON pairs, parameter sweeps with summaries, Markdown reports wit
 compilation JSON with nested backends) and its warts: a failed run of zero-throughput rows with a
 connection error, a timed-out sweep configuration, success=true beside an error message, an exact
 duplicate, an empty file, a UTF-16 "CSV", a Markdown table glued to the line above, CRLF line ends,
-and files that hold no metrics (.txt, .py, binary). Every number comes from a seeded generator with
+and files that hold no metrics (.txt, .py, binary); beside them, the outputs of the standard
+benchmark tools (tasks.samples.tool_outputs). Every number comes from a seeded generator with
 plausible per-model ranges, and every timestamp is derived from the seed, so the same seed writes
 byte-identical files. Contents are built as strings (no dataframes): 100,000 files take well
 under a minute.
@@ -23,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from tasks.samples.tool_outputs import tool_outputs
 
 # 2025-07-01T00:00:00Z; each pile's runs start somewhere in the ~200 days after it.
 BASE_EPOCH = 1_751_328_000
@@ -1052,13 +1055,15 @@ def build_pile(seed: int) -> list[tuple[str, bytes]]:
     _add_compilation(pile, rng, start)
     _add_data_exports(pile, rng, start)
     _add_misc(pile, rng, start)
+    for relative_path, text in tool_outputs(rng, start):
+        pile.add(relative_path, text)
     return pile.files
 
 
 def write_sample_corpus(dest: Path, *, copies: int = 1, seed: int = 0) -> list[Path]:
     """Write a realistic, deterministic pile of local-LLM benchmark files under dest; return them.
 
-    copies=1 writes one pile (about 40 files) straight under dest; copies=N writes N piles in
+    copies=1 writes one pile (about 50 files) straight under dest; copies=N writes N piles in
     sub-folders copy_00000, copy_00001, ... with seeds seed, seed+1, ..., so their contents differ
     except for each pile's deliberate duplicate pair and its empty file.
     """
