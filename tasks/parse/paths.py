@@ -104,5 +104,3 @@ def _time_in_name(name: str) -> str | None:
     if match and 1 <= int(match[2]) <= 12 and 1 <= int(match[3]) <= 31:
         return f"{match[1]}-{match[2]}-{match[3]}"
     return None
-
-

@@ -292,9 +292,10 @@ def tool_outputs(rng: random.Random, start: int) -> list[tuple[str, str]]:
     """The sample files of the standard tools, as (relative path, text)."""
     summary, individual = _llmperf(rng, start + 600)
     return [
-        (f"{FOLDER}/llama-bench/rtx4090_llama3.1-8b.json", json.dumps(
-            _llama_bench_tests(rng, start), indent=2
-        )),
+        (
+            f"{FOLDER}/llama-bench/rtx4090_llama3.1-8b.json",
+            json.dumps(_llama_bench_tests(rng, start), indent=2),
+        ),
         (f"{FOLDER}/llama-bench/vulkan_benchmark.log", _llama_bench_log(rng, start + 60)),
         (f"{FOLDER}/ollama/verbose_gemma3.log", _ollama_verbose(rng)),
         (f"{FOLDER}/llama-server/short-generation-measured-1.json", _llama_server(rng)),
