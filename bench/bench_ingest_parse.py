@@ -106,6 +106,7 @@ def print_size(size: int, run: str, figures: dict) -> None:
         f"{'both':<10}{figures['files']:>10,}{rows:>14,}{total_s:>10.2f}"
         f"{_rate(figures['files'], total_s):>10}{_rate(rows, total_s):>12}"
     )
+    print(f"of parse, the pile step (model identity, roles, copies): {figures['resolve_s']:.2f} s")
     print(f"file status: {', '.join(f'{k} {v:,}' for k, v in sorted(figures['status'].items()))}")
     print(
         f"CPU of the flow process's other threads during the stages: "
@@ -232,6 +233,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
             "parse_processes": ingested.workers,
             "discover_s": ingested.seconds["discover"],
             "parse_s": ingested.seconds["parse"],
+            "resolve_s": ingested.seconds["resolve"],
             "other_threads_cpu_s": other_cpu,
         }
 

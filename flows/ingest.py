@@ -31,7 +31,8 @@ class Ingested:
     files_kept: int  # unchanged since the last run: their rows were kept, not parsed again
     batches: int  # parse tasks
     workers: int  # worker processes; 0: all in the flow's process
-    seconds: dict[str, float] = field(default_factory=dict)  # "discover" and "parse"
+    # "discover", "parse" and "resolve" (the pile step, which "parse" includes)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def ingest(
@@ -66,6 +67,7 @@ def ingest(
     new_rows = [frame for frame, _ in results] or [empty(PARSED_METRICS)]
     parsed = in_path_order(conform(plan.kept_metrics, PARSED_METRICS), pl.concat(new_rows))
     files = apply_outcomes(inventory, outcomes).sort("relative_path")
+    parsed_at = time.perf_counter()
     # Model identity, roles and copies are relations across the whole pile, kept rows included.
     files, parsed = resolve_pile(files, parsed)
     return Ingested(
@@ -78,5 +80,6 @@ def ingest(
         seconds={
             "discover": round(discovered - started, 3),
             "parse": round(time.perf_counter() - discovered, 3),
+            "resolve": round(time.perf_counter() - parsed_at, 3),  # of parse: the pile step
         },
     )

@@ -9,7 +9,10 @@ parse time, in the workers). Out: the same rows with
   (llama3.1:q4_0 -> 8b);
 - a role per row (tasks.schemas.ROLES) and, for a value another file already holds, copy_of;
 and FILES with each file's role, the evidence for it, and the data's own time range.
-Written once for the pile because copies and siblings are relations between files.
+Written once for the pile because copies and siblings are relations between files. The pile
+has millions of rows and thousands of files, so what depends on the file is worked out per file
+and gathered to the rows by a file index (each file's rows are together), and the wide table is
+never filtered or joined whole: at 100,000 files a join or filter of it took seconds.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ import re
 import polars as pl
 
 from tasks.parse.identity import model_identity
-from tasks.schemas import MODEL_IDENTITY
+from tasks.schemas import MODEL_IDENTITY, ROLES
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
 _RANK = {"tool": 0, "measurement": 1, "aggregate": 2, "table": 3, "narrative": 4}
+# A value that names no model matches only when written with at least three significant digits
+# (resolution at most 0.5% of it): "0.05 s" alone could repeat any of many measurements.
+_UNNAMED_RELATIVE_RESOLUTION = 0.005
 _TARGET_WORDS = re.compile(
     r"(?i)\b(target|expected|expectation|goal|projected|projection|estimate[ds]?|budget|"
     r"objective|required|requirement|sla|slo|planned|aim)\b"
@@ -44,18 +50,50 @@ _DATETIME_FORMATS = (
     "%Y-%m-%d",
 )
 _OPTIONS = ("num_gpu", "num_ctx", "temperature")
+_WORK_COLUMNS = (
+    "source_path",
+    "locator",
+    "format",
+    "metric",
+    "raw_metric",
+    "statistic",
+    "value",
+    "resolution",
+    "model",
+    "config",
+    "timestamp",
+    *_OPTIONS,
+)
 
 
 def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """FILES with role, evidence and data time range; metrics with identity, role, copy_of."""
-    readers = files.select("relative_path", "reader").rename({"relative_path": "source_path"})
-    rows = metrics.join(readers, on="source_path", how="left", maintain_order="left")
-    rows = _fill_from_siblings(rows)
-    rows = _with_identity(rows)
-    rows = _with_roles(rows)
-    rows = _link_copies(rows)
-    resolved = rows.drop("reader", "_rank").select(metrics.columns)
-    return _file_roles(files, resolved), resolved
+    if metrics.is_empty():
+        return _file_roles(files, metrics, [], pl.Series(dtype=pl.UInt32)), metrics
+    starts = (pl.col("source_path") != pl.col("source_path").shift()).fill_null(True)
+    file_index = metrics.select((starts.cum_sum() - 1).cast(pl.UInt32)).to_series()
+    paths = metrics.select(pl.col("source_path").filter(starts)).to_series().to_list()
+    readers = dict(files.select("relative_path", "reader").iter_rows())
+    # The work is done on the columns it needs; the wide table gets its new columns once.
+    work = metrics.select(_WORK_COLUMNS)
+    work = _fill_from_siblings(work, file_index, paths)
+    work = _with_identity(work)
+    work, rank = _with_roles(work, file_index, [readers.get(p) for p in paths], paths)
+    work = _link_copies(work, file_index, rank)
+    new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
+    rows = metrics.with_columns(_aligned(column, metrics["source_path"]) for column in new)
+    return _file_roles(files, work, paths, file_index), rows
+
+
+def _aligned(column: pl.Series, like: pl.Series) -> pl.Series:
+    """The column cut into the chunks of `like` (zero-copy slices). A column whose chunks differ
+    from the table's makes Polars copy the whole table into one chunk at the next select: at
+    100,000 files, 3 s and 2 GB."""
+    chunks, offset = [], 0
+    for length in like.chunk_lengths():
+        chunks.append(column.slice(offset, length))
+        offset += length
+    return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else column
 
 
 def _sibling_key(path: str) -> str:
@@ -68,64 +106,75 @@ def _sibling_key(path: str) -> str:
     return f"{folder}/{key}"
 
 
-def _fill_from_siblings(rows: pl.DataFrame) -> pl.DataFrame:
+def _per_file(values: list, file_index: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """A value per file, gathered to every row of the file."""
+    return pl.Series(values, dtype=dtype).gather(file_index)
+
+
+def _fill_from_siblings(
+    rows: pl.DataFrame, file_index: pl.Series, paths: list[str]
+) -> pl.DataFrame:
     """Rows without a model take the one model of the sibling files of the same run."""
-    unnamed = rows.filter(pl.col("model").is_null())["source_path"].unique().to_list()
+    pairs = pl.DataFrame({"file": file_index, "model": rows["model"]}).lazy().unique().collect()
+    unnamed = set(pairs.filter(pl.col("model").is_null())["file"].to_list())
     if not unnamed:
         return rows
-    models = (
-        rows.filter(pl.col("model").is_not_null())
-        .group_by("source_path")
-        .agg(pl.col("model").unique())
-    )
     by_sibling: dict[str, set[str]] = {}
-    for path, names in models.iter_rows():
-        by_sibling.setdefault(_sibling_key(path), set()).update(names)
-    found = {}
-    for path in unnamed:
-        names = by_sibling.get(_sibling_key(path), set())
+    for file, model in pairs.filter(pl.col("model").is_not_null()).iter_rows():
+        by_sibling.setdefault(_sibling_key(paths[file]), set()).add(model)
+    found: list[str | None] = [None] * len(paths)
+    for file in unnamed:
+        names = by_sibling.get(_sibling_key(paths[file]), set())
         if len(names) == 1:
-            found[path] = next(iter(names))
-    if not found:
+            found[file] = next(iter(names))
+    if not any(found):
         return rows
-    sibling_model = pl.col("source_path").replace_strict(found, default=None, return_dtype=pl.Utf8)
-    return rows.with_columns(pl.coalesce("model", sibling_model).alias("model"))
+    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), rows["model"])
+    return rows.with_columns(pl.coalesce(pl.col("model"), sibling_model))
 
 
 def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
-    names = rows["model"].drop_nulls().unique().to_list()
+    names = rows["model"].unique().drop_nulls().to_list()
     identities = {name: model_identity(name) for name in names}
     # One parameter count for a family+quant in the whole pile fills the names that omit it.
     counts: dict[tuple[str, str | None], set[str]] = {}
     for identity in identities.values():
         if identity and identity.params:
             counts.setdefault((identity.family, identity.quant), set()).add(identity.params)
-            counts.setdefault((identity.family, None), set()).add(identity.params)
     table = []
-    for name, identity in identities.items():
-        if identity is None:
-            continue
-        if identity.params is None and identity.quant is not None:
+    for identity in identities.values():
+        if identity is not None and identity.params is None and identity.quant is not None:
             known = counts.get((identity.family, identity.quant), set())
             if len(known) == 1:
                 identity = model_identity(f"{identity.family}:{next(iter(known))}-{identity.quant}")
-        table.append((name, *identity[:4]))
-    frame = pl.DataFrame(table, schema={"model": pl.Utf8, **MODEL_IDENTITY}, orient="row")
-    rows = rows.drop(MODEL_IDENTITY.names())
-    return rows.join(frame, on="model", how="left", maintain_order="left")
+        table.append(identity[:4] if identity else (None,) * 4)
+    found = pl.DataFrame(table, schema=MODEL_IDENTITY, orient="row")
+    # Each row's model as a position in the small table, then the table gathered.
+    at = rows.select(
+        pl.col("model").replace_strict(
+            names, list(range(len(names))), default=None, return_dtype=pl.UInt32
+        )
+    ).to_series()
+    return rows.with_columns(
+        _aligned(column, rows["model"]) for column in found.select(pl.all().gather(at))
+    )
 
 
 # --- roles and copies -------------------------------------------------------------------------
 
 
-def _with_roles(rows: pl.DataFrame) -> pl.DataFrame:
-    # The tests by name run once per distinct name, not per row: a pile has millions of rows
-    # and a few thousand names.
-    paths = rows["source_path"].unique()
-    summary_files = paths.filter(
-        paths.str.split("/").list.last().str.contains(_SUMMARY_NAME.pattern)
-    )
-    markdown = rows.filter(pl.col("format") == "markdown")
+def _with_roles(
+    rows: pl.DataFrame, file_index: pl.Series, readers: list[str | None], paths: list[str]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Each row's role, and its rank (lower is more primary: see _RANK)."""
+    # Per-file facts as path sets: a Series from outside the frame would make Polars copy the
+    # frame into one chunk first.
+    tool_paths = [
+        p for p, r in zip(paths, readers, strict=True) if r and not r.startswith("generic")
+    ]
+    summary_paths = [p for p in paths if _SUMMARY_NAME.search(p.rpartition("/")[2])]
+    # The tests by name run once per distinct name, not per row.
+    markdown = rows.select("format", "raw_metric", "config").filter(pl.col("format") == "markdown")
     names = pl.concat([markdown["raw_metric"], markdown["config"].drop_nulls()]).unique()
     report_targets = names.filter(names.str.contains(_TARGET_WORDS.pattern))
     data_names = rows["raw_metric"].unique()
@@ -140,12 +189,12 @@ def _with_roles(rows: pl.DataFrame) -> pl.DataFrame:
         )
         .otherwise(pl.col("raw_metric").is_in(data_targets.implode()))
     )
-    from_tool = ~pl.col("reader").fill_null("").str.starts_with("generic")
-    summary_file = pl.col("source_path").is_in(summary_files.implode())
+    tool = pl.col("source_path").is_in(pl.Series(tool_paths, dtype=pl.Utf8).implode())
+    summary_file = pl.col("source_path").is_in(pl.Series(summary_paths, dtype=pl.Utf8).implode())
     kind = (
-        pl.when(from_tool & summary_file)
+        pl.when(tool & summary_file)
         .then(pl.lit("aggregate"))  # a tool's summary.json repeats its runs' files
-        .when(from_tool)
+        .when(tool)
         .then(pl.lit("tool"))
         .when(pl.col("format") == "markdown")
         .then(
@@ -157,55 +206,87 @@ def _with_roles(rows: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("aggregate"))
         .otherwise(pl.lit("measurement"))
     )
+    kinds = rows.select(kind.alias("kind"), target.alias("target"))
     role = (
-        pl.when(target)
+        pl.when(pl.col("target"))
         .then(pl.lit("target"))
-        .when(pl.col("_kind").is_in(["tool", "measurement", "table"]))
+        .when(pl.col("kind").is_in(["tool", "measurement", "table"]))
         .then(pl.lit("measurement"))
-        .otherwise(pl.col("_kind"))
+        .otherwise(pl.col("kind"))
     )
-    return (
-        rows.with_columns(kind.alias("_kind"))
-        .with_columns(role.alias("role"), pl.col("_kind").replace_strict(_RANK).alias("_rank"))
-        .drop("_kind")
-        .with_columns(pl.lit(None, dtype=pl.Utf8).alias("copy_of"))
-    )
+    roles = kinds.select(role.alias("role"), pl.col("kind").replace_strict(_RANK).alias("rank"))
+    rows = rows.with_columns(roles["role"], pl.lit(None, dtype=pl.Utf8).alias("copy_of"))
+    return rows, roles["rank"]
 
 
-def _link_copies(rows: pl.DataFrame) -> pl.DataFrame:
+def _link_copies(rows: pl.DataFrame, file_index: pl.Series, rank: pl.Series) -> pl.DataFrame:
     """A value that a more primary file holds (same metric, the same model when both name one,
     no option that differs, equal within the precision written) becomes a copy of it."""
-    # A narrow frame: matching sorts millions of rows, and every column carried is copied.
+    # A narrow frame with strings as category codes, which sort and join several times faster.
     usable = (
         rows.select(
-            "value", "resolution", "metric", "model_id", "source_path", *_OPTIONS, "_rank", "role"
+            "value",
+            "resolution",
+            pl.col("metric").cast(pl.Categorical).to_physical(),
+            pl.col("model_id").cast(pl.Categorical).to_physical(),
+            *_OPTIONS,
+            "role",
+            # the file's position, as an expression over the table's own chunks (see _aligned)
+            (pl.col("source_path") != pl.col("source_path").shift())
+            .fill_null(True)
+            .cum_sum()
+            .alias("file"),
+            _aligned(rank, rows["value"]).alias("rank"),
         )
         .with_row_index("_row")
         .filter(pl.col("value").is_not_null() & (pl.col("role") != "target"))
         .drop("role")
     )
+    # Sorted once for the matches by metric and model and once for those by metric alone,
+    # each only over the rows that can meet a candidate; filters keep the order, so no level
+    # sorts again (sorting was most of this step's time).
+    raw = {_RANK["tool"], _RANK["measurement"]}
+    candidates = usable.filter(~pl.col("rank").is_in(list(raw)))
+    named = candidates.filter(pl.col("model_id").is_not_null()).select("metric", "model_id")
+    by_model = usable.join(named.unique(), on=["metric", "model_id"], how="semi").sort(
+        "metric", "model_id", "value"
+    )
+    unnamed = candidates.filter(
+        pl.col("model_id").is_null()
+        & (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION)
+    )
+    by_metric = unnamed.sort("metric", "value")
+    any_model = usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())).sort(
+        "metric", "value"
+    )
     links: list[pl.DataFrame] = []
-    copied = pl.Series("_row", [], dtype=pl.UInt32)
-    for rank in sorted(set(usable["_rank"].unique().to_list()) - {0}):
-        candidates = usable.filter(pl.col("_rank") == rank)
+    copied = pl.Series("_row", [], dtype=pl.UInt32).implode()
+    # Raw files (tool outputs and generic measurements) are each primary: only summaries,
+    # report tables and prose can repeat them.
+    for level in sorted(set(usable["rank"].unique().to_list()) - raw):
         # A copy is never a primary: a report's value links to the raw row, not to the summary
         # row that repeats it.
-        primaries = usable.filter(
-            (pl.col("_rank") < rank) & ~pl.col("_row").is_in(copied.implode())
-        ).join(candidates.select("metric").unique(), on="metric", how="semi")
-        if primaries.is_empty():
-            continue
-        found = _nearest_equal(candidates, primaries)
-        links.append(found)
-        copied = pl.concat([copied, found["_row"]])
+        primary = (pl.col("rank") < level) & ~pl.col("_row").is_in(copied)
+        for by, candidates, primaries in (
+            (["metric", "model_id"], by_model, by_model),
+            (["metric"], by_metric, any_model),
+        ):
+            level_candidates = candidates.filter(pl.col("rank") == level)
+            if level_candidates.is_empty():
+                continue
+            metrics = level_candidates["metric"].unique().implode()
+            level_primaries = primaries.filter(primary & pl.col("metric").is_in(metrics))
+            links.append(_nearest_equal(level_candidates, level_primaries, by))
+        if links:
+            copied = pl.concat([link["_row"] for link in links]).implode()
     if not links:
         return rows
     found = pl.concat(links)
-    origin = rows.select(pl.format("{} {}", "source_path", "locator").alias("_copy_of"))
+    origin = rows.select("source_path", "locator")[found["_p_row"]]
     copy_of = pl.Series("copy_of", [None] * rows.height, dtype=pl.Utf8).scatter(
-        found["_row"], origin["_copy_of"].gather(found["_p_row"])
+        found["_row"], origin.select(pl.format("{} {}", "source_path", "locator")).to_series()
     )
-    return rows.with_columns(copy_of).with_columns(
+    return rows.with_columns(_aligned(copy_of, rows["value"])).with_columns(
         pl.when(pl.col("copy_of").is_not_null())
         .then(pl.lit("copy"))
         .otherwise(pl.col("role"))
@@ -213,51 +294,40 @@ def _link_copies(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _nearest_equal(candidates: pl.DataFrame, primaries: pl.DataFrame) -> pl.DataFrame:
-    """(_row, _p_row) of candidates whose nearest primary value, by metric and model, is equal
-    within the coarser written resolution and agrees on every option both name."""
-    right = primaries.rename(
-        {c: f"_p_{c.lstrip('_')}" for c in primaries.columns if c not in ("metric", "model_id")}
-    )
-    matches = []
-    for by_model in (True, False):
-        left = candidates.filter(pl.col("model_id").is_not_null() == by_model)
-        if left.is_empty():
-            continue
-        by = ["metric", "model_id"] if by_model else ["metric"]
-        primary = (
-            right.join(left.select(by).unique(), on=by, how="semi")
-            if by_model
-            else right.drop("model_id")
-        )
-        joined = left.sort(*by, "value").join_asof(
-            primary.sort(*by, "_p_value"),
-            left_on="value",
-            right_on="_p_value",
-            by=by,
-            strategy="nearest",
-            check_sortedness=False,  # sorted within each `by` group, which Polars cannot check
-        )
-        tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
-            pl.col("value").abs()
-        )
-        agrees = pl.all_horizontal(
-            [
-                pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
-                for o in _OPTIONS
-            ]
-        )
-        matches.append(
-            joined.filter(
-                pl.col("_p_value").is_not_null()
-                & ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
-                & agrees
-                & (pl.col("_p_source_path") != pl.col("source_path"))
-            ).select("_row", "_p_row")
-        )
-    if not matches:
+def _nearest_equal(
+    candidates: pl.DataFrame, primaries: pl.DataFrame, by: list[str]
+) -> pl.DataFrame:
+    """(_row, _p_row) of candidates whose nearest primary value, within the `by` groups, is
+    equal within the coarser written resolution and agrees on every option both name. Both
+    frames come sorted by `by` and value."""
+    if primaries.is_empty():
         return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
-    return pl.concat(matches)
+    right = primaries.select(
+        *by, *[pl.col(c).alias(f"_p_{c.lstrip('_')}") for c in primaries.columns if c not in by]
+    )
+    joined = candidates.join_asof(
+        right,
+        left_on="value",
+        right_on="_p_value",
+        by=by,
+        strategy="nearest",
+        check_sortedness=False,  # sorted within each `by` group, which Polars cannot check
+    )
+    tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
+        pl.col("value").abs()
+    )
+    agrees = pl.all_horizontal(
+        [
+            pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
+            for o in _OPTIONS
+        ]
+    )
+    return joined.filter(
+        pl.col("_p_value").is_not_null()
+        & ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
+        & agrees
+        & (pl.col("_p_file") != pl.col("file"))
+    ).select("_row", "_p_row")
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -271,30 +341,50 @@ def _parsed_time(column: str) -> pl.Expr:
     )
 
 
-def _file_roles(files: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+def _file_roles(
+    files: pl.DataFrame, rows: pl.DataFrame, paths: list[str], file_index: pl.Series
+) -> pl.DataFrame:
     # Times are parsed once per distinct (file, timestamp): a sweep repeats a few stamps.
+    per_row = rows.select("timestamp", "role", "statistic").with_columns(file=file_index)
     times = (
-        rows.select("source_path", "timestamp")
+        per_row.lazy()
+        .select("file", "timestamp")
         .unique()
         .with_columns(_parsed_time("timestamp").alias("_time"))
-        .group_by("source_path")
+        .group_by("file")
         .agg(
             pl.col("_time").min().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_min"),
             pl.col("_time").max().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_max"),
         )
     )
+    counts = {role: f"_{role}" for role in ROLES}
+    # The file's role is its most common row role (ties: the order of ROLES); counted as sums,
+    # since a mode per group of strings took most of this step's time.
+    most = pl.max_horizontal(list(counts.values()))
+    file_role = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
+    for role, column in counts.items():
+        file_role = file_role.when(pl.col(column) == most).then(pl.lit(role))
     per_file = (
-        rows.group_by("source_path")
+        per_row.lazy()
+        .group_by("file")
         .agg(
             pl.len().alias("_rows"),
-            pl.col("role").mode().sort().first().alias("_role"),
-            (pl.col("role") == "copy").sum().alias("_copies"),
-            (pl.col("role") == "narrative").sum().alias("_narrative"),
-            (pl.col("role") == "target").sum().alias("_targets"),
+            *[(pl.col("role") == role).sum().alias(column) for role, column in counts.items()],
             pl.col("statistic").is_not_null().sum().alias("_statistics"),
         )
-        .join(times, on="source_path", how="left")
-        .rename({"source_path": "relative_path"})
+        .with_columns(
+            file_role.alias("_role"),
+            pl.col("_copy").alias("_copies"),
+            pl.col("_target").alias("_targets"),
+        )
+        .join(times, on="file", how="left")
+        .with_columns(
+            pl.col("file")
+            .replace_strict(list(range(len(paths))), paths, return_dtype=pl.Utf8)
+            .alias("relative_path")
+        )
+        .drop("file")
+        .collect()
     )
     evidence = (
         pl.when(pl.col("_role") == "copy")

@@ -125,3 +125,18 @@ def test_the_real_corpus_knows_what_was_measured() -> None:
         "chimeraforge/outputs/reports/gemma3/gemma3_270m_param_tuning.csv"
     ]
     assert files["data_time_max"].max().startswith("2025-10-09")
+
+
+def test_dimensions_in_paths_fill_what_rows_do_not_say(tmp_path: Path) -> None:
+    root = tmp_path / "sweeps"
+    _write(
+        root,
+        "ollama/ctx2048_temp08/run_3/qwen2.5-7b_results.csv",
+        "tokens_s,target_tok_s\n41.5,45\n",
+    )
+    result = ingest([root], None, None)
+    rows = {row["metric"]: row for row in result.parsed.iter_rows(named=True)}
+    measured = rows["throughput_tok_s"]
+    assert (measured["num_ctx"], measured["temperature"], measured["run_index"]) == (2048, 0.8, 3)
+    assert measured["runtime"] == "ollama" and measured["model_id"] == "qwen2.5:7b-instruct"
+    assert rows["target_tok_s"]["role"] == "target"  # a data file's planned value

@@ -401,3 +401,35 @@ def test_every_real_tool_output_yields_canonical_rows_with_units() -> None:
         canonical = frame.filter(pl.col("metric").is_in(performance))
         assert canonical.height, path.name
         assert canonical["unit"].null_count() == 0, path.name
+
+
+def test_an_ollama_stream_is_read_from_its_final_chunk() -> None:
+    chunks = [
+        {
+            "model": "qwen3:8b",
+            "created_at": "2025-10-02T19:18:24Z",
+            "response": "Hi",
+            "done": False,
+        },
+        {
+            "model": "qwen3:8b",
+            "created_at": "2025-10-02T19:18:25Z",
+            "response": "",
+            "done": True,
+            "eval_count": 100,
+            "eval_duration": 2_000_000_000,
+            "prompt_eval_count": 10,
+            "prompt_eval_duration": 50_000_000,
+        },
+    ]
+    frame, reader, _ = read("stream.jsonl", "\n".join(json.dumps(c) for c in chunks) + "\n")
+    assert reader == "ollama api"
+    assert value(frame, "throughput_tok_s") == [50.0]
+    assert frame["locator"].unique().to_list() == ["line 2"]
+
+
+def test_json_lines_no_tool_wrote_are_read_as_records() -> None:
+    text = '{"model": "m1", "tokens_s": 10.5}\n{"model": "m1", "tokens_s": 11.5}\n'
+    frame, reader, _ = read("runs.jsonl", text)
+    assert reader == "generic json"
+    assert frame.select("locator", "value").rows() == [("line 1", 10.5), ("line 2", 11.5)]
