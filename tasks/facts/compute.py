@@ -228,10 +228,11 @@ def _extreme_fact(what: str, group: dict, statistic: str, unit: str) -> dict:
 
 def performance_facts(metrics: pl.DataFrame) -> list[dict]:
     """Per model and configuration: count, mean, p50 and p95 of throughput and TTFT."""
+    # Rows that name no model are left out: one mean over them would mix different models.
     passing = (
         analysable(metrics)
-        .filter(pl.col("metric").is_in(list(PERFORMANCE_METRICS)))
-        .with_columns(config_label(), pl.col("model").fill_null("unknown model"))
+        .filter(pl.col("metric").is_in(list(PERFORMANCE_METRICS)) & pl.col("model").is_not_null())
+        .with_columns(config_label())
     )
     stats = (
         passing.group_by("model", "config_label", "metric")

@@ -4,8 +4,9 @@ In: a METRICS frame (validated, with role, copy_of, statistic and model identity
 tasks.parse.pile). Out: the rows an analysis may use, with `model` set to the normalised model
 identity, so the name variants of one model group together. A row counts when it passed
 validation, is a measurement (not a copy, target or narrative number) and is not a statistic
-where the samples it summarises are there too (llama-bench's avg_ts beside samples_ts); an
-aggregate (a summary's mean) counts only for a model and metric that no measurement covers.
+where the samples it summarises are there too (llama-bench's avg_ts beside samples_ts). Data
+files come first: an aggregate (a summary's mean) counts only for a model and metric that no
+data file measures, and a report's table only where neither does.
 Every statistic of the reports and facts starts from here, so the rule lives in one place.
 """
 
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.schemas import METRICS
+
+_OPTIONS = ("num_gpu", "num_ctx", "temperature", "top_p", "top_k")
 # Of a tool's statistics, the one that stands for a run when no per-sample rows are there.
 _CENTRAL = ("mean", "median", "p50")
 
@@ -21,10 +25,9 @@ def analysable(metrics: pl.DataFrame) -> pl.DataFrame:
     """The rows that count, once each, with `model` the model's identity (raw name kept in
     `raw_model`)."""
     # Rows that no pile step classified (a table from an older run) count as measurements.
-    missing = {"role": pl.Utf8, "copy_of": pl.Utf8, "statistic": pl.Utf8, "model_id": pl.Utf8}
     rows = (
         metrics.with_columns(
-            [pl.lit(None, dtype=t).alias(c) for c, t in missing.items() if c not in metrics.columns]
+            [pl.lit(None, dtype=t).alias(c) for c, t in METRICS.items() if c not in metrics.columns]
         )
         .filter(
             (pl.col("status") != "quarantined")
@@ -44,12 +47,25 @@ def analysable(metrics: pl.DataFrame) -> pl.DataFrame:
     rows = rows.with_columns(
         pl.col("statistic").is_in(["mean"]).any().over([*record_group, "locator"]).alias("_mean")
     ).filter(pl.col("statistic").is_null() | (pl.col("statistic") == "mean") | ~pl.col("_mean"))
-    measured = rows.filter(pl.col("role") == "measurement").select("model_id", "metric").unique()
+    # Data files first; a summary, then a report's table, only for a model and metric that no
+    # data file measures (a report's 117 ms beside the raw 129.14 ms is not a second run).
+    in_report = pl.col("format").eq_missing("markdown")
+    data = rows.filter((pl.col("role") == "measurement") & ~in_report)
+    covered = data.select("model_id", "metric").unique()
     aggregates = rows.filter(pl.col("role") == "aggregate").join(
-        measured, on=["model_id", "metric"], how="anti", nulls_equal=True
+        covered, on=["model_id", "metric"], how="anti", nulls_equal=True
+    )
+    covered = pl.concat([covered, aggregates.select("model_id", "metric")]).unique()
+    reports = (
+        rows.filter((pl.col("role") == "measurement") & in_report)
+        .join(covered, on=["model_id", "metric"], how="anti", nulls_equal=True)
+        # two reports quoting one number quote one measurement
+        .unique(
+            ["model_id", "metric", "config", *_OPTIONS, "value"], keep="first", maintain_order=True
+        )
     )
     return (
-        pl.concat([rows.filter(pl.col("role") == "measurement"), aggregates])
+        pl.concat([data, aggregates, reports])
         .drop("_has_samples", "_mean")
         .with_columns(
             pl.col("model").alias("raw_model"),

@@ -85,7 +85,8 @@ def model_identity(raw: str) -> ModelIdentity | None:
         variant = "instruct"  # Ollama's tags without "text" are the instruction-tuned models
     family = re.sub(r"[-\s](?=\d)", "", family)  # llama-2, "llama 2" -> llama2
     parts = "-".join(p for p in (params, variant, *rest, quant) if p)
-    if not parts and ollama and ollama[2] == "latest":
+    if not parts and (ollama or re.fullmatch(_FAMILY, family)):
+        # A model without a tag is Ollama's ":latest" ("gemma3" and "gemma3:latest" are one).
         parts = "latest"
     return ModelIdentity(f"{family}:{parts}" if parts else family, family, params, variant, quant)
 

@@ -79,7 +79,7 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     work = _fill_from_siblings(work, file_index, paths)
     work = _with_identity(work)
     work, rank = _with_roles(work, file_index, [readers.get(p) for p in paths], paths)
-    work = _link_copies(work, file_index, rank)
+    work = _link_copies(work, file_index, rank, paths)
     new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
     rows = metrics.with_columns(_aligned(column, metrics["source_path"]) for column in new)
     return _file_roles(files, work, paths, file_index), rows
@@ -219,7 +219,28 @@ def _with_roles(
     return rows, roles["rank"]
 
 
-def _link_copies(rows: pl.DataFrame, file_index: pl.Series, rank: pl.Series) -> pl.DataFrame:
+def _twin_copies(usable: pl.DataFrame, paths: list[str]) -> list[pl.DataFrame]:
+    """Raw files of one run written twice (gemma3_baseline.csv and gemma3_baseline.json: one
+    folder, one name, two formats): the later file's equal values are copies of the first's."""
+    stems: dict[str, list[int]] = {}
+    for position, path in enumerate(paths, start=1):  # `file` counts from 1
+        folder, _, name = path.rpartition("/")
+        stems.setdefault(f"{folder}/{name.rsplit('.', 1)[0]}", []).append(position)
+    twin_of = {m: group[0] for group in stems.values() if len(group) > 1 for m in group}
+    if not twin_of:
+        return []
+    twins = usable.filter(
+        (pl.col("rank") == _RANK["measurement"]) & pl.col("file").is_in(list(twin_of))
+    ).with_columns(pl.col("file").replace_strict(twin_of, return_dtype=pl.UInt32).alias("twin"))
+    by = ["metric", "twin"]
+    candidates = twins.filter(pl.col("file") != pl.col("twin")).sort(*by, "value")
+    primaries = twins.filter(pl.col("file") == pl.col("twin")).sort(*by, "value")
+    return [_nearest_equal(candidates, primaries, by)]
+
+
+def _link_copies(
+    rows: pl.DataFrame, file_index: pl.Series, rank: pl.Series, paths: list[str]
+) -> pl.DataFrame:
     """A value that a more primary file holds (same metric, the same model when both name one,
     no option that differs, equal within the precision written) becomes a copy of it."""
     # A narrow frame with strings as category codes, which sort and join several times faster.
@@ -259,10 +280,14 @@ def _link_copies(rows: pl.DataFrame, file_index: pl.Series, rank: pl.Series) -> 
     any_model = usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())).sort(
         "metric", "value"
     )
-    links: list[pl.DataFrame] = []
-    copied = pl.Series("_row", [], dtype=pl.UInt32).implode()
-    # Raw files (tool outputs and generic measurements) are each primary: only summaries,
-    # report tables and prose can repeat them.
+    links = _twin_copies(usable, paths)
+    copied = (
+        pl.concat([link["_row"] for link in links]).implode()
+        if links
+        else pl.Series("_row", [], dtype=pl.UInt32).implode()
+    )
+    # Other raw files (tool outputs and generic measurements) are each primary: only
+    # summaries, report tables and prose can repeat them.
     for level in sorted(set(usable["rank"].unique().to_list()) - raw):
         # A copy is never a primary: a report's value links to the raw row, not to the summary
         # row that repeats it.
@@ -316,10 +341,11 @@ def _nearest_equal(
     tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
         pl.col("value").abs()
     )
+    compared = [*_OPTIONS, *(["model_id"] if "model_id" not in by else [])]
     agrees = pl.all_horizontal(
         [
             pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
-            for o in _OPTIONS
+            for o in compared
         ]
     )
     return joined.filter(

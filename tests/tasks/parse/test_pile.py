@@ -140,3 +140,21 @@ def test_dimensions_in_paths_fill_what_rows_do_not_say(tmp_path: Path) -> None:
     assert (measured["num_ctx"], measured["temperature"], measured["run_index"]) == (2048, 0.8, 3)
     assert measured["runtime"] == "ollama" and measured["model_id"] == "qwen2.5:7b-instruct"
     assert rows["target_tok_s"]["role"] == "target"  # a data file's planned value
+
+
+def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    _write(root, "gemma3_270m_baseline.csv", "prompt,tokens_s\nhi,238.2392\nbye,289.3669\n")
+    _write(
+        root,
+        "gemma3_270m_baseline.json",
+        '{"model": "gemma3:270m", "results": [{"prompt": "hi", "tokens_s": 238.2392},'
+        ' {"prompt": "bye", "tokens_s": 289.3669}]}',
+    )
+    rows = ingest([root], None, None).parsed
+    json_rows = rows.filter(pl.col("source_path").str.ends_with(".json"))
+    assert set(json_rows["role"]) == {"copy"}
+    primaries = set(json_rows["copy_of"].str.split(" ").list.first())
+    assert primaries == {"bench/gemma3_270m_baseline.csv"}
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    assert sorted(counted["value"]) == [238.2392, 289.3669]
