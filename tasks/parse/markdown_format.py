@@ -346,19 +346,23 @@ def _add_measurements(
 
 
 def _add_line(text: _Text, sections: list[tuple[int, dict[str, Any]]], sink: MetricSink) -> None:
-    """A metric line becomes a record; a dimension line ("- Model: conv", "**Config:** ...")
-    sets that dimension for the rest of its section."""
+    """A metric line becomes a record; a dimension line ("- Model: conv", "**Config:** ...",
+    or plain "Model: conv") sets that dimension for the rest of its section."""
     stripped = text.text
     if ":" not in stripped:
         return
+    # A plain line ("Model: llama3.1:8b") sets a dimension; its numbers are prose, not metrics.
+    plain = False
     if stripped[:2] in ("- ", "* ", "+ "):
         body = stripped[2:].strip()
     elif stripped.startswith(("**", "__")):
         body = stripped
     else:
-        return
+        body, plain = stripped.strip(), True
     for label, value in _label_values(body):
         dimension = dim.dimension_for_name(label, markdown=True)
+        if plain and dimension is None:
+            continue
         if dimension == dim.OPTIONS:
             sections[-1][1].update(dim.decode_options(value))
             continue

@@ -177,7 +177,9 @@ def _add_offline(writer: ToolWriter, locator: str, run: Mapping[str, Any]) -> No
     latencies = run.get("latencies")
     if isinstance(latencies, list):
         for index, value in enumerate(latencies):
-            sample = writer.record(f"{locator}/latencies/{index}", {"run_index": index + 1})
+            sample = writer.record(
+                f"{locator}/latencies/{index}", {"model": run.get("model"), "run_index": index + 1}
+            )
             writer.value(sample, E2E_LATENCY, "latencies", value, scale=1e3)
 
 

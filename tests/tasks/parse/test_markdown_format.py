@@ -152,3 +152,10 @@ def test_a_failed_table_row_without_values_keeps_its_error() -> None:
 def test_prose_without_numbers_gives_no_rows() -> None:
     frame = parse_markdown_text("# Notes\n\nSome text.\n- Goal: nothing measured\n")
     assert frame.is_empty()
+
+
+def test_a_plain_model_line_names_the_model_of_its_section() -> None:
+    text = b"# Run\n\nModel: qwen2.5:7b\nBackend: ollama\n\n- Tokens/s: 41.5\n"
+    frame = parse_file(text, "markdown", "r.md", "s")
+    row = frame.row(0, named=True)
+    assert (row["model"], row["backend"], row["value"]) == ("qwen2.5:7b", "ollama", 41.5)

@@ -433,3 +433,62 @@ def test_json_lines_no_tool_wrote_are_read_as_records() -> None:
     frame, reader, _ = read("runs.jsonl", text)
     assert reader == "generic json"
     assert frame.select("locator", "value").rows() == [("line 1", 10.5), ("line 2", 11.5)]
+
+
+def test_guidellm_yaml_report_reads_like_its_json() -> None:
+    yaml = pytest.importorskip("yaml")  # PyYAML is a dependency of Prefect
+    report = {
+        "metadata": {"guidellm_version": "0.5.0"},
+        "args": {"model": "Qwen/Qwen3-4B"},
+        "benchmarks": [
+            {
+                "config": {"strategy": {"type_": "synchronous"}},
+                "metrics": {"time_to_first_token_ms": {"successful": stats(120.0)}},
+            }
+        ],
+    }
+    frame, reader, version = read("benchmarks.yaml", yaml.safe_dump(report))
+    assert (reader, version) == ("guidellm benchmarks", "0.5.0")
+    assert value(frame, "ttft_ms", "median") == [120.0]
+    assert frame["concurrency"][0] == 1  # synchronous: one request at a time
+
+
+def test_vllm_offline_throughput_and_latency_results() -> None:
+    frame, reader, _ = read(
+        "throughput.json",
+        json.dumps(
+            {
+                "elapsed_time": 12.5,
+                "num_requests": 100,
+                "requests_per_second": 8.0,
+                "tokens_per_second": 2048.0,
+            }
+        ),
+    )
+    assert reader == "vllm bench"
+    assert value(frame, "total_token_throughput_tok_s") == [2048.0]
+    assert value(frame, "duration_ms") == [12500.0]
+    frame, _, _ = read(
+        "latency.json",
+        json.dumps(
+            {"avg_latency": 1.25, "latencies": [1.2, 1.3], "percentiles": {"50": 1.25, "99": 1.3}}
+        ),
+    )
+    assert value(frame, "e2e_latency_ms") == [1200.0, 1300.0]
+    assert value(frame, "e2e_latency_ms", "p99") == [1300.0]
+
+
+def test_aiperf_json_export() -> None:
+    export = {
+        "schema_version": "1.0",
+        "aiperf_version": "0.10.0",
+        "records": {
+            "time_to_first_token": {"unit": "ms", "avg": 154.26, "p99": 292.5, "count": 96},
+            "output_token_throughput_per_user": {"unit": "tokens/sec/user", "avg": 177.06},
+            "request_latency": {"unit": "ms", "avg": 2617.76},
+        },
+    }
+    frame, reader, version = read("profile_export_aiperf.json", json.dumps(export))
+    assert (reader, version) == ("aiperf json", "0.10.0")
+    assert value(frame, "ttft_ms", "p99") == [292.5]
+    assert value(frame, "throughput_tok_s", "mean") == [177.06]
