@@ -78,8 +78,8 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     work = metrics.select(_WORK_COLUMNS)
     work = _fill_from_siblings(work, file_index, paths)
     work = _with_identity(work)
-    work, rank = _with_roles(work, file_index, [readers.get(p) for p in paths], paths)
-    work = _link_copies(work, file_index, rank, paths)
+    work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
+    work = _link_copies(work, rank, paths)
     new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
     rows = metrics.with_columns(_aligned(column, metrics["source_path"]) for column in new)
     return _file_roles(files, work, paths, file_index), rows
@@ -164,7 +164,7 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_roles(
-    rows: pl.DataFrame, file_index: pl.Series, readers: list[str | None], paths: list[str]
+    rows: pl.DataFrame, readers: list[str | None], paths: list[str]
 ) -> tuple[pl.DataFrame, pl.Series]:
     """Each row's role, and its rank (lower is more primary: see _RANK)."""
     # Per-file facts as path sets: a Series from outside the frame would make Polars copy the
@@ -238,9 +238,7 @@ def _twin_copies(usable: pl.DataFrame, paths: list[str]) -> list[pl.DataFrame]:
     return [_nearest_equal(candidates, primaries, by)]
 
 
-def _link_copies(
-    rows: pl.DataFrame, file_index: pl.Series, rank: pl.Series, paths: list[str]
-) -> pl.DataFrame:
+def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.DataFrame:
     """A value that a more primary file holds (same metric, the same model when both name one,
     no option that differs, equal within the precision written) becomes a copy of it."""
     # A narrow frame with strings as category codes, which sort and join several times faster.
