@@ -20,7 +20,7 @@ from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.ingest.workers import BATCH_FILES, parse_workers, split_batches
 from tasks.parse.pile import resolve_pile
 from tasks.prefect_tasks import discover, parse
-from tasks.schemas import PARSED_METRICS, conform, empty
+from tasks.schemas import PARSED_METRICS, aligned_chunks, conform, empty
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ def ingest(
         count = workers.count if workers else 0
     outcomes = plan.kept_outcomes + [o for _, batch in results for o in batch]
     new_rows = [frame for frame, _ in results] or [empty(PARSED_METRICS)]
-    parsed = in_path_order(conform(plan.kept_metrics, PARSED_METRICS), pl.concat(new_rows))
+    parsed = aligned_chunks(
+        in_path_order(conform(plan.kept_metrics, PARSED_METRICS), pl.concat(new_rows))
+    )
     files = apply_outcomes(inventory, outcomes).sort("relative_path")
     parsed_at = time.perf_counter()
     # Model identity, roles and copies are relations across the whole pile, kept rows included.

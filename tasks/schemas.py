@@ -169,3 +169,25 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
             for name, dtype in schema.items()
         ]
     )
+
+
+def aligned_chunks(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every column cut into the same chunks (zero-copy slices of one-chunk
+    columns). A concat of batches leaves all-null columns in one chunk and the others in one
+    per batch; Polars then copies the whole table into one chunk at its next select, which at
+    100,000 files took 3 s and 2 GB, at every stage that selects."""
+    if frame.width == 0 or frame.height == 0:
+        return frame
+    lengths = max((column.chunk_lengths() for column in frame.get_columns()), key=len)
+    if len(lengths) == 1:
+        return frame
+    columns = []
+    for column in frame.get_columns():
+        if column.chunk_lengths() != lengths:
+            whole, offset, pieces = column.rechunk(), 0, []
+            for length in lengths:
+                pieces.append(whole.slice(offset, length))
+                offset += length
+            column = pl.concat(pieces, rechunk=False)
+        columns.append(column)
+    return pl.DataFrame(columns)
