@@ -164,7 +164,8 @@ def render_combined_report(
     quality_summary: str,
     findings: str = "",
 ) -> str:
-    """Both agents side by side, the concurrency figures, the data-quality summary."""
+    """The agents' findings, the benchmark findings and data quality first; then both report
+    agents' own calls side by side and the concurrency figures."""
     call_a, call_b = final_call(a), final_call(b)
     if call_a is None or call_b is None:
         side_by_side = [NO_CALL]
@@ -190,6 +191,18 @@ def render_combined_report(
         f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",
         f"- Agent B ({b.persona.name}) options: {_options_text(b.options.to_ollama())}",
         "",
+    ]
+    # The benchmark first; the report agents' own LLM calls after it, for whoever tunes them.
+    parts += ["## Findings", ""]
+    for result in (a, b):
+        for section in result.persona.sections:
+            heading = f"### Agent {result.persona.agent}: {result.persona.title(section)}"
+            parts += _section_block(heading, result, section)
+    parts += [
+        findings.strip(),
+        "",
+        demote_headings(quality_summary.strip()),  # its "# Data quality" becomes a section
+        "",
         "## Agents side by side",
         "",
         *side_by_side,
@@ -211,15 +224,7 @@ def render_combined_report(
         ]
     elif call_a is not None and call_b is not None:
         parts.append("- Sequential run not measured (use --measure-concurrency).")
-    parts += ["", "## Findings", ""]
-    for result in (a, b):
-        for section in result.persona.sections:
-            heading = f"### Agent {result.persona.agent}: {result.persona.title(section)}"
-            parts += _section_block(heading, result, section)
     parts += [
-        findings.strip(),
-        "",
-        demote_headings(quality_summary.strip()),  # its "# Data quality" becomes a section
         "",
         "## Workflow summary",
         "",
