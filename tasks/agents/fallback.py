@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.agents.personas import Persona
+from tasks.facts.evidence import MIN_REPETITIONS
 
 
 def _bullets(statements: list[str]) -> str:
@@ -54,14 +55,29 @@ def insight_agent_sections(facts: pl.DataFrame) -> dict[str, str]:
         *_statements(facts, "performance", r"^The (highest|lowest)"),
         *_statements(facts, "quality", "passed validation|quarantined"),
     ]
-    best = _performance(facts, "throughput").sort("value", descending=True).head(1)
-    fastest = _performance(facts, "time to first token").sort("value").head(1)
+    # A configuration is preferred only on enough measurements: one run within a few percent
+    # of the next is no reason to change a setting. Otherwise the advice is to repeat it.
+    throughput = _performance(facts, "throughput").sort("value", descending=True)
+    best = throughput.filter(pl.col("source_rows") >= MIN_REPETITIONS).head(1)
+    unrepeated = throughput.head(1)
+    fastest = (
+        _performance(facts, "time to first token")
+        .filter(pl.col("source_rows") >= MIN_REPETITIONS)
+        .sort("value")
+        .head(1)
+    )
     recommendations = []  # always three: one per concern, from the facts or naming the gap
     if best.height:
         row = best.row(0, named=True)
         recommendations.append(
             f"Prefer {row['model']} with {row['config']} where throughput matters: "
             f"{row['statement']}"
+        )
+    elif unrepeated.height:
+        row = unrepeated.row(0, named=True)
+        recommendations.append(
+            "Repeat the fastest-looking configuration at least three times before preferring "
+            f"it: {row['statement']}"
         )
     else:
         recommendations.append(

@@ -16,6 +16,7 @@ import polars as pl
 
 from tasks.schemas import METRICS
 
+MIN_REPETITIONS = 3  # fewer measurements than this and a configuration's mean is anecdote
 _OPTIONS = ("num_gpu", "num_ctx", "temperature", "top_p", "top_k")
 # Of a tool's statistics, the one that stands for a run when no per-sample rows are there.
 _CENTRAL = ("mean", "median", "p50")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.facts.compute import config_label
-from tasks.facts.evidence import analysable
+from tasks.facts.evidence import MIN_REPETITIONS, analysable
 from tasks.report.summary import num, table
 
-MIN_REPETITIONS = 3  # fewer measurements than this and a configuration's mean is anecdote
 # A first prompt this many times slower to its first token than the model's median is a cold start.
 COLD_START_FACTOR = 3.0
 MAX_LISTED = 15  # rows a long list shows before it says how many more there are
