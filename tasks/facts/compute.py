@@ -34,6 +34,10 @@ def config_label() -> pl.Expr:
             ("temperature", "temperature"),
             ("top_p", "top_p"),
             ("top_k", "top_k"),
+            # a serving benchmark's load and lengths are part of its configuration too
+            ("concurrency", "concurrency"),
+            ("input_tokens", "input_tokens"),
+            ("output_tokens", "output_tokens"),
         )
     ]
     built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
@@ -213,13 +217,15 @@ def quality_facts(metrics: pl.DataFrame) -> list[dict]:
 
 def _extreme_fact(what: str, group: dict, statistic: str, unit: str) -> dict:
     """A best-or-worst fact about one (model, configuration) group of the statistics table."""
-    value = group[statistic]
+    value, runs = group[statistic], group["n"]
+    # How many measurements it rests on is part of the claim: one run is an anecdote.
     return _fact(
         "performance",
-        f"{what} is {_fmt(value)} {unit}, by {group['model']} with {group['config_label']}.",
+        f"{what} is {_fmt(value)} {unit}, by {group['model']} with {group['config_label']}, "
+        f"over {_fmt(runs)} measurement{'' if runs == 1 else 's'}.",
         value,
         unit,
-        [value],
+        [value, runs],
         model=group["model"],
         config=group["config_label"],
         source_rows=group["n"],
