@@ -181,13 +181,16 @@ def aligned_chunks(frame: pl.DataFrame) -> pl.DataFrame:
     lengths = max((column.chunk_lengths() for column in frame.get_columns()), key=len)
     if len(lengths) == 1:
         return frame
-    columns = []
-    for column in frame.get_columns():
-        if column.chunk_lengths() != lengths:
-            whole, offset, pieces = column.rechunk(), 0, []
-            for length in lengths:
-                pieces.append(whole.slice(offset, length))
-                offset += length
-            column = pl.concat(pieces, rechunk=False)
-        columns.append(column)
-    return pl.DataFrame(columns)
+    return pl.DataFrame([cut_into(column, lengths) for column in frame.get_columns()])
+
+
+def cut_into(column: pl.Series, lengths: list[int]) -> pl.Series:
+    """The column in chunks of these lengths: zero-copy slices of it (rechunked first only
+    when its own chunks are not one and differ)."""
+    if column.chunk_lengths() == lengths:
+        return column
+    whole, offset, pieces = column.rechunk() if column.n_chunks() > 1 else column, 0, []
+    for length in lengths:
+        pieces.append(whole.slice(offset, length))
+        offset += length
+    return pl.concat(pieces, rechunk=False) if len(pieces) > 1 else whole

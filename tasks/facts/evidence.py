@@ -46,7 +46,7 @@ def analysable(metrics: pl.DataFrame) -> pl.DataFrame:
     )
     # One central statistic per record: mean, else median.
     rows = rows.with_columns(
-        pl.col("statistic").is_in(["mean"]).any().over([*record_group, "locator"]).alias("_mean")
+        (pl.col("statistic") == "mean").any().over([*record_group, "locator"]).alias("_mean")
     ).filter(pl.col("statistic").is_null() | (pl.col("statistic") == "mean") | ~pl.col("_mean"))
     # Data files first; a summary, then a report's table, only for a model and metric that no
     # data file measures (a report's 117 ms beside the raw 129.14 ms is not a second run).

@@ -64,9 +64,10 @@ def path_dimensions(path: str, reader: str | None) -> dict[str, object]:
 
 def _facts(path: str, reader: str | None, name: str | None = None) -> dict[str, object]:
     """Dimensions a path spells out, for rows that do not state them."""
-    lowered = (name if name is not None else path).lower()
+    own = name if name is not None else path  # the file's name, or a folder's whole path
+    lowered = own.lower()
     found: dict[str, object] = {}
-    model = model_in_path(name if name is not None else path)
+    model = model_in_path(own)
     if model:
         found["model"] = model
     for pattern, dimension in _PATH_DIMENSIONS:
@@ -86,7 +87,7 @@ def _facts(path: str, reader: str | None, name: str | None = None) -> dict[str, 
     runtime = _RUNTIME_WORD.search(lowered)
     if runtime:
         found["runtime"] = _RUNTIMES[runtime[1]]
-    stamp = _time_in_name(name if name is not None else path.rsplit("/", 1)[-1])
+    stamp = _time_in_name(own.rsplit("/", 1)[-1])
     if stamp:
         found["timestamp"] = stamp
     return found

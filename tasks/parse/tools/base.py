@@ -92,16 +92,14 @@ def statistic_name(written: str) -> str | None:
     if match is None:
         return None
     digits = match[1]
-    if len(digits) == 3 and digits.startswith("0") and "." not in digits:  # p001 -> p0.1
+    if len(digits) == 3 and digits.isdigit() and digits != "100":  # GuideLLM's tenths
         return f"p{int(digits) / 10:g}"
-    if len(digits) == 3 and "." not in digits:  # p999 -> p99.9
-        return f"p{int(digits) / 10:g}"
-    return f"p{int(digits)}" if "." not in digits else f"p{digits}"
+    return f"p{float(digits):g}"
 
 
 @dataclass
 class Document:
-    """A file's text, with its JSON decoded once when a reader first asks."""
+    """A file's text, with its JSON (or YAML) decoded once when a reader first asks."""
 
     text: str
     format: str  # as sniffed: csv | json | markdown | text
@@ -115,6 +113,18 @@ class Document:
         try:
             return json.loads(self.text)
         except (ValueError, RecursionError):
+            return None
+
+    @cached_property
+    def yaml(self) -> Any:
+        """The decoded YAML document, or None when the text is not one."""
+        try:
+            import yaml  # PyYAML comes with Prefect; imported only for text that may be YAML
+        except ImportError:
+            return None
+        try:
+            return yaml.safe_load(self.text)
+        except yaml.YAMLError:
             return None
 
     @cached_property

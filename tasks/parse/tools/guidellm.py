@@ -58,12 +58,7 @@ _REQUEST_FIELDS = {
 
 
 def _benchmarks(document: Document) -> list[Mapping[str, Any]]:
-    data = document.json
-    if data is None and document.format == "text":
-        data = _yaml(document.text)
-    if not isinstance(data, Mapping):
-        return []
-    benchmarks = data.get("benchmarks")
+    benchmarks = _data(document).get("benchmarks")
     if not isinstance(benchmarks, list):
         return []
     return [
@@ -71,21 +66,11 @@ def _benchmarks(document: Document) -> list[Mapping[str, Any]]:
     ]
 
 
-def _yaml(text: str) -> Any:
-    if "benchmarks:" not in text:
-        return None
-    try:
-        import yaml  # PyYAML comes with Prefect
-    except ImportError:
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-
-
 def _data(document: Document) -> Mapping[str, Any]:
-    data = document.json if document.json is not None else _yaml(document.text)
+    """The report as JSON, or as YAML for a text file."""
+    data = document.json
+    if data is None and document.format == "text" and "benchmarks:" in document.text:
+        data = document.yaml
     return data if isinstance(data, Mapping) else {}
 
 

@@ -82,7 +82,7 @@ def detect_json(document: Document) -> str | None:
         tests = [tests]
     if all_dicts(tests) and all(_is_test(t) for t in tests):
         return _version(tests[0])
-    lines = document.json_lines if document.format != "json" or tests is None else None
+    lines = document.json_lines if tests is None else None
     if lines and all(_is_test(t) for t in lines):
         return _version(lines[0])
     return None

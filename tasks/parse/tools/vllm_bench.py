@@ -78,8 +78,7 @@ _PER_REQUEST = (("ttfts", TTFT, 1e3),)
 def _is_serve_run(item: Any) -> bool:
     return isinstance(item, Mapping) and (
         ("output_throughput" in item and "request_throughput" in item)
-        or any(isinstance(k, str) and _LATENCY.match(k) for k in item)
-        and "model_id" in item
+        or ("model_id" in item and any(isinstance(k, str) and _LATENCY.match(k) for k in item))
     )
 
 

@@ -177,7 +177,11 @@ def test_kept_and_new_rows_come_out_in_path_order_each_files_rows_as_parsed():
 
 def test_two_sources_with_one_name_keep_their_files_apart(tmp_path):
     for parent in ("a", "b"):
-        _write(tmp_path / parent / "tools", "x.json", f'{{"tokens_s": 1{parent == "b"}}}'.encode())
+        _write(
+            tmp_path / parent / "tools",
+            "x.json",
+            f'{{"tokens_s": {1 if parent == "a" else 2}}}'.encode(),
+        )
         _write(tmp_path / parent / "tools", "PROVENANCE.md", parent.encode())
 
     files = discover_files([tmp_path / "a" / "tools", tmp_path / "b" / "tools"])
