@@ -3,15 +3,16 @@
 Reads OUT/reports (agent_a.md, agent_b.md, combined.md per run, summary.md) and OUT/tables, and
 traces each number a report states with the guard's rules (tasks.agents.guard.untraced_numbers:
 exact or rounded, scaled units, differences and ratios of numbers the same section cites):
-- agent sections (a persona's sections, written by the model or rendered from facts): against
-  facts.parquet's numbers only, as the guard did;
-- the benchmark findings: against the findings recomputed from metrics.parquet and files.parquet;
+- agent sections (claims written by the model or rendered from findings): against
+  findings.parquet, the only numbers a claim is published with;
+- the top findings, the coverage matrix and the benchmark findings: against the findings and the
+  coverage recomputed from metrics.parquet and files.parquet;
 - the data-quality sections: against counts recomputed from metrics, quarantine and files, and the
   saved Great Expectations results;
 - every other section (agent metrics, A and B side by side, summary.md): against agent_calls and
   the statistics recomputed from it.
 Sections whose numbers no table holds (stage timings, concurrency wall times, the persona prompt,
-the guard's quotes of rejected numbers) are skipped and listed. Prints each untraced number and
+the reasons claims were rejected) are skipped and listed. Prints each untraced number and
 exits 1 when there is any.
 Run: .venv/bin/python bench/check_report_numbers.py OUT
 """
@@ -30,7 +31,10 @@ import polars as pl
 
 from tasks.agents.guard import numbers_in_text, untraced_numbers
 from tasks.agents.personas import PERSONAS
-from tasks.report import findings, statistics, summary
+from tasks.facts import statistics
+from tasks.facts.findings import METHOD_NUMBERS, compute_findings
+from tasks.facts.measurements import coverage_matrix, performance_rows
+from tasks.report import findings, summary
 from tasks.tables import read_table, table_path
 from tasks.validate.quality_summary import quarantine_by_reason
 
@@ -39,17 +43,21 @@ SKIPPED_SECTIONS = {
     "Workflow summary": "stage timings are measured by the flow, not stored in a table",
     "Concurrency": "wall times of the agent runs are measured by the flow, not stored",
     "Persona prompt": "the prompt sent to the model, not a claim about the data",
-    "Guard findings on rejected drafts": "quotes the numbers the guard rejected",
+    "Why claims were rejected": "quotes what the checks rejected",
     "Charts": "image links",
 }
 # Lines of a report's header that describe the machine rather than the data.
 SKIPPED_LINE_PREFIXES = ("- GPU:",)
 FINDINGS_SECTIONS = {
+    "Top findings",
+    "Coverage matrix",
     "Benchmark findings",
-    "Best and worst configuration per model",
+    "Comparisons",
     "Cold starts",
-    "Configurations with too few repetitions",
-    "Failed runs per folder",
+    "Outliers",
+    "Failure causes",
+    "Gaps",
+    "Configuration summaries",
 }
 QUALITY_SECTIONS = {
     "Data quality",
@@ -73,7 +81,7 @@ class Untraced:
 class AllowedNumbers:
     """The numbers each kind of section may state."""
 
-    facts: list[float] = field(default_factory=list)
+    claims: list[float] = field(default_factory=list)
     calls: list[float] = field(default_factory=list)
     findings: list[float] = field(default_factory=list)
     quality: list[float] = field(default_factory=list)
@@ -82,7 +90,7 @@ class AllowedNumbers:
 @dataclass(frozen=True)
 class Section:
     title: str
-    kind: str  # facts | calls | findings | quality | skipped
+    kind: str  # claims | calls | findings | quality | skipped
     text: str
 
 
@@ -165,22 +173,14 @@ def calls_numbers(agent_calls: pl.DataFrame, runs: Sequence[int] | None = None) 
 
 
 def findings_numbers(metrics: pl.DataFrame, files: pl.DataFrame) -> list[float]:
-    """Every number the findings section can state, recomputed from the tables."""
-    frames = [
-        findings.best_and_worst(metrics, "throughput_tok_s", "mean", higher_is_better=True),
-        findings.best_and_worst(metrics, "ttft_ms", "p50", higher_is_better=False),
-        findings.cold_starts(metrics),
-        findings.few_repetitions(metrics),
-        findings.failed_runs_by_folder(metrics, files),
-    ]
-    numbers = [n for frame in frames for n in frame_numbers(frame)]
-    numbers += [frame.height - findings.MAX_LISTED for frame in frames]
-    numbers += [
-        frames[3].height,
-        findings.configuration_stats(metrics, "throughput_tok_s").height,
-        findings.unnamed_model_rows(metrics),
-        *findings.METHOD_NUMBERS,
-    ]
+    """Every number the findings sections can state, recomputed from the tables."""
+    recomputed = compute_findings(files, metrics)
+    numbers = frame_numbers(recomputed.drop("source_rows"))
+    numbers += frame_numbers(coverage_matrix(performance_rows(metrics)))
+    for kinds in (("ranking", "effect"),) + tuple((k,) for k in recomputed["kind"].unique()):
+        hidden = recomputed.filter(pl.col("kind").is_in(kinds)).height - findings.MAX_LISTED
+        numbers.append(hidden)
+    numbers += [findings.TOP_FINDINGS, *METHOD_NUMBERS]
     return numbers
 
 
@@ -226,7 +226,7 @@ def _section_kind(title: str) -> str | None:
     if title in SKIPPED_SECTIONS:
         return "skipped"
     if _AGENT_PREFIX.sub("", title) in agent_titles:
-        return "facts"
+        return "claims"
     if title in FINDINGS_SECTIONS:
         return "findings"
     if title in QUALITY_SECTIONS:
@@ -287,7 +287,7 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
     out_dir = Path(out_dir)
     tables = {
         name: read_table(table_path(out_dir, name))
-        for name in ("facts", "agent_calls", "metrics", "quarantine", "files")
+        for name in ("findings", "agent_calls", "metrics", "quarantine", "files")
     }
     missing = [name for name, frame in tables.items() if frame is None]
     if missing:
@@ -297,7 +297,7 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
     from tasks.validate import validate_files  # Great Expectations: imported only when checking
 
     base = AllowedNumbers(
-        facts=tables["facts"].get_column("numbers").explode().drop_nulls().to_list(),
+        claims=frame_numbers(tables["findings"].drop("source_rows")),
         findings=findings_numbers(tables["metrics"], tables["files"]),
         quality=quality_numbers(
             tables["metrics"],
@@ -313,7 +313,7 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
     for report in sorted(reports_dir.rglob("*.md")):
         run = _run_of(report, reports_dir)
         allowed = AllowedNumbers(
-            facts=base.facts,
+            claims=base.claims,
             calls=calls_numbers(tables["agent_calls"], None if run is None else [run]),
             findings=base.findings,
             quality=base.quality,

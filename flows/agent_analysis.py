@@ -1,4 +1,4 @@
-"""The agent analysis flow: facts in, agents A and B run concurrently, their results out.
+"""The agent analysis flow: findings in, agents A and B run concurrently, their results out.
 
 It is its own flow so that a team can deploy it to a `gpu` work pool and point the heavy part at
 workers on GPU hosts; by default the main flow runs it in process as a subflow.
@@ -30,7 +30,7 @@ class AgentPair:
 # can read the AgentPair back.
 @flow(name="agent-analysis", persist_result=True)
 def agent_analysis(
-    facts_path: str,
+    findings_path: str,
     options_a: ModelOptions,
     options_b: ModelOptions,
     backend: str = "embedded",
@@ -38,17 +38,22 @@ def agent_analysis(
     max_retries: int = 2,
     measure_concurrency: bool = False,
 ) -> AgentPair:
-    """1. Read the facts table.
+    """1. Read the findings table.
     2. Run agents A and B concurrently, timing the pair.
     3. With measure_concurrency, run the same pair again one after the other, timing it too.
     """
-    facts = read_table(Path(facts_path))
-    if facts is None:
-        raise FileNotFoundError(f"facts table not found: {facts_path}")
+    findings = read_table(Path(findings_path))
+    if findings is None:
+        raise FileNotFoundError(f"findings table not found: {findings_path}")
 
     def run_pair(concurrently: bool) -> tuple[AgentResult, AgentResult, float]:
         started = time.perf_counter()
-        args = {"facts": facts, "backend": backend, "model": model, "max_retries": max_retries}
+        args = {
+            "findings": findings,
+            "backend": backend,
+            "model": model,
+            "max_retries": max_retries,
+        }
         if concurrently:
             future_a = agent.submit("A", options=options_a, **args)
             future_b = agent.submit("B", options=options_b, **args)

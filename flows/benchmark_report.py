@@ -1,8 +1,8 @@
 """The `benchmark-report` flow: benchmark folders in, Parquet tables and Markdown reports out.
 
-OUT/tables/{files,metrics,quarantine,facts,agent_calls}.parquet, OUT/quality/ (GE results and the
-data-quality summary) and OUT/reports/ (agent_a.md, agent_b.md, combined.md; one run-N folder per
-run when there are several).
+OUT/tables/{files,metrics,quarantine,findings,claims,agent_calls}.parquet, OUT/quality/ (GE results
+and the data-quality summary) and OUT/reports/ (agent_a.md, agent_b.md, combined.md; one run-N
+folder per run when there are several).
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
+from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.lineage.record import record_lineage
-from tasks.prefect_tasks import facts, validate
+from tasks.prefect_tasks import findings, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
-from tasks.report.findings import render_findings
+from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
 from tasks.report.layout import remove_stale_reports, report_folder
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
-from tasks.schemas import AGENT_CALLS, FILES, METRICS, conform
+from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
 from tasks.validate import render_quality_summary, validate_files
 
@@ -88,11 +89,11 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     return child.state.result()
 
 
-def _deferred_pair(facts: pl.DataFrame, options: dict[str, ModelOptions]) -> AgentPair:
-    """Both agents' sections rendered from the facts, no model call."""
+def _deferred_pair(findings: pl.DataFrame, options: dict[str, ModelOptions]) -> AgentPair:
+    """Both agents' sections rendered from the findings, no model call."""
     return AgentPair(
-        a=deferred_result(PERSONAS["A"], facts, options["A"]),
-        b=deferred_result(PERSONAS["B"], facts, options["B"]),
+        a=deferred_result(PERSONAS["A"], findings, options["A"]),
+        b=deferred_result(PERSONAS["B"], findings, options["B"]),
         concurrent_wall_ms=None,
         sequential_wall_ms=None,
     )
@@ -152,7 +153,7 @@ def benchmark_report(
         AgentsWhen,
         Field(
             description="now: the agents analyse in this run. follow-up: publish the tables and "
-            "a report whose agent sections are rendered from the facts at once, then start this "
+            "a report whose agent sections are rendered from the findings at once, then start this "
             "deployment again with the agents (a quick refresh when new files land)."
         ),
     ] = "now",
@@ -160,9 +161,10 @@ def benchmark_report(
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.
     3. Validate the metrics with the Great Expectations suites; quarantine failures.
-    4. Compute facts from the rows that passed.
-    5. Per run, agents A and B analyse the facts concurrently, guarded (with agents
-       "follow-up": their sections are rendered from the facts, and a follow-up run analyses).
+    4. Analyse the rows that passed: the findings, ranked.
+    5. Per run, agents A and B write claims on the findings concurrently, each claim checked
+       (with agents "follow-up": their sections are rendered from the findings, and a
+       follow-up run analyses).
     6. Write the tables and reports; publish the report and quality tables as artifacts.
     """
     logger = get_run_logger()
@@ -189,15 +191,17 @@ def benchmark_report(
         validation = validate(parsed)
         quality_summary = render_quality_summary(validation, files, validate_files(files))
 
-    with clock.stage("facts"):
-        fact_table = facts(files, validation.metrics)
-        findings = render_findings(validation.metrics, files)
+    with clock.stage("findings"):
+        finding_table = findings(files, validation.metrics)
+        top_findings = render_top_findings(finding_table)
+        detail = render_findings(finding_table)
+        coverage = render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics)))
 
     for name, frame in (
         ("files", files),
         ("metrics", validation.metrics),
         ("quarantine", validation.quarantine),
-        ("facts", fact_table),
+        ("findings", finding_table),
     ):
         write_table(frame, table_path(out, name))
     write_text(
@@ -213,6 +217,7 @@ def benchmark_report(
         {k: v for k, v in (("A", options_a), ("B", options_b)) if v is not None},
     )
     call_rows: list[dict] = []
+    claim_rows: list[dict] = []
     report_paths: list[str] = []
     pre_agent_seconds = dict(clock.seconds)
     deferred = agents == "follow-up"
@@ -221,11 +226,11 @@ def benchmark_report(
         run_clock = StageClock(dict(pre_agent_seconds))
         with run_clock.stage("agents"):
             pair: AgentPair = (
-                _deferred_pair(fact_table, options)
+                _deferred_pair(finding_table, options)
                 if deferred
                 else _agent_pair(
                     agents_deployment or None,
-                    facts_path=str(table_path(out, "facts")),
+                    findings_path=str(table_path(out, "findings")),
                     options_a=options["A"],
                     options_b=options["B"],
                     backend=backend_name,
@@ -236,6 +241,9 @@ def benchmark_report(
             )
         for result in (pair.a, pair.b):
             call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
+            claim_rows += [
+                {"run": run, "scenario": scenario, **claim} for claim in result.claim_rows()
+            ]
         with run_clock.stage("report"):
             context = RunContext(
                 run=run,
@@ -249,8 +257,10 @@ def benchmark_report(
                 sequential_wall_ms=pair.sequential_wall_ms,
             )
             folder = report_folder(out / "reports", run, runs)
-            combined = render_combined_report(pair.a, pair.b, context, quality_summary, findings)
-            write_text(render_agent_report(pair.a, context), folder / "agent_a.md")
+            combined = render_combined_report(
+                pair.a, pair.b, context, quality_summary, top_findings, coverage, detail
+            )
+            write_text(render_agent_report(pair.a, context, coverage), folder / "agent_a.md")
             write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
             write_text(combined, folder / "combined.md")
             report_paths.append(str(folder / "combined.md"))
@@ -271,6 +281,8 @@ def benchmark_report(
 
     calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
     write_table(calls, table_path(out, "agent_calls"))
+    claims = conform(pl.DataFrame(claim_rows, infer_schema_length=None), CLAIMS)
+    write_table(claims, table_path(out, "claims"))
     reports = out / "reports"
     stale = remove_stale_reports(reports, runs)
     if stale:
@@ -294,7 +306,8 @@ def benchmark_report(
         "files_parsed": ingested.files_parsed,
         "metrics": validation.metrics.height,
         "quarantined": validation.quarantine.height,
-        "facts": fact_table.height,
+        "findings": finding_table.height,
+        "claims_published": claims.filter(pl.col("published")).height,
         "agent_calls": len(call_rows),
         "backend": backend_name,
         "model": model_name,

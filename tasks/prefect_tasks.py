@@ -18,7 +18,7 @@ from tasks.agents.backends import select_backend
 from tasks.agents.backends.base import BackendError
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
-from tasks.facts import compute_facts
+from tasks.facts import compute_findings
 from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
 from tasks.ingest.workers import ParseWorkers, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
@@ -46,9 +46,9 @@ def validate(metrics: pl.DataFrame) -> ValidationResult:
     return validate_metrics(metrics)
 
 
-@task(name="facts", cache_policy=NO_CACHE)
-def facts(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
-    return compute_facts(files, metrics)
+@task(name="findings", cache_policy=NO_CACHE)
+def findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
+    return compute_findings(files, metrics)
 
 
 def _is_transport_error(task, task_run, state) -> bool:
@@ -73,11 +73,11 @@ def _is_transport_error(task, task_run, state) -> bool:
 )
 def agent(
     agent: str,
-    facts: pl.DataFrame,
+    findings: pl.DataFrame,
     options: ModelOptions,
     backend: str,
     model: str | None,
     max_retries: int,
 ) -> AgentResult:
     chat = select_backend(backend, model)  # type: ignore[arg-type]
-    return run_agent(chat, PERSONAS[agent], facts, options, max_retries=max_retries)
+    return run_agent(chat, PERSONAS[agent], findings, options, max_retries=max_retries)

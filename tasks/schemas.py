@@ -1,7 +1,7 @@
 """One Polars schema per table, named like the Parquet file it is written to.
 
-files -> metrics -> (validated metrics, quarantine) -> facts -> agent_calls: each stage takes
-and returns frames with these schemas, so a table means the same thing everywhere.
+files -> metrics -> (validated metrics, quarantine) -> findings -> (agent_calls, claims): each
+stage takes and returns frames with these schemas, so a table means the same thing everywhere.
 """
 
 from __future__ import annotations
@@ -109,19 +109,69 @@ METRICS = pl.Schema({**PARSED_METRICS, "status": pl.Utf8})  # passed | warned | 
 # tables/quarantine.parquet: the rows that failed a critical expectation, and every reason.
 QUARANTINE = pl.Schema({**PARSED_METRICS, "reasons": pl.List(pl.Utf8)})
 
-# tables/facts.parquet: statistics computed from passing rows; the only thing agents see.
-FACTS = pl.Schema(
+# tables/findings.parquet: what the analysis found, one typed row per finding; the only thing the
+# agents see, and what every report section and claim renders from (tasks.facts.findings).
+FINDING_KINDS = (
+    "ranking",  # levels of one dimension (models, backends) ordered by a metric
+    "effect",  # one varying dimension of an experiment, tested
+    "configuration",  # one configuration's repeated measurements summarised
+    "cold_start",  # first calls after a load, or TTFT dominated by loading
+    "outlier",  # a measurement far from its group, named with its row
+    "failure_cause",  # quarantined records grouped by their error
+    "coverage_gap",  # what the pile does not measure
+    "data_quality",  # validation counts
+    "inventory",  # files and folders
+)
+VERDICTS = ("significant", "differs", "no measurable difference", "not testable")
+FINDINGS = pl.Schema(
     {
-        "fact_id": pl.Utf8,  # stable, e.g. F012
-        "topic": pl.Utf8,  # inventory | quality | coverage | performance
-        "statement": pl.Utf8,  # one English sentence carrying the value(s)
-        "value": pl.Float64,  # the headline number
+        "finding_id": pl.Utf8,  # F001.., in rank order
+        "rank": pl.Int64,  # 1 is the most important
+        "kind": pl.Utf8,  # one of FINDING_KINDS
+        "topic": pl.Utf8,  # inventory | quality | coverage | performance: which persona reads it
+        "subject": pl.Utf8,  # what is compared or counted: model, num_gpu, backend, error ...
+        "metric": pl.Utf8,
         "unit": pl.Utf8,
+        "direction": pl.Utf8,  # higher | lower: which way the metric is better
+        "experiment": pl.Utf8,  # the file it is scoped to; null: the whole pile
+        "model": pl.Utf8,  # the model it is scoped to, if one
+        "config": pl.Utf8,  # the configuration it is scoped to, if one
+        "levels": pl.List(pl.Utf8),  # the compared levels, best first (ranking, effect)
+        "level_medians": pl.List(pl.Float64),  # their medians, in the same order
+        "level_n": pl.List(pl.Int64),  # their distinct measurements, in the same order
+        "n": pl.Int64,  # distinct measurements (or records, files) it rests on
+        "median": pl.Float64,  # of the best level, or of the configuration
+        "spread": pl.Float64,  # interquartile range of the values behind `median`
+        "ci_low": pl.Float64,  # 95% bootstrap interval of `median`
+        "ci_high": pl.Float64,
+        "effect_pct": pl.Float64,  # best over runner-up, %
+        "range_pct": pl.Float64,  # highest level median over the lowest, %
+        "effect_size": pl.Float64,  # Cliff's delta, best against runner-up
+        "test": pl.Utf8,  # kruskal-wallis | mann-whitney
+        "p_value": pl.Float64,
+        "verdict": pl.Utf8,  # one of VERDICTS; null for counts
+        "value": pl.Float64,  # the headline number
+        "statement": pl.Utf8,  # the finding in one English sentence, rendered by code
         "numbers": pl.List(pl.Float64),  # every number the statement carries
-        "model": pl.Utf8,
-        "config": pl.Utf8,
-        "source_rows": pl.Int64,  # how many validated metric rows it was computed from
-        "rank": pl.Int64,  # lower is more important; the facts pack keeps the best ranked
+        "source_rows": pl.List(pl.Utf8),  # "source_path locator" of the rows behind it
+        "importance": pl.Float64,  # what the rank sorts by
+    }
+)
+
+# tables/claims.parquet: every claim an agent made or the fallback rendered, one row each.
+CLAIMS = pl.Schema(
+    {
+        "run": pl.Int64,
+        "scenario": pl.Utf8,
+        "agent": pl.Utf8,  # A | B
+        "section": pl.Utf8,  # data_inventory, coverage, ... (the persona's JSON keys)
+        "finding_id": pl.Utf8,  # the finding it cites
+        "sentence": pl.Utf8,  # the words as written (by the model, or the finding's statement)
+        "mitigation": pl.Utf8,  # risks only
+        "rendered": pl.Utf8,  # the published text, evidence and id included
+        "written_by": pl.Utf8,  # model | findings
+        "published": pl.Boolean,  # false: rejected, see reasons
+        "reasons": pl.List(pl.Utf8),
     }
 )
 

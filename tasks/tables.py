@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-TABLE_NAMES = ("files", "metrics", "quarantine", "facts", "agent_calls")
+TABLE_NAMES = ("files", "metrics", "quarantine", "findings", "claims", "agent_calls")
 
 
 def table_path(out_dir: Path, name: str) -> Path:

@@ -1,132 +1,134 @@
-"""Sections rendered from the facts by code, for when no model draft passes the guard.
+"""Sections rendered from the findings by code, for when no claim of the model's passes.
 
-In: a persona and the FACTS frame. Out: Markdown per section, built only from fact statements and
-their numbers, so every number in them traces to a fact by construction.
+In: a persona and the FINDINGS frame (the agent's pack). Out: per section, the claims it makes:
+each a finding's own statement, or a recommendation built from a finding's kind and verdict, so
+every number traces to a finding and every comparative word agrees with it by construction.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from tasks.agents.claims import MAX_CLAIMS, CheckedClaim, Claim, evidence
 from tasks.agents.personas import Persona
 from tasks.facts.evidence import MIN_REPETITIONS
+from tasks.facts.findings import metric_words
+
+_SECTION_KINDS = {
+    "data_inventory": ("inventory",),
+    "coverage": ("coverage_gap", "configuration"),
+    "gaps": ("failure_cause", "data_quality", "coverage_gap"),
+    "executive_summary": ("ranking", "effect", "cold_start"),
+}
+# A summary leads with what was tested, then what could not be.
+_SUMMARY_VERDICTS = ("significant", "no measurable difference", "differs", None)
+_MAX_INVENTORY = 8
 
 
-def _bullets(statements: list[str]) -> str:
-    return "\n".join(f"- {statement}" for statement in statements)
+def _statement_claim(section: str, finding: dict) -> CheckedClaim:
+    claim = Claim(section, finding["finding_id"], finding["statement"])
+    return CheckedClaim(claim, (), f"{finding['statement']} ({finding['finding_id']})")
 
 
-def _statements(facts: pl.DataFrame, topic: str, pattern: str | None = None) -> list[str]:
-    chosen = facts.filter(pl.col("topic") == topic)
-    if pattern is not None:
-        chosen = chosen.filter(pl.col("statement").str.contains(pattern))
-    return chosen.sort("rank").get_column("statement").to_list()
+def _rows(findings: pl.DataFrame, kinds: tuple[str, ...]) -> list[dict]:
+    return findings.filter(pl.col("kind").is_in(kinds)).sort("rank").to_dicts()
 
 
-def _performance(facts: pl.DataFrame, metric_word: str) -> pl.DataFrame:
-    return facts.filter(
-        (pl.col("topic") == "performance")
-        & pl.col("statement").str.contains(f"mean {metric_word}")
-        & pl.col("config").is_not_null()
+def _summary(findings: pl.DataFrame) -> list[dict]:
+    rows = _rows(findings, _SECTION_KINDS["executive_summary"])
+    order = {v: i for i, v in enumerate(_SUMMARY_VERDICTS)}
+    return sorted(rows, key=lambda r: (order.get(r["verdict"], len(order)), r["rank"]))[:4]
+
+
+def _advice(section: str, finding: dict, words: str) -> CheckedClaim:
+    claim = Claim(section, finding["finding_id"], words)
+    return CheckedClaim(claim, (), f"{words} ({evidence(finding)}; {finding['finding_id']}).")
+
+
+def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
+    """One per concern, each resting on a finding: what to choose, what not to tune, what to
+    measure next."""
+    rows = findings.to_dicts()
+    chosen: list[CheckedClaim] = []
+    best = next(
+        (r for r in rows if r["kind"] in ("ranking", "effect") and r["verdict"] == "significant"),
+        None,
     )
-
-
-def data_collector_sections(facts: pl.DataFrame) -> dict[str, str]:
-    inventory = _statements(facts, "inventory")
-    coverage = _performance(facts, "throughput").sort("rank").head(8)
-    coverage_lines = [
-        *_statements(facts, "coverage"),
-        *coverage.get_column("statement").to_list(),
-    ]
-    gaps = [
-        *_statements(facts, "quality", "quarantined|failed runs"),
-        *_statements(facts, "inventory", "no numeric|inventoried only|could not"),
-    ]
-    gaps.extend(_statements(facts, "performance", "fewer than three"))
-    return {
-        "data_inventory": _bullets(inventory),
-        "coverage": _bullets(coverage_lines),
-        "gaps": _bullets(gaps) if gaps else "No gaps were found in the validated data.",
-    }
-
-
-def insight_agent_sections(facts: pl.DataFrame) -> dict[str, str]:
-    summary = [
-        *_statements(facts, "performance", r"^The (highest|lowest)"),
-        *_statements(facts, "quality", "passed validation|quarantined"),
-    ]
-    # A configuration is preferred only on enough measurements: one run within a few percent
-    # of the next is no reason to change a setting. Otherwise the advice is to repeat it.
-    throughput = _performance(facts, "throughput").sort("value", descending=True)
-    best = throughput.filter(pl.col("source_rows") >= MIN_REPETITIONS).head(1)
-    unrepeated = throughput.head(1)
-    fastest = (
-        _performance(facts, "time to first token")
-        .filter(pl.col("source_rows") >= MIN_REPETITIONS)
-        .sort("value")
-        .head(1)
-    )
-    recommendations = []  # always three: one per concern, from the facts or naming the gap
-    if best.height:
-        row = best.row(0, named=True)
-        recommendations.append(
-            f"Prefer {row['model']} with {row['config']} where throughput matters: "
-            f"{row['statement']}"
-        )
-    elif unrepeated.height:
-        row = unrepeated.row(0, named=True)
-        recommendations.append(
-            "Repeat the fastest-looking configuration at least three times before preferring "
-            f"it: {row['statement']}"
-        )
-    else:
-        recommendations.append(
-            "Measure throughput in tokens per second for every run: no throughput measurement "
-            "passed validation."
-        )
-    if fastest.height:
-        row = fastest.row(0, named=True)
-        recommendations.append(
-            f"Prefer {row['model']} with {row['config']} for interactive use, where time to "
-            f"first token matters most: {row['statement']}"
-        )
-    else:
-        recommendations.append(
-            "Record time to first token for every run: no TTFT measurement passed validation, "
-            "so interactive latency cannot be compared."
-        )
-    recommendations.append(
-        "Re-run the quarantined configurations and keep at least three repetitions per "
-        "configuration, "
-        "then check output quality on the same prompts before changing the default settings."
-    )
-    risks = [
-        (
-            "Failed runs hide real performance differences.",
-            "Check Ollama is reachable before a sweep and re-run quarantined records.",
-        ),
-        (
-            "The first prompt after loading a model has a much longer time to first token.",
-            "Warm the model up before measuring and report cold starts separately.",
-        ),
-    ]
-    for statement in _statements(facts, "performance", "fewer than three"):
-        risks.append(
-            (
-                statement,
-                "Repeat each configuration at least three times before drawing conclusions.",
+    if best:
+        chosen.append(
+            _advice(
+                "recommendations",
+                best,
+                f"Where {metric_words(best['metric'])} matters, choose {best['levels'][0]} over "
+                f"{best['levels'][1]}",
             )
         )
-    return {
-        "executive_summary": " ".join(summary) or "No performance measurement passed validation.",
-        "recommendations": "\n".join(f"{i}. {text}" for i, text in enumerate(recommendations, 1)),
-        "risks": "| Risk | Mitigation |\n|---|---|\n"
-        + "\n".join(f"| {risk} | {mitigation} |" for risk, mitigation in risks),
-    }
+    same = next((r for r in rows if r["verdict"] == "no measurable difference"), None)
+    if same:
+        chosen.append(
+            _advice(
+                "recommendations",
+                same,
+                f"Set {same['subject']} for memory or context needs rather than speed, since it "
+                f"makes no measurable difference to {metric_words(same['metric'])}",
+            )
+        )
+    load = next((r for r in rows if r["kind"] == "cold_start"), None)
+    if load:
+        chosen.append(
+            _advice(
+                "recommendations",
+                load,
+                "Warm each model up and record its load time apart from the time to first token "
+                "before comparing settings on it",
+            )
+        )
+    repetitions = next((r for r in rows if r["subject"] == "repetitions"), None)
+    if repetitions and len(chosen) < MAX_CLAIMS:
+        chosen.append(
+            _advice(
+                "recommendations",
+                repetitions,
+                f"Repeat each configuration at least {MIN_REPETITIONS} times so that its "
+                "differences can be tested",
+            )
+        )
+    return chosen[:MAX_CLAIMS]
 
 
-def fallback_sections(persona: Persona, facts: pl.DataFrame) -> dict[str, str]:
-    """Every section of the persona, rendered deterministically from the facts."""
-    if persona.agent == "A":
-        return data_collector_sections(facts)
-    return insight_agent_sections(facts)
+_MITIGATIONS = {
+    "failure_cause": "Check that the server is running at the address the client uses before "
+    "a sweep, and re-run the failed records",
+    "coverage_gap": "Add the missing measurement to the next sweep",
+    "cold_start": "Warm the model up before measuring and report first calls apart",
+    "outlier": "Re-run that configuration and check the machine's load at the time",
+}
+
+
+def _risks(findings: pl.DataFrame) -> list[CheckedClaim]:
+    rows = _rows(findings, ("failure_cause", "coverage_gap", "cold_start", "outlier"))[:MAX_CLAIMS]
+    risks = []
+    for finding in rows:
+        claim = Claim(
+            "risks", finding["finding_id"], finding["statement"], _MITIGATIONS[finding["kind"]]
+        )
+        rendered = f"{finding['statement']} ({finding['finding_id']})"
+        risks.append(CheckedClaim(claim, (), rendered))
+    return risks
+
+
+def fallback_claims(persona: Persona, findings: pl.DataFrame) -> dict[str, list[CheckedClaim]]:
+    """Per section of the persona, the claims rendered by code (possibly none)."""
+    claims: dict[str, list[CheckedClaim]] = {}
+    for section in persona.sections:
+        if section == "recommendations":
+            claims[section] = _recommendations(findings)
+        elif section == "risks":
+            claims[section] = _risks(findings)
+        elif section == "executive_summary":
+            claims[section] = [_statement_claim(section, r) for r in _summary(findings)]
+        else:
+            limit = _MAX_INVENTORY if section == "data_inventory" else 6
+            rows = _rows(findings, _SECTION_KINDS[section])[:limit]
+            claims[section] = [_statement_claim(section, r) for r in rows]
+    return claims

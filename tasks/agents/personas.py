@@ -18,10 +18,9 @@ class Persona:
     agent: AgentName
     name: str
     prompt_file: str
-    topics: tuple[str, ...]  # fact topics this persona reads
+    topics: tuple[str, ...]  # finding topics this persona reads
     sections: tuple[str, ...]  # JSON keys the model writes, in report order
     titles: tuple[str, ...]  # the report's heading for each section
-    max_words: int
 
     @property
     def prompt(self) -> str:
@@ -42,7 +41,6 @@ DATA_COLLECTOR = Persona(
     topics=("inventory", "quality", "coverage"),
     sections=("data_inventory", "coverage", "gaps"),
     titles=("Data inventory", "Coverage", "Gaps"),
-    max_words=250,
 )
 
 INSIGHT_AGENT = Persona(
@@ -52,7 +50,6 @@ INSIGHT_AGENT = Persona(
     topics=("performance", "quality", "coverage"),
     sections=("executive_summary", "recommendations", "risks"),
     titles=("Executive summary", "Recommendations", "Risks and mitigations"),
-    max_words=400,
 )
 
 PERSONAS: dict[str, Persona] = {"A": DATA_COLLECTOR, "B": INSIGHT_AGENT}

@@ -1,6 +1,6 @@
-"""Facts: validated tables in, numbered statements with their values out (tasks.schemas.FACTS)."""
+"""Findings: validated tables in, the typed FINDINGS table out (tasks.schemas.FINDINGS)."""
 
-from tasks.facts.compute import compute_facts
-from tasks.facts.pack import FactsPack, pack_facts
+from tasks.facts.findings import compute_findings
+from tasks.facts.pack import FindingsPack, pack_findings
 
-__all__ = ["FactsPack", "compute_facts", "pack_facts"]
+__all__ = ["FindingsPack", "compute_findings", "pack_findings"]

@@ -4,9 +4,9 @@ In: the output folder, the run's files table and the report paths it wrote. Out:
 the Prefect server (the open-source server keeps assets as events only):
 
     source files            -> tables/files, tables/metrics, tables/quarantine
-    tables/files + metrics  -> tables/facts
-    tables/facts            -> tables/agent_calls
-    facts, metrics, quarantine, files -> every report (agent_a.md, agent_b.md, combined.md)
+    tables/files + metrics  -> tables/findings
+    tables/findings         -> tables/agent_calls, tables/claims
+    findings, claims, metrics, quarantine, files -> every report (agent_a.md, combined.md, ...)
 
 Each arrow is a `@materialize` task run with the upstream assets as `asset_deps` (the first
 arrow one run per 64 source files: an event holds at most 100 related resources), so Prefect
@@ -57,7 +57,7 @@ def plan_lineage(out_dir: Path, files: pl.DataFrame, report_paths: Sequence[str]
     sources = parsed["path"].to_list()
     if len(sources) > MAX_SOURCE_FILES:
         sources = sorted({str(Path(path).parent) for path in sources})
-    names = (*SOURCE_TABLES, "facts", "agent_calls")
+    names = (*SOURCE_TABLES, "findings", "claims", "agent_calls")
     tables = {name: str(table_path(Path(out_dir), name)) for name in names}
     return LineagePlan(sources=sources, tables=tables, reports=[str(p) for p in report_paths])
 
@@ -122,9 +122,13 @@ def record_lineage(
     source_tables = [tables[name] for name in SOURCE_TABLES]
     for number, chunk in enumerate(chunks(plan.sources, SOURCES_PER_EVENT) or [[]], start=1):
         _materialize(source_tables, chunk, f"sources-{number}", metadata)
-    _materialize([tables["facts"]], [tables["files"], tables["metrics"]], "facts", metadata)
-    _materialize([tables["agent_calls"]], [tables["facts"]], "agent-calls", metadata)
-    report_inputs = [tables[name] for name in ("facts", "metrics", "quarantine", "files")]
+    _materialize([tables["findings"]], [tables["files"], tables["metrics"]], "findings", metadata)
+    _materialize(
+        [tables["agent_calls"], tables["claims"]], [tables["findings"]], "agents", metadata
+    )
+    report_inputs = [
+        tables[name] for name in ("findings", "claims", "metrics", "quarantine", "files")
+    ]
     for number, group in enumerate(report_groups, start=1):
         _materialize(group, report_inputs, f"reports-{number}", metadata)
     get_run_logger().info(

@@ -15,8 +15,8 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from tasks.facts.compute import config_label
 from tasks.facts.evidence import analysable
+from tasks.facts.measurements import config_label
 
 DPI = 110
 FONT_SIZE = 10

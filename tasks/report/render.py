@@ -1,8 +1,9 @@
 """Render the per-agent and combined Markdown reports of one run.
 
-In: AgentResult objects, the run's context (scenario, backend, timings) and the data-quality
-summary. Out: Markdown strings. Every number here is rendered by code from the tables, or sits in a
-section that passed the guard; sections the model did not write are marked as rendered from facts.
+In: AgentResult objects, the run's context (scenario, backend, timings), the findings sections
+(tasks.report.findings) and the data-quality summary. Out: Markdown strings. Every number here is
+rendered by code from the tables: an agent's claims carry the numbers of the findings they cite,
+and sections the model did not write are marked as rendered from the findings.
 """
 
 from __future__ import annotations
@@ -52,9 +53,11 @@ def _options_text(options: dict) -> str:
 
 NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
 _MARKERS = {
-    "model": "_Written by the model; every number checked against the facts._",
-    "facts": "_Rendered from the facts by code: no model draft passed the guard._",
-    "deferred": "_Rendered from the facts by code: the agents' analysis follows in the next run._",
+    "model": "_Sentences by the model, each checked against the finding it cites; numbers and "
+    "names inserted from that finding._",
+    "findings": "_Rendered from the findings by code: no claim of the model's passed the checks._",
+    "deferred": "_Rendered from the findings by code: the agents' analysis follows in the next "
+    "run._",
 }
 
 
@@ -78,7 +81,7 @@ def _timings(context: RunContext) -> str:
     return "\n".join(lines)
 
 
-def render_agent_report(result: AgentResult, context: RunContext) -> str:
+def render_agent_report(result: AgentResult, context: RunContext, appendix: str = "") -> str:
     """One agent's report: the old system's skeleton, filled from the tables and guarded drafts."""
     persona = result.persona
     last = final_call(result)
@@ -98,6 +101,8 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
     ]
     for section in persona.sections:
         parts += _section_block(f"## {persona.title(section)}", result, section)
+    if appendix:
+        parts += [appendix.strip(), ""]
     parts += ["## Agent metrics", ""]
     if last is None:
         parts += [NO_CALL, ""]
@@ -120,15 +125,18 @@ def render_agent_report(result: AgentResult, context: RunContext) -> str:
     ]
     if result.pack is not None and result.pack.left_out:
         parts += [
-            f"Facts left out to fit the context window: {', '.join(result.pack.left_out)}.",
+            f"Findings left out to fit the context window: {len(result.pack.left_out)} "
+            f"({', '.join(result.pack.left_out[:20])}"
+            + (", ..." if len(result.pack.left_out) > 20 else "")
+            + ").",
             "",
         ]
     rejected = [guard_finding(reason) for call in result.calls for reason in call["guard_reasons"]]
     if rejected:
         parts += [
-            "## Guard findings on rejected drafts",
+            "## Why claims were rejected",
             "",
-            "What the guard rejected, without the rejected text (agent_calls.parquet keeps it).",
+            "What the checks rejected, without the rejected text (tables/claims.parquet keeps it).",
             "",
         ]
         parts += [f"- {finding}" for finding in dict.fromkeys(rejected)]
@@ -162,10 +170,12 @@ def render_combined_report(
     b: AgentResult,
     context: RunContext,
     quality_summary: str,
+    top_findings: str = "",
+    coverage: str = "",
     findings: str = "",
 ) -> str:
-    """The agents' findings, the benchmark findings and data quality first; then both report
-    agents' own calls side by side and the concurrency figures."""
+    """The top findings first; then the agents' sections, the coverage matrix, every finding
+    and data quality; the report agents' own calls and concurrency last."""
     call_a, call_b = final_call(a), final_call(b)
     if call_a is None or call_b is None:
         side_by_side = [NO_CALL]
@@ -193,12 +203,14 @@ def render_combined_report(
         "",
     ]
     # The benchmark first; the report agents' own LLM calls after it, for whoever tunes them.
-    parts += ["## Findings", ""]
+    parts += [top_findings.strip(), "", "## The agents' analysis", ""]
     for result in (a, b):
         for section in result.persona.sections:
             heading = f"### Agent {result.persona.agent}: {result.persona.title(section)}"
             parts += _section_block(heading, result, section)
     parts += [
+        coverage.strip(),
+        "",
         findings.strip(),
         "",
         demote_headings(quality_summary.strip()),  # its "# Data quality" becomes a section

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.report.statistics import (
+from tasks.facts.statistics import (
     ALPHA,
     BOOTSTRAP_RESAMPLES,
     CONFIDENCE,

@@ -10,15 +10,18 @@ from bench.check_report_numbers import (
     calls_numbers,
     check_report,
     findings_numbers,
+    frame_numbers,
     quality_numbers,
     split_sections,
 )
 from tasks.agents.analyst import AgentResult
-from tasks.agents.fallback import fallback_sections
+from tasks.agents.claims import render_section
+from tasks.agents.fallback import fallback_claims
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
-from tasks.facts import compute_facts
-from tasks.report.findings import render_findings
+from tasks.facts import compute_findings
+from tasks.facts.measurements import coverage_matrix, performance_rows
+from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, QUARANTINE, conform
@@ -130,36 +133,39 @@ CONTEXT = RunContext(
 )
 
 
-def _result(persona, facts: pl.DataFrame) -> AgentResult:
+def _result(persona, findings: pl.DataFrame) -> AgentResult:
     row = CALLS.filter((pl.col("run") == 1) & (pl.col("agent") == persona.agent)).row(0, named=True)
+    claims = fallback_claims(persona, findings)
     return AgentResult(
         persona=persona,
         options=ModelOptions(),
-        sections=fallback_sections(persona, facts),
-        written_by=dict.fromkeys(persona.sections, "facts"),
+        sections={s: render_section(s, claims[s]) for s in persona.sections},
+        written_by=dict.fromkeys(persona.sections, "findings"),
         calls=[{k: v for k, v in row.items() if k not in ("run", "scenario")}],
     )
 
 
 @pytest.fixture(scope="module")
 def rendered() -> tuple[dict[str, str], AllowedNumbers]:
-    facts = compute_facts(FILES_FRAME, METRICS_FRAME)
-    a, b = _result(DATA_COLLECTOR, facts), _result(INSIGHT_AGENT, facts)
+    findings = compute_findings(FILES_FRAME, METRICS_FRAME)
+    a, b = _result(DATA_COLLECTOR, findings), _result(INSIGHT_AGENT, findings)
     quality = render_quality_summary(
         ValidationResult(
             METRICS_FRAME, QUARANTINE_FRAME, pl.DataFrame(schema=EXPECTATION_RESULTS), {}
         ),
         FILES_FRAME,
     )
-    combined = render_combined_report(a, b, CONTEXT, quality)
-    combined += "\n" + render_findings(METRICS_FRAME, FILES_FRAME)
+    coverage = render_coverage_matrix(coverage_matrix(performance_rows(METRICS_FRAME)))
+    combined = render_combined_report(
+        a, b, CONTEXT, quality, render_top_findings(findings), coverage, render_findings(findings)
+    )
     reports = {
         "agent_a.md": render_agent_report(a, CONTEXT),
         "combined.md": combined,
         "summary.md": render_summary(CALLS),
     }
     allowed = AllowedNumbers(
-        facts=facts.get_column("numbers").explode().to_list(),
+        claims=frame_numbers(findings.drop("source_rows")),
         calls=calls_numbers(CALLS),
         findings=findings_numbers(METRICS_FRAME, FILES_FRAME),
         quality=quality_numbers(METRICS_FRAME, QUARANTINE_FRAME, FILES_FRAME),
@@ -181,10 +187,9 @@ def test_reports_rendered_from_the_tables_have_no_untraced_number(rendered):
          "Agents side by side", "23.37"),
         ("agent_a.md", "| Tokens generated (tokens) | 300 |", "| Tokens generated (tokens) | 310 |",
          "Agent metrics", "310"),
-        ("combined.md", "2 files found in total.", "5 files found in total.",
-         "Agent A: Data inventory", "5 files"),
-        ("combined.md", "| fast | 119.92 |", "| fast | 129.92 |",
-         "Best and worst configuration per model", "129.92"),
+        ("combined.md", "2 files found in total.", "731 files found in total.",
+         "Agent A: Data inventory", "731 files"),
+        ("combined.md", "| fast 119.6 (n=2)", "| fast 129.92 (n=2)", "Comparisons", "129.92"),
         ("combined.md", "13 metric rows validated", "17 metric rows validated", "Data quality",
          "17"),
         ("summary.md", "| A1 | 3 | 20.74 |", "| A1 | 3 | 24.74 |", "Throughput (tok/s)", "24.74"),
@@ -201,7 +206,7 @@ def test_a_changed_number_is_reported_with_its_section(
     assert [(u.section, u.number) for u in found] == [(section, number)]
 
 
-def test_facts_sections_may_not_cite_agent_call_numbers(rendered):
+def test_agent_sections_may_not_cite_agent_call_numbers(rendered):
     _, allowed = rendered
     report = "# Agent A report\n\n## Coverage\n\nThroughput was 20.37 tok/s.\n"
 

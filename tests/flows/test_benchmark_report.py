@@ -164,18 +164,19 @@ def test_agents_a_and_b_ran_on_the_embedded_model(sample_run):
 
 
 @pytest.mark.slow
-def test_published_numbers_trace_to_facts(sample_run):
+def test_published_claims_cite_findings_and_every_number_traces(sample_run):
     _, _, out, _ = sample_run
-    from tasks.agents.guard import GuardPolicy, untraced_numbers
+    from bench.check_report_numbers import check_run
 
-    facts = _table(out, "facts")
-    allowed = [n for numbers in facts["numbers"].to_list() for n in numbers]
-    for report in ("agent_a.md", "agent_b.md"):
-        text = (out / "reports" / report).read_text()
-        # The analysis sections: between the header block and the metrics block.
-        body = text.split("## Agent metrics")[0].split("\n## ", 1)[1]
-        body = re.sub(r"^_.*_$", "", body, flags=re.MULTILINE)
-        assert untraced_numbers(body, allowed, GuardPolicy()) == [], report
+    findings = _table(out, "findings")
+    claims = _table(out, "claims").filter(pl.col("published"))
+    assert claims.height > 0
+    assert set(claims["finding_id"]) <= set(findings["finding_id"])
+    reports = "".join((out / "reports" / r).read_text() for r in ("agent_a.md", "agent_b.md"))
+    for rendered in claims["rendered"]:
+        assert rendered in reports
+    untraced, _ = check_run(out)
+    assert untraced == []
 
 
 @pytest.mark.slow
@@ -192,7 +193,7 @@ def test_a_planted_instruction_changes_nothing_in_the_reports(sample_run):
 @pytest.mark.slow
 def test_rerun_parses_nothing_and_writes_identical_tables(sample_run, capsys):
     _, sources, out, config = sample_run
-    before = {name: _table(out, name) for name in ("files", "metrics", "quarantine", "facts")}
+    before = {name: _table(out, name) for name in ("files", "metrics", "quarantine", "findings")}
 
     code = main([*_run_args(sources, out, config), "--max-retries", "0"])
 

@@ -36,18 +36,39 @@ def test_every_file_is_inventoried_and_metrics_come_from_contents(corpus_run, co
     assert by_metric["ttft_ms"] == pytest.approx(7836.6299)
 
 
-def test_failed_runs_are_quarantined_and_never_reach_facts(corpus_run):
+def test_failed_runs_are_quarantined_and_reach_findings_only_as_failures(corpus_run):
     _, out = corpus_run
     metrics = pl.read_parquet(out / "tables" / "metrics.parquet")
-    facts = pl.read_parquet(out / "tables" / "facts.parquet")
+    findings = pl.read_parquet(out / "tables" / "findings.parquet")
 
-    failed = metrics.filter(
-        pl.col("source_path").str.ends_with("20251002-151204/prompt_suite_runs.csv")
-    )
+    failed_file = "20251002-151204/prompt_suite_runs.csv"
+    failed = metrics.filter(pl.col("source_path").str.ends_with(failed_file))
     assert failed.height > 0 and (failed["status"] == "quarantined").all()
-    throughput_facts = facts.filter(pl.col("statement").str.contains("mean throughput"))
-    assert throughput_facts.height > 0
-    assert (throughput_facts["value"] > 0).all()
+    cited = findings.explode("source_rows").filter(
+        pl.col("source_rows").str.contains(failed_file, literal=True)
+    )
+    assert set(cited["kind"]) == {"failure_cause"}
+    assert "Failed to connect to Ollama" in cited["statement"][0]
+
+
+def test_the_corpus_report_leads_with_what_an_analyst_leads_with(corpus_run):
+    _, out = corpus_run
+    findings = pl.read_parquet(out / "tables" / "findings.parquet")
+    top = findings.sort("rank").head(12)
+
+    ranking = top.filter((pl.col("kind") == "ranking") & (pl.col("metric") == "throughput_tok_s"))
+    assert ranking["verdict"][0] == "significant"
+    assert ranking["levels"][0][0] == "gemma3:270m-instruct"
+    # quantization of llama3.1:8b costs throughput, tested within one file
+    assert top.filter(pl.col("subject") == "quantization")["levels"][0][0].endswith("q4_0")
+    # TTFT in these sweeps measures the model load
+    assert top.filter(pl.col("subject") == "load share")["value"][0] > 50
+    # options within noise are said to make no measurable difference, never a "best"
+    same = findings.filter(
+        (pl.col("subject") == "num_gpu") & (pl.col("metric") == "throughput_tok_s")
+    )
+    assert "no measurable difference" in set(same["verdict"])
+    assert "significant" not in set(same["verdict"])
 
 
 def test_agents_a_and_b_ran_with_positive_speed(corpus_run):

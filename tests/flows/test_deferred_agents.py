@@ -12,7 +12,9 @@ from tasks.samples.corpus import write_sample_corpus
 
 
 @pytest.mark.slow
-def test_deferred_agents_publish_sections_from_facts_without_a_model_call(tmp_path, prefect_server):
+def test_deferred_agents_publish_sections_from_findings_without_a_model_call(
+    tmp_path, prefect_server
+):
     sources = tmp_path / "bench"
     write_sample_corpus(sources)
 
@@ -33,5 +35,5 @@ def test_deferred_agents_publish_sections_from_facts_without_a_model_call(tmp_pa
     for report in ("agent_a.md", "agent_b.md"):
         text = (tmp_path / "out" / "reports" / report).read_text()
         assert "the agents' analysis follows in the next run" in text
-        assert "Written by the model" not in text
+        assert "Sentences by the model" not in text
     assert "## Benchmark findings" in combined and "## Data quality" in combined

@@ -57,7 +57,7 @@ def known_lineage(monkeypatch):
         report="file:///out/reports/combined.md",
         flow_run_id="0bf93454",
         materialized_at=datetime(2026, 3, 1, tzinfo=UTC),
-        tables=["file:///out/tables/facts.parquet", "file:///out/tables/metrics.parquet"],
+        tables=["file:///out/tables/findings.parquet", "file:///out/tables/metrics.parquet"],
         sources=["file:///bench/a.csv", "file:///bench/b.json"],
     )
     answers = {"file:///out/reports/combined.md": lineage}
@@ -72,7 +72,7 @@ def test_lineage_prints_the_tables_and_source_files(known_lineage, capsys):
 
     out = capsys.readouterr().out
     assert "flow run 0bf93454" in out
-    assert "tables (2):\n  /out/tables/facts.parquet\n  /out/tables/metrics.parquet\n" in out
+    assert "tables (2):\n  /out/tables/findings.parquet\n  /out/tables/metrics.parquet\n" in out
     assert "source files (2):\n  /bench/a.csv\n  /bench/b.json\n" in out
 
 

@@ -1,156 +1,118 @@
-import json
+"""One agent's turn: checked claims published, rejected ones retried, then the fallback."""
 
-import polars as pl
+import json
 
 from tasks.agents.analyst import run_agent
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
-from tasks.schemas import FACTS, conform
+from tests.tasks.agents.findings_fixture import finding_id, small_findings
 from tests.tasks.agents.scripted_backend import ScriptedBackend
 
-
-def _facts() -> pl.DataFrame:
-    rows = [
-        {
-            "fact_id": "F001",
-            "topic": "inventory",
-            "statement": "12 files found in total.",
-            "value": 12.0,
-            "unit": "files",
-            "numbers": [12.0],
-            "source_rows": 12,
-            "rank": 1,
-        },
-        {
-            "fact_id": "F002",
-            "topic": "quality",
-            "statement": "2 of 9 benchmark records were quarantined as failed runs.",
-            "value": 2.0,
-            "unit": "records",
-            "numbers": [2.0, 9.0],
-            "source_rows": 2,
-            "rank": 2,
-        },
-        {
-            "fact_id": "F003",
-            "topic": "performance",
-            "statement": "m1 with default options: mean throughput 238.24 tok/s over 5 runs "
-            "(p50 240.00, p95 250.50).",
-            "value": 238.2392,
-            "unit": "tok/s",
-            "numbers": [238.2392, 5.0, 240.0, 250.5],
-            "model": "m1",
-            "config": "default options",
-            "source_rows": 5,
-            "rank": 3,
-        },
-    ]
-    return conform(pl.DataFrame(rows), FACTS)
+FINDINGS = small_findings()
+TOTAL = finding_id(FINDINGS, kind="inventory", subject="files")
+GAP = finding_id(FINDINGS, kind="coverage_gap", subject="output quality")
+FAILURE = finding_id(FINDINGS, kind="failure_cause")
 
 
-GOOD_A = json.dumps(
-    {
-        "data_inventory": "The pile holds 12 files in total, in several formats and folders alike.",
-        "coverage": "Throughput was measured for one model, all the data can compare today.",
-        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs that must be re-run.",
-    }
+def _reply(inventory: str, coverage: str, gaps: str) -> str:
+    return json.dumps(
+        {
+            "data_inventory": [{"finding": TOTAL, "sentence": inventory}],
+            "coverage": [{"finding": GAP, "sentence": coverage}],
+            "gaps": [{"finding": FAILURE, "sentence": gaps}],
+        }
+    )
+
+
+GOOD_A = _reply(
+    "The pile holds a handful of benchmark files in total",
+    "Speed was measured without any output quality score",
+    "Some records failed because the connection was refused",
 )
-INVENTED_A = json.dumps(
-    {
-        "data_inventory": "The pile holds 57 files and the GPU was 92% utilised during every run.",
-        "coverage": "Throughput was measured for one model, all the data can compare today.",
-        "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs that must be re-run.",
-    }
+INVENTED_A = _reply(
+    "The pile holds fifty seven files and GPU utilisation was high",
+    "Speed was measured without any output quality score",
+    "Some records failed because the connection was refused",
 )
 
 
-def test_accepted_draft_is_published_as_written_by_the_model():
+def test_accepted_claims_are_published_with_the_findings_numbers():
     backend = ScriptedBackend([GOOD_A])
 
-    result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0, seed=1))
+    result = run_agent(backend, DATA_COLLECTOR, FINDINGS, ModelOptions(temperature=0.0, seed=1))
 
     assert result.written_by == {s: "model" for s in DATA_COLLECTOR.sections}
-    assert result.sections["data_inventory"].startswith("The pile holds 12 files in total")
+    total = FINDINGS.filter(FINDINGS["finding_id"] == TOTAL)["statement"][0].rstrip(".")
+    assert result.sections["data_inventory"] == (
+        f"- The pile holds a handful of benchmark files in total ({total}; {TOTAL})."
+    )
     assert [c["guard_verdict"] for c in result.calls] == ["accepted"]
-    assert len(backend.calls) == 1
     _, _, schema = backend.calls[0]
     assert schema["required"] == list(DATA_COLLECTOR.sections)
 
 
-def test_invented_number_is_retried_cooler_then_replaced_by_facts():
-    backend = ScriptedBackend([INVENTED_A, INVENTED_A.replace("57", "58"), INVENTED_A + " "])
+def test_a_rejected_claim_is_retried_cooler_then_its_section_comes_from_the_findings():
+    backend = ScriptedBackend([INVENTED_A, INVENTED_A.replace("fifty", "sixty"), INVENTED_A + " "])
 
-    result = run_agent(
-        backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.6), max_retries=2
-    )
+    result = run_agent(backend, DATA_COLLECTOR, FINDINGS, ModelOptions(temperature=0.6))
 
     assert [c["attempt"] for c in result.calls] == [0, 1, 2]
     temperatures = [options.temperature for _, options, _ in backend.calls]
     assert temperatures[0] == 0.6 and temperatures[0] > temperatures[1] > temperatures[2]
-    assert all(c["guard_verdict"] == "rejected" for c in result.calls)
-    assert any("57" in reason for reason in result.calls[0]["guard_reasons"])
-    # The sections that passed are kept; the one that never did comes from the facts.
+    assert any(r.startswith("data_inventory: ") for r in result.calls[0]["guard_reasons"])
     assert result.written_by["gaps"] == "model"
-    assert result.written_by["data_inventory"] == "facts"
-    assert "57" not in result.sections["data_inventory"]
-    assert "12 files found in total." in result.sections["data_inventory"]
+    assert result.written_by["data_inventory"] == "findings"
+    assert "fifty" not in result.sections["data_inventory"]
+    rows = result.claim_rows()
+    assert any(not r["published"] and "fifty" in r["sentence"] for r in rows)
+    assert all(r["finding_id"] for r in rows)
 
 
 def test_identical_reply_stops_retrying():
     backend = ScriptedBackend([INVENTED_A])
 
-    run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0), max_retries=2)
+    run_agent(backend, DATA_COLLECTOR, FINDINGS, ModelOptions(temperature=0.0), max_retries=2)
 
     assert len(backend.calls) == 2
 
 
-def test_insight_agent_needs_three_recommendations_and_two_risks():
-    reply = json.dumps(
-        {
-            "executive_summary": "Model m1 reached 238.24 tok/s on average over 5 runs, the only "
-            "throughput figure that passed validation.",
-            "recommendations": ["Keep m1 with its default options for throughput work."],
-            "risks": [{"risk": "Failed runs hide differences.", "mitigation": "Re-run them."}],
-        }
-    )
-    backend = ScriptedBackend([reply])
-
-    result = run_agent(backend, INSIGHT_AGENT, _facts(), ModelOptions(temperature=0.0))
-
-    assert result.written_by["executive_summary"] == "model"
-    assert result.written_by["recommendations"] == "facts"
-    assert result.written_by["risks"] == "facts"
-    reasons = " ".join(result.calls[0]["guard_reasons"])
-    assert "expected 3 recommendations" in reasons and "expected at least 2 risk rows" in reasons
-    assert result.sections["recommendations"].count("\n") == 2
-    assert result.sections["risks"].count("\n| ") >= 2
-
-
-def test_prompt_carries_facts_not_file_names():
+def test_the_prompt_carries_the_findings_an_agent_reads_not_file_contents():
     backend = ScriptedBackend([GOOD_A])
 
-    run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions())
-
+    run_agent(backend, DATA_COLLECTOR, FINDINGS, ModelOptions())
     messages, options, _ = backend.calls[0]
     user = messages[-1]["content"]
-    assert "F001: 12 files found in total." in user
-    assert "F003" not in user  # performance facts are agent B's
+
+    assert f"{TOTAL} (inventory): " in user
+    ranking = finding_id(FINDINGS, kind="ranking")
+    assert ranking not in user  # performance findings are agent B's
     assert options.num_predict is not None
 
 
-def test_copied_fact_ids_and_scraps_are_not_published():
+def test_a_section_without_claims_falls_back_and_risks_keep_their_mitigation():
+    ranking = finding_id(FINDINGS, kind="ranking")
     reply = json.dumps(
         {
-            "data_inventory": "F001: 12 files found in total.",
-            "coverage": "Measured.",
-            "gaps": "Of 9 benchmark records, 2 were quarantined as failed runs "
-            "that must be re-run.",
+            "executive_summary": [
+                {"finding": ranking, "sentence": "The Gemma model has the best throughput"}
+            ],
+            "recommendations": [],
+            "risks": [
+                {
+                    "finding": FAILURE,
+                    "sentence": "Failed connections leave configurations unmeasured",
+                    "mitigation": "Check that the server answers before starting a sweep",
+                }
+            ],
         }
     )
-    backend = ScriptedBackend([reply])
 
-    result = run_agent(backend, DATA_COLLECTOR, _facts(), ModelOptions(temperature=0.0))
+    result = run_agent(ScriptedBackend([reply]), INSIGHT_AGENT, FINDINGS, ModelOptions())
 
-    reasons = " ".join(result.calls[0]["guard_reasons"])
-    assert "copies fact ids" in reasons and "fewer than 12 words" in reasons
-    assert result.written_by == {"data_inventory": "facts", "coverage": "facts", "gaps": "model"}
+    assert result.written_by == {
+        "executive_summary": "model",
+        "recommendations": "findings",
+        "risks": "model",
+    }
+    assert "| Check that the server answers before starting a sweep. |" in result.sections["risks"]
+    assert result.sections["recommendations"].startswith("1. Where throughput matters, choose")

@@ -1,48 +1,58 @@
-"""Sections rendered from the facts: a configuration is recommended only on enough runs."""
+"""Sections rendered from the findings: advice only where a finding supports it."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from tasks.agents.fallback import insight_agent_sections
-from tasks.schemas import FACTS, conform
+from tasks.agents.fallback import fallback_claims
+from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
+from tasks.facts import compute_findings
+from tests.tasks.agents.findings_fixture import finding_id, small_findings
+from tests.tasks.facts.builders import files_frame, metric_rows, metrics_frame
+
+FINDINGS = small_findings()
 
 
-def _throughput_fact(model: str, config: str, mean: float, runs: int, rank: int) -> dict:
-    return {
-        "fact_id": f"F{rank:03d}",
-        "topic": "performance",
-        "statement": f"{model} with {config}: mean throughput {mean} tok/s "
-        f"over {runs} measurements.",
-        "value": mean,
-        "unit": "tok/s",
-        "numbers": [mean, float(runs)],
-        "model": model,
-        "config": config,
-        "source_rows": runs,
-        "rank": rank,
-    }
+def test_a_configuration_is_chosen_only_on_a_significant_finding() -> None:
+    recommendations = fallback_claims(INSIGHT_AGENT, FINDINGS)["recommendations"]
+
+    first = recommendations[0]
+    assert first.claim.finding_id == finding_id(FINDINGS, kind="ranking")
+    assert first.rendered.startswith("Where throughput matters, choose gemma3:1b over llama3.1:8b")
+    same = finding_id(FINDINGS, kind="effect", subject="num_gpu")
+    second = recommendations[1]
+    assert second.claim.finding_id == same
+    assert "makes no measurable difference to throughput" in second.rendered
 
 
-def test_one_run_is_never_preferred_over_a_repeated_configuration() -> None:
-    facts = conform(
-        pl.DataFrame(
-            [
-                _throughput_fact("gemma3:270m", "num_ctx=4096", 303.9, 1, 1),
-                _throughput_fact("gemma3:270m", "default options", 283.6, 5, 2),
-            ]
-        ),
-        FACTS,
-    )
-    first = insight_agent_sections(facts)["recommendations"].splitlines()[0]
-    assert first.startswith("1. Prefer gemma3:270m with default options")
-    assert "303.9" not in first
+def test_without_a_tested_difference_nothing_is_chosen() -> None:
+    rows = [
+        *metric_rows("s/one.csv", "m", [100.0], num_ctx=1024),
+        *metric_rows("s/one.csv", "m", [130.0], start=2, num_ctx=2048),
+    ]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+
+    recommendations = fallback_claims(INSIGHT_AGENT, findings)["recommendations"]
+
+    assert not any("choose" in c.rendered for c in recommendations)
+    assert any(c.rendered.startswith("Repeat each configuration") for c in recommendations)
 
 
-def test_without_a_repeated_configuration_the_advice_is_to_repeat() -> None:
-    facts = conform(
-        pl.DataFrame([_throughput_fact("gemma3:270m", "num_ctx=4096", 303.9, 1, 1)]), FACTS
-    )
-    first = insight_agent_sections(facts)["recommendations"].splitlines()[0]
-    assert first.startswith("1. Repeat the fastest-looking configuration at least three times")
-    assert "303.9 tok/s over 1 measurements" in first
+def test_every_fallback_claim_cites_a_finding_and_states_only_its_numbers() -> None:
+    by_id = {r["finding_id"]: r for r in FINDINGS.iter_rows(named=True)}
+    for persona in (DATA_COLLECTOR, INSIGHT_AGENT):
+        for section, claims in fallback_claims(persona, FINDINGS).items():
+            assert claims, section
+            for claim in claims:
+                finding = by_id[claim.claim.finding_id]
+                assert claim.rendered.endswith(
+                    f"{finding['finding_id']})"
+                ) or claim.rendered.endswith(f"{finding['finding_id']}).")
+                assert finding["statement"] in claim.rendered or finding["kind"] in (
+                    "ranking",
+                    "effect",
+                    "cold_start",
+                    "coverage_gap",
+                )
+    assert FINDINGS.filter(pl.col("kind") == "inventory").height

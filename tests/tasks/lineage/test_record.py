@@ -34,7 +34,14 @@ def test_the_sources_are_the_files_that_yielded_metrics(tmp_path):
 
     assert plan.sources == ["/bench/a.json", "/bench/b.csv"]
     assert plan.tables["metrics"] == str(tmp_path / "tables" / "metrics.parquet")
-    assert set(plan.tables) == {"files", "metrics", "quarantine", "facts", "agent_calls"}
+    assert set(plan.tables) == {
+        "files",
+        "metrics",
+        "quarantine",
+        "findings",
+        "claims",
+        "agent_calls",
+    }
     assert plan.reports == [str(tmp_path / "reports" / "combined.md")]
 
 

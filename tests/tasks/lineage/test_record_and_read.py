@@ -65,8 +65,9 @@ def test_a_report_traces_back_to_the_files_that_yielded_metrics(tmp_path, prefec
     assert lineage is not None
     assert lineage.sources == sorted(asset_key(p) for p in sources)
     assert {Path(key).name for key in lineage.tables} == {
-        "facts.parquet",
+        "claims.parquet",
         "files.parquet",
+        "findings.parquet",
         "metrics.parquet",
         "quarantine.parquet",
     }

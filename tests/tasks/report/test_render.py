@@ -21,7 +21,7 @@ def _call(agent: str, tokens_per_s: float, ttft_ms: float, options: dict) -> dic
         "eval_ms": 1500.0,
         "total_ms": 2400.0,
         "guard_verdict": "rejected",
-        "guard_reasons": ["gaps: number 92 does not trace to any fact"],
+        "guard_reasons": ["gaps: writes a number; numbers come from the cited finding 92"],
     }
 
 
@@ -49,34 +49,42 @@ CONTEXT = RunContext(
 
 
 def test_agent_report_marks_who_wrote_each_section_and_shows_the_call():
-    written_by = {"data_inventory": "model", "coverage": "facts", "gaps": "facts"}
+    written_by = {"data_inventory": "model", "coverage": "findings", "gaps": "findings"}
     result = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), written_by)
 
     report = render_agent_report(result, CONTEXT)
 
     assert report.startswith("# Agent A (DataCollector) report, run 1")
-    assert "## Data inventory\n\n_Written by the model" in report
-    assert "## Gaps\n\n_Rendered from the facts by code" in report
+    assert "## Data inventory\n\n_Sentences by the model, each checked" in report
+    assert "## Gaps\n\n_Rendered from the findings by code" in report
     assert "| Throughput (tok/s) | 80 |" in report
     assert "- Configuration (scenario): backend defaults" in report
     assert "no GPU" in report
-    assert "gaps: number N does not trace to any fact" in report
+    assert "gaps: writes a number; numbers come from the cited finding N" in report
     assert "92" not in report
     assert DATA_COLLECTOR.prompt.strip().splitlines()[0] in report
 
 
 def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
     a = _result(
-        DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(DATA_COLLECTOR.sections, "facts")
+        DATA_COLLECTOR,
+        _call("A", 80.0, 120.0, {}),
+        dict.fromkeys(DATA_COLLECTOR.sections, "findings"),
     )
     b = _result(
         INSIGHT_AGENT,
         _call("B", 100.0, 90.0, {"num_ctx": 2048}),
-        dict.fromkeys(INSIGHT_AGENT.sections, "facts"),
+        dict.fromkeys(INSIGHT_AGENT.sections, "findings"),
     )
 
     report = render_combined_report(
-        a, b, CONTEXT, "# Data quality\n\n## Expectations\n\nall passed", "## Benchmark findings"
+        a,
+        b,
+        CONTEXT,
+        "# Data quality\n\n## Expectations\n\nall passed",
+        "## Top findings",
+        "## Coverage matrix",
+        "## Benchmark findings",
     )
 
     assert "| Throughput (tok/s) | 80 | 100 | 20 (+25.0%) |" in report
@@ -87,15 +95,23 @@ def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
     assert "Agent B (InsightAgent) options: num_ctx=2048" in report
     assert "all passed" in report
     assert "\n## Data quality\n" in report and "\n### Expectations\n" in report
-    assert "\n## Benchmark findings" in report
+    # the findings lead; the agents' own calls come after the data
+    headings = ("## Top findings", "## The agents' analysis", "## Coverage matrix",
+                "## Benchmark findings", "## Data quality", "## Agents side by side")  # fmt: skip
+    order = [report.index(h) for h in headings]
+    assert order == sorted(order)
 
 
 def test_a_pair_slower_together_is_flagged_as_contended():
     a = _result(
-        DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(DATA_COLLECTOR.sections, "facts")
+        DATA_COLLECTOR,
+        _call("A", 80.0, 120.0, {}),
+        dict.fromkeys(DATA_COLLECTOR.sections, "findings"),
     )
     b = _result(
-        INSIGHT_AGENT, _call("B", 80.0, 120.0, {}), dict.fromkeys(INSIGHT_AGENT.sections, "facts")
+        INSIGHT_AGENT,
+        _call("B", 80.0, 120.0, {}),
+        dict.fromkeys(INSIGHT_AGENT.sections, "findings"),
     )
     context = replace(CONTEXT, concurrent_wall_ms=8200.0, sequential_wall_ms=7500.0)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from tasks.report.statistics import (
+from tasks.facts.statistics import (
     THROUGHPUT,
     TTFT,
     bootstrap_mean_ci,

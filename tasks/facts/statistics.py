@@ -1,10 +1,13 @@
-"""Statistics over repeated runs: summaries per group, and agent A against agent B.
+"""Statistics, in one place: summaries, intervals and tests of repeated measurements.
 
 In: plain sequences of measurements (or a frame and the columns to group by). Out: summaries
-(n, mean, standard deviation, p50, p95, bootstrap 95% confidence interval of the mean), and a
-`Comparison` of two samples (Mann-Whitney U, Cliff's delta, bootstrap interval of the relative
-change) whose `verdict` is one line of words computed from those numbers. Pure: numpy and scipy,
-no I/O, and seeded, so the same input always gives the same report.
+(n, mean, standard deviation, p50, p95, bootstrap 95% confidence interval of the mean), robust
+ones (median, interquartile range, bootstrap interval of the median), tests of several groups
+(Kruskal-Wallis), and a `Comparison` of two samples (Mann-Whitney U, Cliff's delta, bootstrap
+interval of the relative change) whose `verdict` is one line of words computed from those
+numbers. The benchmark findings (tasks.facts.findings) and the agents' A/B summary
+(tasks.report.summary) both use these. Pure: numpy and scipy, no I/O, and seeded, so the same
+input always gives the same report.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.stats import mannwhitneyu
+from scipy.stats import kruskal, mannwhitneyu
 
 CONFIDENCE = 0.95  # of every interval reported
 ALPHA = 0.05  # a difference is called significant when p < ALPHA
@@ -132,6 +135,55 @@ def bootstrap_change_ci(
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(changes, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def bootstrap_median_ci(
+    values: Sequence[float] | np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the median; None below three values (two values give
+    an interval that is just their range)."""
+    sample = _clean(values)
+    if sample.size < 3:
+        return None
+    rng = np.random.default_rng(seed)
+    medians = np.median(sample[rng.integers(0, sample.size, (resamples, sample.size))], axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def interquartile_range(values: Sequence[float] | np.ndarray) -> float | None:
+    """p75 - p25 (linear interpolation): the spread one stray value cannot inflate."""
+    sample = _clean(values)
+    if sample.size < 2:
+        return None
+    low, high = np.percentile(sample, [25, 75])
+    return float(high - low)
+
+
+def kruskal_p(groups: Sequence[Sequence[float] | np.ndarray]) -> float | None:
+    """Kruskal-Wallis p that the groups come from one distribution; None unless there are two
+    groups and every group has two values (one value per level leaves nothing to test)."""
+    samples = [_clean(g) for g in groups]
+    if len(samples) < 2 or any(s.size < 2 for s in samples):
+        return None
+    if np.ptp(np.concatenate(samples)) == 0:
+        return 1.0  # all equal: nothing to rank
+    return float(kruskal(*samples).pvalue)
+
+
+def smallest_kruskal_p(sizes: Sequence[int]) -> float:
+    """The lowest Kruskal-Wallis p groups of these sizes can reach: every group's values apart
+    from every other's. At or above ALPHA no data of these sizes can show a difference."""
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(np.arange(start, start + size, dtype=float))
+        start += size
+    return float(kruskal(*groups).pvalue)
 
 
 def summarize(values: Sequence[float] | np.ndarray, *, seed: int = SEED) -> Summary:

@@ -1,0 +1,443 @@
+"""Claims: what an agent may publish. Each is a sentence in words that cites one finding.
+
+The model writes the words; the numbers and names come from the cited finding, inserted by code
+(`render_claim`). A claim is published only when
+- it cites a finding of the agent's pack;
+- its sentence has no digit (a number the model writes is one it may have invented) and is
+  clean English of at least MIN_WORDS words;
+- its comparative words agree with the finding: "fastest", "best" or "prefer" need a finding whose
+  best level is significantly ahead; "faster", "improves" or "higher" need a finding that tested
+  a difference (or a cold start or outlier, which are differences); "no difference", "similar"
+  or "negligible" need one that found no measurable difference;
+- the metric it speaks of ("throughput", "time to first token") is the finding's, and a model
+  family it names ("Gemma") is one the finding is about, the best one for a superlative.
+A rejected claim is dropped with its reasons; a section with no claim left is rendered from the
+findings by code (tasks.agents.fallback). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tasks.agents.guard.language import garbage_tokens, repetition_problems, script_problems
+from tasks.agents.personas import Persona
+from tasks.facts.findings import fmt, pct
+from tasks.facts.statistics import format_p
+
+MIN_WORDS = 5
+MAX_CLAIMS = 3  # per section: more is a list the reader skims
+
+_SUPERLATIVE = re.compile(
+    r"\b(fastest|quickest|best|top|leads?|leading|winner|wins|optimal|ideal|prefer(?:red|able)?|"
+    r"recommended|outperforms?)\b",
+    re.I,
+)
+_NEGATIVE_SUPERLATIVE = re.compile(r"\b(slowest|worst)\b", re.I)
+_HIGHEST_LOWEST = re.compile(r"\b(highest|lowest)\b", re.I)
+_COMPARATIVE = re.compile(
+    r"\b(faster|slower|quicker|better|worse|higher|lower|ahead|behind|improv\w*|degrad\w*|"
+    r"boost\w*|speeds? up|slows? down|increas\w*|decreas\w*|reduc\w*|beats?|more than|"
+    r"less than|exceeds?|outperform\w*|underperform\w*|dominat\w*)\b",
+    re.I,
+)
+_NO_DIFFERENCE = re.compile(
+    r"\b(no (?:measurable |significant |real |noticeable |clear )?(?:difference|effect|impact)|"
+    r"similar|comparable|same|negligible|within (?:the )?noise|indistinguishable|equivalent|"
+    r"identical|insignificant|(?:does|do)(?: not|n't) (?:matter|change|affect)|unaffected|"
+    r"little (?:effect|impact|difference))\b",
+    re.I,
+)
+_METRIC_WORDS = {
+    "throughput_tok_s": r"throughput|tokens per second|generation speed|decode speed",
+    "ttft_ms": r"time to first token|first token|ttft|latency|responsiveness",
+    "e2e_latency_ms": r"end-to-end|latency",
+    "itl_ms": r"inter-token|latency",
+    "tpot_ms": r"per output token|latency",
+}
+# Talk about the report or the reader instead of the data.
+_META = re.compile(
+    r"\b(we|us|our|you|your|i|my|(?:this|the|that) (?:finding|report|analysis|fact))\b", re.I
+)
+# Words that say nothing about a finding in particular; a claim must share another with it.
+_GENERIC = frozenset(
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "also",
+        "analysis",
+        "benchmark",
+        "benchmarks",
+        "between",
+        "could",
+        "data",
+        "does",
+        "each",
+        "every",
+        "files",
+        "finding",
+        "findings",
+        "from",
+        "have",
+        "into",
+        "more",
+        "most",
+        "much",
+        "other",
+        "over",
+        "report",
+        "results",
+        "should",
+        "show",
+        "shows",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "under",
+        "very",
+        "were",
+        "what",
+        "when",
+        "which",
+        "while",
+        "with",
+        "would",
+        "measured",
+        "measurements",
+        "measurement",
+        "model",
+        "models",
+    ]
+)
+# Which findings each section may cite: an inventory cites counts, a risk a failure or gap.
+SECTION_KINDS = {
+    "data_inventory": ("inventory", "data_quality"),
+    "coverage": ("coverage_gap", "configuration", "inventory", "ranking"),
+    "gaps": ("failure_cause", "coverage_gap", "data_quality", "outlier", "cold_start"),
+    "executive_summary": (
+        "ranking",
+        "effect",
+        "cold_start",
+        "coverage_gap",
+        "failure_cause",
+        "data_quality",
+    ),
+    "recommendations": ("ranking", "effect", "cold_start", "coverage_gap", "failure_cause"),
+    "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect"),
+}
+_COMPARED_KINDS = ("ranking", "effect")
+_DIFFERENCE_KINDS = ("cold_start", "outlier")
+
+
+@dataclass(frozen=True)
+class Claim:
+    section: str
+    finding_id: str
+    sentence: str
+    mitigation: str = ""  # risks only: what to do about it
+
+
+@dataclass(frozen=True)
+class CheckedClaim:
+    claim: Claim
+    reasons: tuple[str, ...]  # empty when accepted
+    rendered: str  # the sentence with the finding's evidence, as published
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
+
+
+@dataclass
+class SectionClaims:
+    """Per section, the claims an agent's reply made, checked."""
+
+    checked: dict[str, list[CheckedClaim]] = field(default_factory=dict)
+
+    def accepted(self, section: str) -> list[CheckedClaim]:
+        return [c for c in self.checked.get(section, []) if c.accepted]
+
+
+def section_ids(section: str, findings: pl.DataFrame) -> list[str]:
+    """The ids of the findings a section may cite (SECTION_KINDS), in rank order."""
+    kinds = SECTION_KINDS.get(section)
+    chosen = findings if kinds is None else findings.filter(pl.col("kind").is_in(kinds))
+    return chosen.sort("rank")["finding_id"].to_list()
+
+
+def response_schema(persona: Persona, findings: pl.DataFrame) -> dict:
+    """JSON schema of a reply: per section, one to MAX_CLAIMS claims, each citing a packed
+    finding of a kind the section may cite (the constrained decoder cannot pick another)."""
+    properties = {}
+    for section in persona.sections:
+        ids = section_ids(section, findings)
+        finding = {"type": "string", "enum": ids} if ids else {"type": "string"}
+        item = {"finding": finding, "sentence": {"type": "string"}}
+        if section == "risks":
+            item["mitigation"] = {"type": "string"}
+        properties[section] = {
+            "type": "array",
+            "items": {"type": "object", "properties": item, "required": list(item)},
+            "minItems": 1,
+            "maxItems": MAX_CLAIMS,
+        }
+    return {"type": "object", "properties": properties, "required": list(persona.sections)}
+
+
+def claims_from_reply(persona: Persona, reply: str) -> list[Claim]:
+    """The claims of a JSON reply; anything malformed is skipped."""
+    match = re.search(r"\{.*\}", reply, flags=re.DOTALL)
+    try:
+        data = json.loads(match.group(0)) if match else {}
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):
+        return []
+    claims = []
+    for section in persona.sections:
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        for item in items[:MAX_CLAIMS]:
+            if not isinstance(item, dict):
+                continue
+            text = " ".join(str(item.get("sentence", "")).split())
+            mitigation = " ".join(str(item.get("mitigation", "")).split())
+            claims.append(Claim(section, str(item.get("finding", "")).strip(), text, mitigation))
+    return claims
+
+
+def _families(names: list[str]) -> set[str]:
+    """The letter words of model names: "gemma3:270m-instruct" -> {"gemma", "instruct"}."""
+    words = set()
+    for name in names:
+        head = re.split(r"[:/]", name)[0]
+        words |= {w.lower() for w in re.findall(r"[A-Za-z]{3,}", head)}
+    return words
+
+
+def _finding_names(finding: dict) -> list[str]:
+    return [n for n in [finding.get("model"), *(finding.get("levels") or [])] if n]
+
+
+def wording_problems(sentence: str, finding: dict, pack_names: list[str]) -> list[str]:
+    """Where the sentence's words disagree with the finding (see the module docstring)."""
+    problems = []
+    kind, verdict = finding["kind"], finding.get("verdict")
+    compared = kind in _COMPARED_KINDS
+    direction = finding.get("direction")
+    superlative = _SUPERLATIVE.search(sentence) or _NEGATIVE_SUPERLATIVE.search(sentence)
+    extreme = _HIGHEST_LOWEST.search(sentence)
+    if (superlative or extreme) and not (compared and verdict == "significant"):
+        word = (superlative or extreme).group(0)
+        problems.append(f'"{word}" needs a finding with a significant best; {_what(finding)}')
+    comparative = _COMPARATIVE.search(sentence)
+    if comparative and not (
+        (compared and verdict in ("significant", "differs")) or kind in _DIFFERENCE_KINDS
+    ):
+        problems.append(f'"{comparative.group(0)}" needs a tested difference; {_what(finding)}')
+    null = _NO_DIFFERENCE.search(sentence)
+    if null and verdict != "no measurable difference":
+        problems.append(f'"{null.group(0)}" needs a finding of no measurable difference')
+    metric = finding.get("metric")
+    for other, words in _METRIC_WORDS.items():
+        if other != metric and re.search(rf"\b({words})\b", sentence, re.I):
+            own = _METRIC_WORDS.get(metric or "")
+            if not (own and re.search(rf"\b({own})\b", sentence, re.I)):
+                problems.append(f"speaks of {other}, but the finding is about {metric}")
+                break
+    # A model family named must be one the finding is about; with a superlative, the best.
+    named = {w for w in _families(pack_names) if re.search(rf"\b{w}\w*\b", sentence, re.I)}
+    about = _families(_finding_names(finding))
+    if named - about:
+        problems.append(f"names {', '.join(sorted(named - about))}, not in the finding")
+    elif named and superlative and finding.get("levels"):
+        positive = _SUPERLATIVE.search(sentence) and not _NEGATIVE_SUPERLATIVE.search(sentence)
+        target = finding["levels"][0 if positive else -1]
+        if not named <= _families([target]):
+            problems.append(f"the superlative names {', '.join(sorted(named))}, not {target}")
+    if extreme and direction and finding.get("levels") and named:
+        # "highest" is the best of a higher-is-better metric and the worst of the other kind
+        best_word = "highest" if direction == "higher" else "lowest"
+        target = finding["levels"][0 if extreme.group(0).lower() == best_word else -1]
+        if not named <= _families([target]):
+            problems.append(f'"{extreme.group(0)}" does not describe {", ".join(sorted(named))}')
+    return problems
+
+
+def _what(finding: dict) -> str:
+    verdict = finding.get("verdict")
+    return f"the finding is {finding['kind']}" + (f" ({verdict})" if verdict else "")
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z]{4,}", text.lower().replace("_", " "))
+    return {w[:5] for w in words if w not in _GENERIC}
+
+
+def _about(finding: dict) -> str:
+    about = " ".join(str(finding.get(k) or "") for k in ("statement", "subject", "metric"))
+    return f"{about} {_KIND_WORDS.get(finding['kind'], '')}"
+
+
+def vocabulary(finding: dict) -> set[str]:
+    """The word stems a claim about the finding may use."""
+    return _stems(_about(finding))
+
+
+def _names(sentence: str) -> list[str]:
+    """Capitalised words after the first: names (Triton, Windows, Gemma) or acronyms (GPU)."""
+    words = re.findall(r"[A-Za-z][A-Za-z-]*", sentence)
+    return [w for w in words[1:] if w[0].isupper()]
+
+
+def relevance_problems(
+    sentence: str, finding: dict, vocabularies: dict[str, set[str]]
+) -> list[str]:
+    """A claim must share a content word with its finding and name nothing the finding does
+    not ("Triton" against a finding on a refused connection)."""
+    finding_id = finding["finding_id"]
+    words = _stems(sentence)
+    own = vocabularies[finding_id]
+    if not words & own:
+        return ["shares no word with the finding it cites"]
+    about = _about(finding).lower()
+    unknown = [name for name in _names(sentence) if name.lower() not in about]
+    if unknown:
+        return [f"names {', '.join(unknown)}, which {finding_id} does not"]
+    return []
+
+
+_KIND_WORDS = {
+    "cold_start": "cold start warm warming load loading first call reload",
+    "failure_cause": "fail failed failure error errors crash connection server",
+    "coverage_gap": "missing lack lacks gap gaps absent repeat repetitions repeated quality",
+    "outlier": "outlier unusual stray anomaly anomalous deviates",
+    "ranking": "rank ranking fastest slowest speed faster slower",
+    "effect": "setting settings option options parameter parameters tuning speed",
+    "data_quality": "validation valid invalid quarantined passed",
+    "inventory": "file files folder folders format formats json csv markdown",
+    "configuration": "configuration repeated spread speed",
+}
+
+
+def text_problems(sentence: str) -> list[str]:
+    problems = []
+    if _META.search(sentence):
+        problems.append(f'talks about "{_META.search(sentence).group(0)}", not the data')
+    if re.search(r"\d", sentence):
+        problems.append("writes a number; numbers come from the cited finding")
+    if len(re.findall(r"[A-Za-z][A-Za-z'-]*", sentence)) < MIN_WORDS:
+        problems.append(f"fewer than {MIN_WORDS} words")
+    problems += [f"garbage token {t}" for t in garbage_tokens(sentence)]
+    problems += [why for why, _ in script_problems(sentence)]
+    problems += [why for why, _ in repetition_problems(sentence, 0.4, 4)]
+    if re.search(r"\bF\d{3}\b|[{}\[\]<>|#*`]", sentence):
+        problems.append("carries markup or ids instead of a sentence")
+    return problems
+
+
+def evidence(finding: dict) -> str:
+    """The numbers and names a claim about the finding is published with, from its columns."""
+    kind, verdict, unit = finding["kind"], finding.get("verdict"), finding.get("unit") or ""
+    levels = finding.get("levels") or []
+    if kind in _COMPARED_KINDS and levels:
+        medians, counts = finding["level_medians"], finding["level_n"]
+        scope = _scope(finding)
+        if verdict == "significant":
+            interval = (
+                f" [95% CI {fmt(finding['ci_low'])} to {fmt(finding['ci_high'])}]"
+                if finding.get("ci_low") is not None
+                else ""
+            )
+            return (
+                f"{scope}{levels[0]}: median {fmt(medians[0])} {unit}{interval}, n={counts[0]}, "
+                f"against {levels[1]} {fmt(medians[1])} {unit}, n={counts[1]}; "
+                f"Kruskal-Wallis {format_p(finding['p_value'])}"
+            )
+        spread = f"{finding['subject']} medians {fmt(min(medians))} to {fmt(max(medians))} {unit}"
+        if verdict == "not testable":
+            return f"{scope}{spread} over {len(levels)} levels, too few measurements to test"
+        return (
+            f"{scope}{spread}, a {pct(finding['range_pct'] or 0)}% range over {len(levels)} "
+            "levels; "
+            f"Kruskal-Wallis {format_p(finding['p_value'])}, n={finding['n']}"
+        )
+    return finding["statement"].rstrip(".")
+
+
+def _scope(finding: dict) -> str:
+    parts = [p for p in (finding.get("experiment"), finding.get("model")) if p]
+    if finding["kind"] == "ranking" or not parts:
+        return ""
+    where = parts[0].rpartition("/")[2]
+    return f"{where}" + (f", {finding['model']}" if finding.get("model") else "") + ": "
+
+
+def render_claim(claim: Claim, finding: dict) -> str:
+    """The published text: the model's sentence, then the finding's evidence and id."""
+    sentence = claim.sentence.rstrip(" .;:")
+    return f"{sentence} ({evidence(finding)}; {finding['finding_id']})."
+
+
+def check_claims(claims: list[Claim], findings: pl.DataFrame) -> SectionClaims:
+    """Each claim checked against the finding it cites, among the agent's packed `findings`."""
+    by_id = {row["finding_id"]: row for row in findings.iter_rows(named=True)}
+    vocabularies = {finding_id: vocabulary(row) for finding_id, row in by_id.items()}
+    pack_names = [n for row in by_id.values() for n in _finding_names(row)]
+    result = SectionClaims()
+    seen: set[tuple[str, str]] = set()
+    for claim in claims:
+        finding = by_id.get(claim.finding_id)
+        reasons = text_problems(claim.sentence)
+        if claim.section == "risks":
+            reasons += [f"mitigation: {r}" for r in text_problems(claim.mitigation)]
+        if finding is None:
+            reasons.append(f"cites {claim.finding_id or 'no finding'}, not one of its findings")
+        else:
+            kinds = SECTION_KINDS.get(claim.section)
+            if kinds is not None and finding["kind"] not in kinds:
+                reasons.append(f"a {finding['kind']} finding does not belong in {claim.section}")
+            reasons += relevance_problems(claim.sentence, finding, vocabularies)
+            reasons += wording_problems(claim.sentence, finding, pack_names)
+            if claim.section == "risks":
+                reasons += [
+                    f"mitigation: {r}"
+                    for r in wording_problems(claim.mitigation, finding, pack_names)
+                ]
+        key = (claim.section, claim.finding_id)
+        if key in seen:
+            reasons.append("cites the same finding twice in one section")
+        seen.add(key)
+        rendered = render_claim(claim, finding) if finding is not None else ""
+        result.checked.setdefault(claim.section, []).append(
+            CheckedClaim(claim, tuple(reasons), rendered)
+        )
+    return result
+
+
+def render_section(section: str, claims: list[CheckedClaim]) -> str:
+    """A section's published Markdown from its accepted claims."""
+    if not claims:
+        return "No finding of this kind."
+    if section == "risks":
+        rows = [
+            f"| {c.rendered} | {c.claim.mitigation.rstrip('.')}. |".replace("\n", " ")
+            for c in claims
+        ]
+        return "| Risk | Mitigation |\n|---|---|\n" + "\n".join(rows)
+    if section == "recommendations":
+        return "\n".join(f"{i}. {c.rendered}" for i, c in enumerate(claims, 1))
+    return "\n".join(f"- {c.rendered}" for c in claims)

@@ -1,0 +1,773 @@
+"""The analysis: validated tables in, the FINDINGS table out, ranked by what an engineer leads with.
+
+Every number the reports, the agents and the fallback text state about the benchmarks is computed
+here, once. Comparisons stay within one experiment (a file: one harness, one run) and one model;
+the model ranking is its own finding. Each comparison is tested (tasks.facts.statistics): a level
+is called best only when it and its runner-up each have MIN_REPETITIONS distinct measurements,
+the test says they differ and the best's interval excludes the runner-up; otherwise the finding
+says "no measurable difference" (with the spread) or "not testable" (one measurement a level).
+Cold calls are kept out of the comparisons and are findings of their own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import polars as pl
+
+from tasks.facts.evidence import MIN_REPETITIONS
+from tasks.facts.measurements import (
+    COLD_START_FACTOR,
+    DIMENSION_COLUMNS,
+    LOAD_DOMINATED_SHARE,
+    RANKED_METRICS,
+    level_text,
+    performance_rows,
+)
+from tasks.facts.statistics import (
+    ALPHA,
+    CONFIDENCE,
+    bootstrap_median_ci,
+    cliffs_delta,
+    format_p,
+    interquartile_range,
+    kruskal_p,
+    smallest_kruskal_p,
+)
+from tasks.schemas import FINDINGS, conform
+
+# A value this many robust deviations (1.4826 x MAD) from its configuration's median, and at
+# least OUTLIER_MIN_SHARE away from it, is an outlier: named, never pooled into a comparison.
+OUTLIER_DEVIATIONS = 5.0
+OUTLIER_MIN_SHARE = 0.2
+MAX_LISTED_LEVELS = 6  # levels a statement names before "and N more"
+MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
+METHOD_NUMBERS = (
+    MIN_REPETITIONS,
+    COLD_START_FACTOR,
+    LOAD_DOMINATED_SHARE * 100,
+    OUTLIER_DEVIATIONS,
+    CONFIDENCE * 100,
+    ALPHA,
+)
+_UNITS = {"tok/s": "tok/s", "ms": "ms", "s": "s", "req/s": "req/s"}
+_METRIC_WORDS = {
+    "throughput_tok_s": "throughput",
+    "prompt_tok_s": "prompt processing throughput",
+    "server_throughput_tok_s": "server throughput",
+    "request_throughput_req_s": "request throughput",
+    "ttft_ms": "time to first token",
+    "itl_ms": "inter-token latency",
+    "tpot_ms": "time per output token",
+    "e2e_latency_ms": "end-to-end latency",
+}
+_QUALITY_METRIC = re.compile(r"(?i)accura|quality|score|bleu|rouge|perplex|pass_?rate|exact_match")
+_GPU_METRIC = re.compile(r"(?i)utili[sz]ation|util_pct|power_w|gpu_mem|memory_used|vram_used")
+
+
+def fmt(value: float) -> str:
+    """A number as statements write it: thousands separators, at most 2 decimals."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def pct(value: float) -> str:
+    """A percentage as statements write it: one decimal."""
+    return f"{value:,.1f}"
+
+
+def metric_words(metric: str) -> str:
+    return _METRIC_WORDS.get(metric, metric)
+
+
+def _numbers(text: str) -> list[float]:
+    """Every number a statement states, as the guard reads them (identifiers' digits included)."""
+    return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def _name(path: str) -> str:
+    return path.rpartition("/")[2]
+
+
+def _finding(kind: str, topic: str, statement: str, importance: float, **columns) -> dict:
+    return {
+        "kind": kind,
+        "topic": topic,
+        "statement": statement,
+        "numbers": _numbers(statement),
+        "importance": float(importance),
+        **columns,
+    }
+
+
+# --- comparisons ------------------------------------------------------------------------------
+
+
+def _levels(values: pl.DataFrame, level: str, direction: str) -> list[tuple[str, np.ndarray]]:
+    """(label, values) per level, best median first; ties by label."""
+    named = values.schema[level].is_numeric()  # "num_gpu=80", not a bare "80"
+    groups = [
+        (f"{level}={level_text(key)}" if named else level_text(key), frame["value"].to_numpy())
+        for (key,), frame in values.group_by([level], maintain_order=True)
+        if key is not None
+    ]
+    sign = -1 if direction == "higher" else 1
+    return sorted(groups, key=lambda g: (sign * float(np.median(g[1])), g[0]))
+
+
+def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | None:
+    """The statistics of one comparison of levels (see the module docstring); None below two
+    levels."""
+    groups = _levels(values, level, direction)
+    if len(groups) < 2:
+        return None
+    (best, best_values), (second, second_values) = groups[0], groups[1]
+    medians = [float(np.median(v)) for _, v in groups]
+    p_all = kruskal_p([v for _, v in groups])
+    ci = bootstrap_median_ci(best_values)
+    delta = cliffs_delta(second_values, best_values)  # > 0: best's values larger
+    enough = min(best_values.size, second_values.size) >= MIN_REPETITIONS
+    p_top = kruskal_p([best_values, second_values])
+    excludes = ci is not None and not (ci[0] <= medians[1] <= ci[1])
+    low, high = min(medians), max(medians)
+    range_pct = (high - low) / abs(low) * 100 if low else None
+    # The noise: how far repeated values at one level spread, relative to their median.
+    spreads = [
+        (interquartile_range(v) or 0.0) / abs(float(np.median(v))) * 100
+        for _, v in groups
+        if v.size >= 2 and np.median(v)
+    ]
+    noise_pct = float(np.median(spreads)) if spreads else None
+    within_noise = range_pct is not None and noise_pct is not None and range_pct <= noise_pct
+    # Too few measurements for any outcome to reach p < ALPHA: a p above it says nothing.
+    powerless = p_all is not None and smallest_kruskal_p([v.size for _, v in groups]) >= ALPHA
+    if p_all is None or powerless:
+        verdict = "not testable"
+    elif p_all >= ALPHA or within_noise:
+        verdict = "no measurable difference"
+    elif enough and p_top is not None and p_top < ALPHA and excludes:
+        verdict = "significant"
+    else:
+        verdict = "differs"
+    return {
+        "levels": [label for label, _ in groups],
+        "level_medians": medians,
+        "level_n": [int(v.size) for _, v in groups],
+        "n": int(sum(v.size for _, v in groups)),
+        "median": medians[0],
+        "spread": interquartile_range(best_values),
+        "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None,
+        "best": best,
+        "runner_up": second,
+        "effect_pct": abs(medians[0] - medians[1]) / abs(medians[1]) * 100 if medians[1] else None,
+        "range_pct": range_pct,
+        "noise_pct": noise_pct,
+        "effect_size": delta,
+        "test": "kruskal-wallis",
+        "p_value": p_all,
+        "p_top": p_top,
+        "verdict": verdict,
+    }
+
+
+def _level_list(stats: dict, unit: str) -> str:
+    shown = [
+        f"{label} {fmt(median)} (n={n})"
+        for label, median, n in zip(
+            stats["levels"], stats["level_medians"], stats["level_n"], strict=True
+        )
+    ][:MAX_LISTED_LEVELS]
+    more = len(stats["levels"]) - len(shown)
+    return (
+        ", ".join(shown) + (f" and {more} more" if more > 0 else "") + (f" {unit}" if unit else "")
+    )
+
+
+def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats: dict) -> str:
+    """The sentence of a ranking or effect finding, its uncertainty included."""
+    what = metric_words(metric)
+    medians = f"medians {_level_list(stats, unit)}"
+    verdict = stats["verdict"]
+    if verdict == "not testable":
+        few = (
+            "one measurement per level"
+            if max(stats["level_n"]) == 1
+            else "a single measurement at some levels"
+            if min(stats["level_n"]) == 1
+            else f"too few measurements for any test to reach p<{ALPHA}"
+        )
+        return f"{scope}: {what} by {subject}, {medians}; {few}, so no test can tell them apart."
+    p = format_p(stats["p_value"])
+    if verdict == "no measurable difference":
+        noise = stats["noise_pct"]
+        within = (
+            f", within the {pct(noise)}% spread of the values at each level"
+            if noise is not None and stats["p_value"] < ALPHA
+            else ""
+        )
+        return (
+            f"{scope}: {subject} makes no measurable difference to {what} ({medians}, a "
+            f"{pct(stats['range_pct'] or 0)}% range{within}; Kruskal-Wallis {p})."
+        )
+    interval = (
+        f" [{CONFIDENCE * 100:.0f}% CI {fmt(stats['ci_low'])} to {fmt(stats['ci_high'])}]"
+        if stats["ci_low"] is not None
+        else ""
+    )
+    if verdict == "significant":
+        return (
+            f"{scope}: {stats['best']} has the best {what}, median {fmt(stats['median'])} "
+            f"{unit}{interval}, {pct(stats['effect_pct'])}% ahead of {stats['runner_up']} "
+            f"({medians}; Kruskal-Wallis {p})."
+        )
+    return (
+        f"{scope}: {what} differs by {subject} ({medians}; Kruskal-Wallis {p}), but "
+        f"{stats['best']} cannot be told apart from {stats['runner_up']}"
+        + (
+            f" with fewer than {MIN_REPETITIONS} measurements each."
+            if min(stats["level_n"][:2]) < MIN_REPETITIONS
+            else "."
+        )
+    )
+
+
+def _importance(kind: str, stats: dict) -> float:
+    """What an engineer leads with: a tested difference by its size, then a tested absence of
+    one (worth knowing before tuning), then what could not be tested."""
+    verdict = stats["verdict"]
+    size = min(stats.get("range_pct") or 0.0, 100.0) / 10
+    base = {"ranking": 90.0, "effect": 60.0}[kind]
+    return (
+        base
+        + {
+            "significant": 20 + size,
+            "no measurable difference": 15 + min(stats["n"], 50) / 10,
+            "differs": 10 + size,
+            "not testable": -25 + size,
+        }[verdict]
+    )
+
+
+def _comparison_finding(
+    kind: str,
+    scope: str,
+    subject: str,
+    values: pl.DataFrame,
+    level: str,
+    **scope_columns,
+) -> dict | None:
+    metric = values["metric"][0]
+    unit = values["unit"][0] or ""
+    direction = values["direction"][0]
+    stats = compare_levels(values, level, direction)
+    if stats is None:
+        return None
+    statement = comparison_statement(scope, subject, metric, unit, stats)
+    # `stats` carries a few working keys beside the FINDINGS columns; the table drops them.
+    return _finding(
+        kind,
+        "performance",
+        statement,
+        _importance(kind, stats),
+        subject=subject,
+        metric=metric,
+        unit=unit,
+        direction=direction,
+        value=stats["median"],
+        source_rows=values["row"].head(MAX_SOURCE_ROWS).to_list(),
+        **stats,
+        **scope_columns,
+    )
+
+
+def ranking_findings(warm: pl.DataFrame) -> list[dict]:
+    """Per metric, the models ranked by their median over every file that measures them."""
+    found = []
+    for (metric,), values in warm.group_by(["metric"], maintain_order=True):
+        if metric not in RANKED_METRICS or values["model"].n_unique() < 2:
+            continue
+        files = values["experiment"].n_unique()
+        scope = f"Model ranking over {fmt(files)} file{'s' if files != 1 else ''}"
+        finding = _comparison_finding("ranking", scope, "model", values, "model")
+        if finding:
+            found.append(finding)
+    return found
+
+
+def _subject(values: pl.DataFrame) -> str:
+    """'quantization' when the models differ only in it (one family, one size), else 'model'."""
+    identity = values.select("model_family", "model_params").unique()
+    return (
+        "quantization"
+        if identity.height == 1 and identity.null_count().sum_horizontal()[0] == 0
+        else "model"
+    )
+
+
+def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]) -> list[dict]:
+    """Per experiment and metric: the models compared when several ran; per model, one finding
+    for each dimension that varies, or the configuration's summary when none does."""
+    found = []
+    for (experiment, metric), values in warm.group_by(
+        ["experiment", "metric"], maintain_order=True
+    ):
+        scope = f"In {_name(experiment)}"
+        loads = metric == "ttft_ms" and any(
+            (experiment, m) in load_dominated for m in values["model"].unique()
+        )
+        if values["model"].n_unique() > 1 and not loads:
+            finding = _comparison_finding(
+                "effect", scope, _subject(values), values, "model", experiment=experiment
+            )
+            if finding:
+                found.append(finding)
+        for (model,), series in values.group_by(["model"], maintain_order=True):
+            if metric == "ttft_ms" and (experiment, model) in load_dominated:
+                continue  # its TTFT measures loading: the cold-start finding says so
+            model_scope = f"In {_name(experiment)} ({model})"
+            varying = [d for d in DIMENSION_COLUMNS if series[d].drop_nulls().n_unique() > 1]
+            for dimension in varying:
+                finding = _comparison_finding(
+                    "effect",
+                    model_scope,
+                    dimension,
+                    series.filter(pl.col(dimension).is_not_null()),
+                    dimension,
+                    experiment=experiment,
+                    model=model,
+                )
+                if finding:
+                    found.append(finding)
+            if not varying and series.height >= 2:
+                found.append(_configuration_finding(model_scope, series, experiment, model))
+    return found
+
+
+def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, model: str) -> dict:
+    values = series["value"].to_numpy()
+    metric, unit = series["metric"][0], series["unit"][0] or ""
+    median = float(np.median(values))
+    spread = interquartile_range(values)
+    ci = bootstrap_median_ci(values)
+    config = series["config_label"][0]
+    interval = (
+        f", {CONFIDENCE * 100:.0f}% CI {fmt(ci[0])} to {fmt(ci[1])}" if ci is not None else ""
+    )
+    statement = (
+        f"{scope}, {config}: median {metric_words(metric)} {fmt(median)} {unit} over "
+        f"{fmt(values.size)} measurements (interquartile range {fmt(spread or 0)} {unit}"
+        f"{interval})."
+    )
+    return _finding(
+        "configuration",
+        "performance",
+        statement,
+        20 + min(values.size, 50) / 10,
+        subject="configuration",
+        metric=metric,
+        unit=unit,
+        direction=series["direction"][0],
+        experiment=experiment,
+        model=model,
+        config=config,
+        n=int(values.size),
+        median=median,
+        spread=spread,
+        ci_low=ci[0] if ci else None,
+        ci_high=ci[1] if ci else None,
+        value=median,
+        source_rows=series["row"].head(MAX_SOURCE_ROWS).to_list(),
+    )
+
+
+# --- cold starts and outliers -----------------------------------------------------------------
+
+
+def load_dominated_series(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per experiment and model: TTFT measurements whose median load share is at least
+    LOAD_DOMINATED_SHARE."""
+    return (
+        rows.filter((pl.col("metric") == "ttft_ms") & pl.col("load_share").is_not_null())
+        .group_by("experiment", "model", maintain_order=True)
+        .agg(
+            share=pl.col("load_share").median(),
+            ttft=pl.col("value").median(),
+            n=pl.len(),
+            rows=pl.col("row"),
+        )
+        .filter(pl.col("share") >= LOAD_DOMINATED_SHARE)
+    )
+
+
+def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
+    """Two findings at most: how much of TTFT is loading, where a file says; and the first
+    calls that were cold starts."""
+    found = []
+    if loaded.height:
+        measured = rows.filter((pl.col("metric") == "ttft_ms") & pl.col("load_share").is_not_null())
+        shares = measured["load_share"]
+        files = loaded["experiment"].n_unique()
+        statement = (
+            f"Loading the model takes a median {pct(shares.median() * 100)}% of the time to first "
+            f"token over {fmt(measured.height)} calls in {_files(files)} that record load time "
+            f"(per file and model from {pct(loaded['share'].min() * 100)}% to "
+            f"{pct(loaded['share'].max() * 100)}%): there TTFT measures the model load, not the "
+            "setting or model compared, so those TTFT figures are left out of the comparisons."
+        )
+        found.append(
+            _finding(
+                "cold_start",
+                "performance",
+                statement,
+                85,
+                subject="load share",
+                metric="ttft_ms",
+                unit="%",
+                direction="lower",
+                n=measured.height,
+                median=shares.median() * 100,
+                value=shares.median() * 100,
+                source_rows=measured["row"].head(MAX_SOURCE_ROWS).to_list(),
+            )
+        )
+    cold = rows.filter(pl.col("cold") & (pl.col("metric") == "ttft_ms"))
+    if cold.height:
+        rest = (
+            rows.filter(~pl.col("cold") & (pl.col("metric") == "ttft_ms"))
+            .group_by("experiment", "model", "config_label")
+            .agg(rest=pl.col("value").median())
+        )
+        cold = (
+            cold.join(rest, on=["experiment", "model", "config_label"])
+            .with_columns(ratio=pl.col("value") / pl.col("rest"))
+            .sort(["ratio", "row"], descending=[True, False])
+        )
+        worst = cold.row(0, named=True)
+        low, high = cold["ratio"].min(), cold["ratio"].max()
+        ratios = fmt(high) if cold.height == 1 else f"{fmt(low)} to {fmt(high)}"
+        statement = (
+            f"{fmt(cold.height)} first call{'s' if cold.height != 1 else ''} of a series took "
+            f"{ratios} times the later calls' "
+            f"median time to first token: cold starts, left out of the comparisons (the largest: "
+            f"{worst['model']} in {_name(worst['experiment'])} {worst['locator']}, "
+            f"{fmt(worst['value'])} ms against {fmt(worst['rest'])} ms)."
+        )
+        found.append(
+            _finding(
+                "cold_start",
+                "performance",
+                statement,
+                80,
+                subject="first call",
+                metric="ttft_ms",
+                unit="ms",
+                direction="lower",
+                n=cold.height,
+                median=worst["rest"],
+                value=worst["value"],
+                source_rows=cold["row"].to_list(),
+            )
+        )
+    return found
+
+
+def outliers(warm: pl.DataFrame) -> pl.DataFrame:
+    """Warm measurements far from the other repetitions of their configuration (one file, model,
+    configuration and setup), with the median they stray from."""
+    group = ["experiment", "model", "config_label", "metric", *DIMENSION_COLUMNS]
+    return (
+        warm.with_columns(
+            median=pl.col("value").median().over(group),
+            count=pl.len().over(group),
+        )
+        .with_columns(mad=(pl.col("value") - pl.col("median")).abs().median().over(group) * 1.4826)
+        .filter(
+            (pl.col("count") >= 5)
+            & (pl.col("mad") > 0)
+            & ((pl.col("value") - pl.col("median")).abs() > OUTLIER_DEVIATIONS * pl.col("mad"))
+            & (
+                (pl.col("value") - pl.col("median")).abs()
+                > OUTLIER_MIN_SHARE * pl.col("median").abs()
+            )
+        )
+    )
+
+
+def outlier_findings(found: pl.DataFrame) -> list[dict]:
+    findings = []
+    for row in found.iter_rows(named=True):
+        unit = row["unit"] or ""
+        statement = (
+            f"{row['model']} with {row['config_label']}: {fmt(row['value'])} {unit} "
+            f"{metric_words(row['metric'])} at {_name(row['source_path'])} {row['locator']} is "
+            f"far from the median {fmt(row['median'])} {unit} of its {fmt(row['count'])} "
+            "repetitions; it is left out of the comparisons."
+        )
+        findings.append(
+            _finding(
+                "outlier",
+                "performance",
+                statement,
+                35,
+                subject="measurement",
+                metric=row["metric"],
+                unit=unit,
+                direction=row["direction"],
+                experiment=row["experiment"],
+                model=row["model"],
+                config=row["config_label"],
+                n=row["count"],
+                median=row["median"],
+                value=row["value"],
+                source_rows=[row["row"]],
+            )
+        )
+    return findings
+
+
+# --- failures, gaps, quality, inventory -------------------------------------------------------
+
+
+def _error_class(error: pl.Expr) -> pl.Expr:
+    """An error message without what varies between its occurrences (numbers, quoted text)."""
+    return error.str.split("\n").list.first().str.replace_all(r"\d+", "N").str.slice(0, 120)
+
+
+def failure_findings(metrics: pl.DataFrame) -> list[dict]:
+    """Quarantined records grouped by the cause their files state."""
+    records = (
+        metrics.filter(pl.col("status") == "quarantined")
+        .group_by("source_path", "locator", maintain_order=True)
+        .agg(pl.col("error").drop_nulls().first())
+        .with_columns(cause=_error_class(pl.col("error")).fill_null("no error recorded"))
+    )
+    found = []
+    groups = records.group_by("cause", maintain_order=True).agg(
+        n=pl.len(),
+        files=pl.col("source_path").n_unique(),
+        folders=pl.col("source_path").str.replace(r"/[^/]*$", "").unique().sort(),
+        rows=pl.format("{} {}", "source_path", "locator"),
+    )
+    for cause, n, files, folders, rows in groups.sort(
+        ["n", "cause"], descending=[True, False]
+    ).iter_rows():
+        where = ", ".join(folders[:3]) + (
+            f" and {len(folders) - 3} more" if len(folders) > 3 else ""
+        )
+        records = f"{fmt(n)} failed record{'s' if n != 1 else ''}"
+        verb = "share one cause" if n != 1 else "failed with"
+        statement = f'{records} in {_files(files)} (in {where}) {verb}: "{cause}".'
+        found.append(
+            _finding(
+                "failure_cause",
+                "quality",
+                statement,
+                50 + min(math.log10(n), 3),
+                subject="error",
+                n=n,
+                value=n,
+                config=cause,
+                source_rows=rows[:MAX_SOURCE_ROWS],
+            )
+        )
+    return found
+
+
+def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
+    """What the pile does not measure: repetitions, output quality, GPU telemetry."""
+    found = []
+    per_config = warm.group_by("experiment", "model", "config_label", "metric").len()
+    single = per_config.filter(pl.col("len") < MIN_REPETITIONS)
+    if single.height:
+        statement = (
+            f"{fmt(single.height)} of {fmt(per_config.height)} measured configurations (file, "
+            f"model, options and metric) have fewer than {MIN_REPETITIONS} repetitions: their "
+            "values cannot be told apart from noise."
+        )
+        found.append(
+            _finding(
+                "coverage_gap",
+                "coverage",
+                statement,
+                45 + 10 * single.height / per_config.height,
+                subject="repetitions",
+                n=per_config.height,
+                value=single.height,
+            )
+        )
+    # Speed measured without quality or telemetry beside it, file by file: a pile may hold a
+    # quality score somewhere, but a sweep that does not record one compares speed alone.
+    speed = warm.filter(pl.col("metric").is_in(RANKED_METRICS))["experiment"].unique()
+    if speed.len():
+        beside = metrics.filter(pl.col("source_path").is_in(speed.implode()))
+        for pattern, what, advice in (
+            (_QUALITY_METRIC, "output quality (accuracy, score)", "speed is compared alone"),
+            (_GPU_METRIC, "GPU telemetry (utilisation, memory, power)", "offload is unchecked"),
+        ):
+            covered = beside.filter(pl.col("metric").str.contains(pattern.pattern))
+            with_it = covered["source_path"].n_unique()
+            if with_it == speed.len():
+                continue
+            plural = speed.len() != 1
+            statement = (
+                f"{fmt(speed.len() - with_it)} of {_files(speed.len())} that "
+                f"{'measure' if plural else 'measures'} speed "
+                f"{'record' if speed.len() - with_it != 1 else 'records'} no {what}, so "
+                f"{advice} there."
+            )
+            found.append(
+                _finding(
+                    "coverage_gap",
+                    "coverage",
+                    statement,
+                    44,
+                    subject=what.split(" (")[0],
+                    n=speed.len(),
+                    value=speed.len() - with_it,
+                )
+            )
+    return found
+
+
+def _files(count: int) -> str:
+    return f"{fmt(count)} file" + ("" if count == 1 else "s")
+
+
+def inventory_findings(files: pl.DataFrame) -> list[dict]:
+    """Counts of files by format, status and folder, and the data's own time range."""
+
+    def count(statement: str, value: int, subject: str, importance: float = 10) -> dict:
+        return _finding(
+            "inventory", "inventory", statement, importance, subject=subject, n=value, value=value
+        )
+
+    found = [count(f"{_files(files.height)} found in total.", files.height, "files", 12)]
+    by_format = files.group_by("format").len().sort(["len", "format"], descending=[True, False])
+    for fmt_name, n in by_format.iter_rows():
+        verb = "is a" if n == 1 else "are"
+        noun = "file" if n == 1 else "files"
+        found.append(count(f"{_files(n)} {verb} {fmt_name} {noun}.", n, "format"))
+    wording = {  # (one file, several files)
+        "parsed": ("yielded metrics", "yielded metrics"),
+        "no_metrics": ("held no numeric measurements", "held no numeric measurements"),
+        "skipped": (
+            "is not a benchmark table and was inventoried only",
+            "are not benchmark tables and were inventoried only",
+        ),
+        "duplicate": (
+            "is an exact duplicate of another file and was not counted twice",
+            "are exact duplicates of another file and were not counted twice",
+        ),
+        "error": ("could not be read or parsed", "could not be read or parsed"),
+    }
+    by_status = files.group_by("status").len().sort(["len", "status"], descending=[True, False])
+    for status, n in by_status.iter_rows():
+        words = wording.get(status, (status, status))[n != 1]
+        found.append(count(f"{_files(n)} {words}.", n, "status", 11))
+    folders = files.group_by("folder").len().sort(["len", "folder"], descending=[True, False])
+    found.append(
+        count(
+            f"The files sit in {fmt(folders.height)} folder{'s' if folders.height != 1 else ''}.",
+            folders.height,
+            "folders",
+        )
+    )
+    for folder, n in folders.head(8).iter_rows():
+        found.append(count(f"Folder {folder} holds {_files(n)}.", n, "folder", 9))
+    dated = files.filter(pl.col("data_time_max").is_not_null())
+    if dated.height:
+        first = dated["data_time_min"].min()[:10]
+        last = dated["data_time_max"].max()[:10]
+        found.append(
+            count(
+                f"The data's own timestamps run from {first} to {last}, in {_files(dated.height)}.",
+                dated.height,
+                "data time",
+                11,
+            )
+        )
+    return found
+
+
+def quality_findings(metrics: pl.DataFrame) -> list[dict]:
+    """How many measurements and records passed validation."""
+    records = metrics.group_by("source_path", "locator").agg(
+        quarantined=(pl.col("status") == "quarantined").any()
+    )
+    failed = int(records["quarantined"].sum()) if records.height else 0
+    passed = metrics.filter(pl.col("status") != "quarantined").height
+
+    def count(statement: str, value: int, importance: float) -> dict:
+        return _finding(
+            "data_quality",
+            "quality",
+            statement,
+            importance,
+            subject="validation",
+            n=value,
+            value=value,
+        )
+
+    return [
+        count(f"{fmt(metrics.height)} measurements were read from the files.", metrics.height, 38),
+        count(f"{fmt(passed)} measurements passed validation.", passed, 39),
+        count(
+            f"{fmt(failed)} of {fmt(records.height)} benchmark records were quarantined as failed "
+            "or inconsistent runs.",
+            failed,
+            40,
+        ),
+    ]
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def compute_findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
+    """Every finding, ranked by importance, with ids F001.. in rank order."""
+    rows = performance_rows(metrics)
+    strays = outliers(rows.filter(~pl.col("cold")))
+    warm = rows.filter(~pl.col("cold")).join(
+        strays.select("source_path", "locator", "metric"),
+        on=["source_path", "locator", "metric"],
+        how="anti",
+    )
+    loaded = load_dominated_series(rows)
+    load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))
+    # A TTFT that measures loading ranks the loads, not the models.
+    ranked_rows = pl.concat(
+        [
+            warm.filter(pl.col("metric") != "ttft_ms"),
+            warm.filter(pl.col("metric") == "ttft_ms").join(
+                loaded.select("experiment", "model"), on=["experiment", "model"], how="anti"
+            ),
+        ]
+    )
+    found = [
+        *ranking_findings(ranked_rows),
+        *experiment_findings(warm, load_keys),
+        *cold_start_findings(rows, loaded),
+        *outlier_findings(strays),
+        *failure_findings(metrics),
+        *gap_findings(metrics, warm),
+        *quality_findings(metrics),
+        *inventory_findings(files),
+    ]
+    return findings_table(found)
+
+
+def findings_table(found: Iterable[dict]) -> pl.DataFrame:
+    rows = sorted(found, key=lambda f: -f["importance"])  # stable: ties keep their order
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+        row["finding_id"] = f"F{rank:03d}"
+    if not rows:
+        return pl.DataFrame(schema=FINDINGS)
+    return conform(pl.DataFrame(rows, infer_schema_length=None), FINDINGS)

@@ -1,0 +1,187 @@
+"""The performance measurements an analysis compares: warm calls of named models, each once.
+
+In: the validated METRICS frame. Out: one row per measurement of a main metric (throughput,
+latency, time), from tasks.facts.evidence.analysable, with its experiment (the file that holds it:
+one file is one run of one harness, so values are comparable within it), its configuration label,
+and whether the call was cold. Cold calls are kept apart, not averaged in: the first call of a
+series whose time to first token is COLD_START_FACTOR times the rest's median was still loading
+the model, and so was the whole record, its throughput included.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from tasks.facts.evidence import analysable
+
+# A first call this many times slower to its first token than the rest of its series is cold.
+COLD_START_FACTOR = 3.0
+# Ollama reports how long each call spent loading the model (load_duration); above this share of
+# TTFT the TTFT measures the load rather than the option or model being compared.
+LOAD_DOMINATED_SHARE = 0.5
+# Metrics compared, with the direction that is better. Others are counted, not compared.
+_DIRECTIONS = {
+    "throughput_tok_s": "higher",
+    "prompt_tok_s": "higher",
+    "server_throughput_tok_s": "higher",
+    "request_throughput_req_s": "higher",
+    "ttft_ms": "lower",
+    "itl_ms": "lower",
+    "tpot_ms": "lower",
+    "e2e_latency_ms": "lower",
+}
+# A metric the pile names itself ("mean_time_ms", "speedup") still has an obvious direction;
+# a difference of two runs ("throughput_delta") is not a measurement to rank.
+_LOWER = re.compile(r"^(?:mean_|avg_|median_)?(?:[a-z]+_)?(?:time|latency)_(?:ms|s)$")
+_HIGHER = re.compile(r"^(?:mean_|avg_|median_)?(?:speedup|efficiency)(?:_pct)?$")
+# The metrics every LLM harness means the same by: only these are ranked across files.
+RANKED_METRICS = tuple(_DIRECTIONS)
+DIMENSION_COLUMNS = (
+    "config",  # the file's own label for a run ("baseline", "chimera") when it has one
+    "num_gpu",
+    "num_ctx",
+    "temperature",
+    "top_p",
+    "top_k",
+    "backend",
+    "runtime",
+    "hardware",
+    "concurrency",
+    "input_tokens",
+    "output_tokens",
+    "batch_size",
+    "threads",
+    "flash_attn",
+)
+
+
+def metric_direction(metric: str) -> str | None:
+    """'higher' or 'lower' when the metric has a better direction, else None."""
+    if metric in _DIRECTIONS:
+        return _DIRECTIONS[metric]
+    if _HIGHER.search(metric):
+        return "higher"
+    if _LOWER.search(metric):
+        return "lower"
+    return None
+
+
+def level_text(value: object) -> str:
+    """A dimension's value as a label: 0.2, 999, onnx (4096.0 is 4096)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def config_label() -> pl.Expr:
+    """The configuration a record ran with: its options and load, else the file's own label."""
+    parts = [
+        pl.when(pl.col(col).is_not_null()).then(pl.format(f"{col}={{}}", pl.col(col)))
+        for col in (
+            "num_gpu",
+            "num_ctx",
+            "temperature",
+            "top_p",
+            "top_k",
+            # a serving benchmark's load and lengths are part of its configuration too
+            "concurrency",
+            "input_tokens",
+            "output_tokens",
+        )
+    ]
+    built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
+    return (
+        # Options first: the same settings then group together whichever file they came from,
+        # and a file's own label ("Best", "2nd") only names a run that states no options.
+        pl.coalesce(pl.when(built != "").then(built), pl.col("config"))
+        .fill_null("default options")
+        .alias("config_label")
+    )
+
+
+def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
+    """Measurements of the metrics with a direction, by named models, with `experiment`,
+    `config_label`, `direction`, `load_share` (of the record's TTFT), `cold` and `row`
+    ("source_path locator", the row a finding cites)."""
+    rows = analysable(metrics).with_row_index("_order")
+    directions = {m: metric_direction(m) for m in rows["metric"].unique().drop_nulls().to_list()}
+    compared = [m for m, d in directions.items() if d]
+    record = ["source_path", "locator"]
+    load = (
+        rows.filter(pl.col("metric").is_in(["load_ms", "ttft_ms"]))
+        .group_by(record)
+        .agg(
+            load_share=pl.col("value").filter(pl.col("metric") == "load_ms").first()
+            / pl.col("value").filter(pl.col("metric") == "ttft_ms").first()
+        )
+    )
+    performance = (
+        rows.filter(
+            pl.col("metric").is_in(compared)
+            & pl.col("value").is_finite()
+            & pl.col("model").is_not_null()
+        )
+        .with_columns(
+            config_label(),
+            pl.col("source_path").alias("experiment"),
+            pl.col("metric").replace_strict(directions, default=None).alias("direction"),
+            pl.format("{} {}", "source_path", "locator").alias("row"),
+        )
+        .join(load, on=record, how="left")
+    )
+    return (
+        performance.join(_cold_records(performance), on=record, how="left")
+        .with_columns(pl.col("cold").fill_null(False))
+        .sort("_order")
+        .drop("_order")
+    )
+
+
+def _cold_records(performance: pl.DataFrame) -> pl.DataFrame:
+    """(source_path, locator, cold=True) of first calls whose TTFT is COLD_START_FACTOR times
+    the median of the rest of their series (one file, model and configuration, in call order)."""
+    ttft = performance.filter(pl.col("metric") == "ttft_ms").sort(
+        "prompt_index", "run_index", "_order", nulls_last=True
+    )
+    series = ["source_path", "model", "config_label"]
+    firsts = (
+        ttft.group_by(series, maintain_order=True)
+        .agg(
+            pl.col("locator").first(),
+            first=pl.col("value").first(),
+            rest=pl.col("value").slice(1).median(),
+            calls=pl.len(),
+        )
+        # two calls are not a series with a "first": which of them is odd?
+        .filter((pl.col("calls") >= 3) & (pl.col("first") >= COLD_START_FACTOR * pl.col("rest")))
+    )
+    return firsts.select("source_path", "locator", cold=pl.lit(True))
+
+
+def coverage_matrix(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per model (from performance_rows): files, distinct configurations, and per metric
+    "measurements (configurations)", most measured model first."""
+    if rows.is_empty():
+        return pl.DataFrame(
+            schema={"model": pl.Utf8, "files": pl.UInt32, "configurations": pl.UInt32}
+        )
+    setup = ["experiment", "config_label", *DIMENSION_COLUMNS]
+    per_model = rows.group_by("model").agg(
+        files=pl.col("experiment").n_unique(),
+        configurations=pl.struct(setup).n_unique(),
+        total=pl.len(),
+    )
+    cells = (
+        rows.group_by("model", "metric")
+        .agg(n=pl.len(), configs=pl.struct(setup).n_unique())
+        .with_columns(cell=pl.format("{} ({})", "n", "configs"))
+        .pivot("metric", index="model", values="cell")
+    )
+    metrics = sorted(rows["metric"].unique().to_list(), key=lambda m: (m not in RANKED_METRICS, m))
+    return (
+        per_model.join(cells, on="model")
+        .sort(["total", "model"], descending=[True, False])
+        .select("model", "files", "configurations", *metrics)
+    )

@@ -1,0 +1,105 @@
+"""Claims: a model's sentence is published only when it agrees with the finding it cites."""
+
+import json
+
+import polars as pl
+
+from tasks.agents.claims import (
+    Claim,
+    check_claims,
+    claims_from_reply,
+    response_schema,
+    section_ids,
+)
+from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
+from tests.tasks.agents.findings_fixture import finding_id, small_findings
+
+FINDINGS = small_findings()
+RANKING = finding_id(FINDINGS, kind="ranking")
+SAME = finding_id(FINDINGS, kind="effect", subject="num_gpu")
+FAILURE = finding_id(FINDINGS, kind="failure_cause")
+
+
+def _check(section: str, finding: str, sentence: str, mitigation: str = ""):
+    checked = check_claims([Claim(section, finding, sentence, mitigation)], FINDINGS)
+    return checked.checked[section][0]
+
+
+def test_an_agreeing_claim_is_published_with_the_findings_numbers():
+    claim = _check("executive_summary", RANKING, "The smaller Gemma model has the best throughput")
+
+    assert claim.accepted, claim.reasons
+    row = FINDINGS.filter(pl.col("finding_id") == RANKING).row(0, named=True)
+    assert claim.rendered.startswith("The smaller Gemma model has the best throughput (gemma3:1b")
+    assert "181" in claim.rendered and RANKING in claim.rendered
+    assert str(row["level_n"][0]) in claim.rendered
+
+
+def test_a_number_written_by_the_model_is_rejected():
+    claim = _check("executive_summary", RANKING, "Gemma reaches about 181 tokens per second")
+
+    assert not claim.accepted
+    assert any("writes a number" in r for r in claim.reasons)
+
+
+def test_best_for_a_difference_within_noise_is_rejected_and_no_difference_accepted():
+    wrong = _check("executive_summary", SAME, "The best GPU layer setting gives more throughput")
+    right = _check(
+        "executive_summary",
+        SAME,
+        "The GPU layer setting makes no measurable difference to throughput",
+    )
+
+    assert any('"best" needs a finding with a significant best' in r for r in wrong.reasons)
+    assert right.accepted, right.reasons
+
+
+def test_no_difference_for_a_significant_ranking_is_rejected():
+    claim = _check("executive_summary", RANKING, "Both models have similar throughput overall")
+
+    assert any("needs a finding of no measurable difference" in r for r in claim.reasons)
+
+
+def test_a_superlative_naming_the_runner_up_is_rejected():
+    claim = _check("executive_summary", RANKING, "The Llama model is the fastest of the models")
+
+    assert any("the superlative names llama" in r for r in claim.reasons)
+
+
+def test_a_claim_about_another_metric_or_another_finding_is_rejected():
+    latency = _check("executive_summary", RANKING, "Gemma has the best time to first token here")
+    foreign = _check("gaps", FAILURE, "Some runs failed because the Triton compiler was missing")
+
+    assert any("speaks of ttft_ms" in r for r in latency.reasons)
+    assert not foreign.accepted  # "Triton" is no word of the failure it cites
+    meta = _check("gaps", FAILURE, "We think this finding shows the connection failed")
+    assert any('talks about "We"' in r for r in meta.reasons)
+
+
+def test_a_finding_of_the_wrong_kind_for_the_section_is_rejected():
+    claim = _check("data_inventory", RANKING, "Gemma has the best throughput of all models")
+
+    assert any("does not belong in data_inventory" in r for r in claim.reasons)
+
+
+def test_the_schema_lets_each_section_cite_only_fitting_findings():
+    schema = response_schema(DATA_COLLECTOR, FINDINGS)
+
+    inventory = schema["properties"]["data_inventory"]["items"]["properties"]["finding"]["enum"]
+    assert RANKING not in inventory and inventory == section_ids("data_inventory", FINDINGS)
+    assert schema["required"] == list(DATA_COLLECTOR.sections)
+    risks = response_schema(INSIGHT_AGENT, FINDINGS)["properties"]["risks"]["items"]
+    assert risks["required"] == ["finding", "sentence", "mitigation"]
+
+
+def test_claims_are_read_from_json_and_malformed_parts_skipped():
+    reply = "Sure! " + json.dumps(
+        {
+            "executive_summary": [{"finding": RANKING, "sentence": "  Gemma leads.  "}, "junk"],
+            "risks": "not a list",
+        }
+    )
+
+    claims = claims_from_reply(INSIGHT_AGENT, reply)
+
+    assert claims == [Claim("executive_summary", RANKING, "Gemma leads.", "")]

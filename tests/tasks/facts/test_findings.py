@@ -1,0 +1,138 @@
+"""The analysis: what a performance engineer would sign, computed once from the tables."""
+
+import polars as pl
+
+from tasks.facts import compute_findings
+from tasks.schemas import FINDINGS
+from tests.tasks.facts.builders import files_frame, metric_rows, metrics_frame
+
+
+def _findings(rows: list[dict]) -> pl.DataFrame:
+    metrics = metrics_frame(rows)
+    return compute_findings(files_frame(metrics), metrics)
+
+
+def _one(findings: pl.DataFrame, **where) -> dict:
+    chosen = findings.filter(*[pl.col(k) == v for k, v in where.items()])
+    assert chosen.height == 1, chosen.select("finding_id", "kind", "statement")
+    return chosen.row(0, named=True)
+
+
+def test_a_model_clearly_ahead_is_ranked_best_with_its_interval():
+    rows = [
+        *metric_rows("a/fast.csv", "m-fast", [120.0, 121.5, 119.0, 122.0, 120.5]),
+        *metric_rows("a/slow.csv", "m-slow", [60.0, 61.0, 59.5, 62.5, 60.5]),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert ranking["verdict"] == "significant"
+    assert ranking["levels"] == ["m-fast", "m-slow"]
+    assert ranking["level_medians"] == [120.5, 60.5]
+    assert ranking["ci_low"] > 60.5  # the interval excludes the runner-up
+    assert "m-fast has the best throughput" in ranking["statement"]
+    assert "95% CI" in ranking["statement"]
+    assert len(ranking["source_rows"]) == 10
+
+
+def test_a_lead_within_noise_is_no_measurable_difference_not_a_best():
+    rows = [
+        *metric_rows("s/sweep.csv", "m", [100.0, 103.0, 97.0, 101.0], num_gpu=40),
+        *metric_rows("s/sweep.csv", "m", [102.0, 98.0, 101.5, 99.0], start=5, num_gpu=80),
+    ]
+    effect = _one(_findings(rows), kind="effect", subject="num_gpu")
+
+    assert effect["verdict"] == "no measurable difference"
+    assert "makes no measurable difference to throughput" in effect["statement"]
+    assert "best" not in effect["statement"]
+
+
+def test_one_measurement_per_level_is_not_testable():
+    rows = [
+        *metric_rows("s/sweep.csv", "m", [100.0], num_ctx=1024),
+        *metric_rows("s/sweep.csv", "m", [130.0], start=2, num_ctx=2048),
+    ]
+    effect = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert effect["verdict"] == "not testable"
+    assert effect["p_value"] is None
+    assert "no test can tell them apart" in effect["statement"]
+
+
+def test_quarantined_values_never_reach_a_finding():
+    rows = metric_rows("a/x.csv", "m", [100.0, 101.0, 99.0]) + [
+        {**metric_rows("a/x.csv", "m", [99999.0], start=4)[0], "status": "quarantined"}
+    ]
+    findings = _findings(rows)
+
+    numbers = findings["numbers"].explode().drop_nulls().to_list()
+    assert 99999.0 not in numbers
+    configuration = _one(findings, kind="configuration")
+    assert configuration["n"] == 3 and configuration["median"] == 100.0
+
+
+def test_a_cold_first_call_is_named_and_left_out_of_the_comparison():
+    ttft = [4000.0, 90.0, 95.0, 92.0, 91.0]
+    rows = [
+        *metric_rows("c/runs.csv", "m", ttft, metric="ttft_ms", unit="ms"),
+        *metric_rows("c/runs.csv", "m", [30.0, 100.0, 101.0, 99.0, 100.5]),
+    ]
+    findings = _findings(rows)
+
+    cold = _one(findings, kind="cold_start", subject="first call")
+    assert cold["source_rows"] == ["c/runs.csv row 1"]
+    assert "4,000 ms against 91.50 ms" in cold["statement"]
+    # the whole cold record is left out: its 30 tok/s is not averaged into the configuration
+    throughput = _one(findings, kind="configuration", metric="throughput_tok_s")
+    assert throughput["n"] == 4 and "c/runs.csv row 1" not in throughput["source_rows"]
+
+
+def test_ttft_that_measures_the_model_load_is_said_so_and_not_compared():
+    rows = []
+    for level, start in ((1024, 1), (4096, 4)):
+        rows += metric_rows(
+            "s/sw.csv", "m", [100.0, 101.0, 99.0], "ttft_ms", "ms", start, num_ctx=level
+        )
+        rows += metric_rows(
+            "s/sw.csv", "m", [90.0, 91.0, 89.0], "load_ms", "ms", start, num_ctx=level
+        )
+    findings = _findings(rows)
+
+    load = _one(findings, kind="cold_start", subject="load share")
+    assert load["value"] == 90.0
+    assert findings.filter(
+        (pl.col("kind") == "effect") & (pl.col("metric") == "ttft_ms")
+    ).is_empty()
+
+
+def test_failed_records_are_grouped_by_their_cause():
+    failed = [
+        {**row, "status": "quarantined", "error": f"[WinError {code}] address not valid"}
+        for row, code in zip(
+            metric_rows("f/p.csv", "m", [0.0, 0.0, 0.0]), (10049, 10049, 10061), strict=True
+        )
+    ]
+    cause = _one(_findings(failed), kind="failure_cause")
+
+    assert cause["n"] == 3
+    assert '"[WinError N] address not valid"' in cause["statement"]
+
+
+def test_an_outlier_is_named_with_its_row():
+    values = [100.0, 101.0, 99.0, 100.5, 99.5, 7.9]
+    outlier = _one(_findings(metric_rows("o/r.csv", "m", values)), kind="outlier")
+
+    assert outlier["source_rows"] == ["o/r.csv row 6"]
+    assert outlier["value"] == 7.9
+
+
+def test_findings_are_ranked_with_unique_ids_and_the_table_schema():
+    rows = [
+        *metric_rows("a/fast.csv", "m-fast", [120.0, 121.5, 119.0]),
+        *metric_rows("a/slow.csv", "m-slow", [60.0, 61.0, 59.5]),
+    ]
+    findings = _findings(rows)
+
+    assert findings.schema == FINDINGS
+    assert findings["finding_id"].to_list() == [f"F{i:03d}" for i in range(1, findings.height + 1)]
+    assert findings["importance"].is_sorted(descending=True)
+    assert findings.row(0, named=True)["kind"] == "ranking"
