@@ -294,7 +294,8 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
         raise FileNotFoundError(f"{out_dir / 'tables'}: missing {', '.join(missing)}.parquet")
     ge_path = out_dir / "quality" / "ge_results.json"
     ge_results = json.loads(ge_path.read_text(encoding="utf-8")) if ge_path.exists() else None
-    from tasks.validate import validate_files  # Great Expectations: imported only when checking
+    # Great Expectations: imported only when checking
+    from tasks.validate import validate_files, validate_findings
 
     base = AllowedNumbers(
         claims=frame_numbers(tables["findings"].drop("source_rows")),
@@ -304,7 +305,7 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
             tables["quarantine"],
             tables["files"],
             ge_results,
-            validate_files(tables["files"]),
+            pl.concat([validate_files(tables["files"]), validate_findings(tables["findings"])]),
         ),
     )
     reports_dir = out_dir / "reports"

@@ -39,7 +39,7 @@ from tasks.report.render import RunContext, render_agent_report, render_combined
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, METRICS, conform
 from tasks.tables import read_table, table_path, write_table, write_text
-from tasks.validate import render_quality_summary, validate_files
+from tasks.validate import render_quality_summary, validate_files, validate_findings
 
 Backend = Literal["auto", "ollama", "embedded"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
@@ -189,13 +189,15 @@ def benchmark_report(
 
     with clock.stage("validate"):
         validation = validate(parsed)
-        quality_summary = render_quality_summary(validation, files, validate_files(files))
 
     with clock.stage("findings"):
         finding_table = findings(files, validation.metrics)
         top_findings = render_top_findings(finding_table)
         detail = render_findings(finding_table)
         coverage = render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics)))
+    with clock.stage("checks"):  # the files and the findings suites, after the analysis
+        checks = pl.concat([validate_files(files), validate_findings(finding_table)])
+        quality_summary = render_quality_summary(validation, files, checks)
 
     for name, frame in (
         ("files", files),

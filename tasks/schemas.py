@@ -122,7 +122,7 @@ FINDING_KINDS = (
     "data_quality",  # validation counts
     "inventory",  # files and folders
 )
-VERDICTS = ("significant", "differs", "no measurable difference", "not testable")
+VERDICTS = ("significant", "differs", "no measurable difference", "inconclusive", "not testable")
 FINDINGS = pl.Schema(
     {
         "finding_id": pl.Utf8,  # F001.., in rank order

@@ -22,7 +22,7 @@ from tasks.agents.claims import (
     render_section,
     response_schema,
 )
-from tasks.agents.drafting import build_messages
+from tasks.agents.drafting import build_messages, instructions
 from tasks.agents.fallback import fallback_claims
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import Persona
@@ -121,7 +121,7 @@ def run_agent(
     num_ctx = options.num_ctx or DEFAULT_NUM_CTX
     # The findings get what the context window has left after the persona and the reply.
     budget = num_ctx - estimate_tokens(persona.prompt) - num_predict - 160
-    pack = pack_findings(findings, persona.topics, max(budget, 0))
+    pack = pack_findings(findings, persona.kinds, max(budget, 0))
     messages = build_messages(persona, pack)
     schema = response_schema(persona, pack.findings)
 
@@ -137,7 +137,9 @@ def run_agent(
         attempt_options = options.model_copy(update=update)
         with GpuSampler() as sampler:
             completion = backend.chat(messages, attempt_options, json_schema=schema)
-        checked = check_claims(claims_from_reply(persona, completion.text), pack.findings)
+        checked = check_claims(
+            claims_from_reply(persona, completion.text), pack.findings, instructions(persona)
+        )
         reasons: list[str] = []
         for section in persona.sections:
             claims = checked.checked.get(section, [])
@@ -175,7 +177,7 @@ def run_agent(
 def deferred_result(persona: Persona, findings: pl.DataFrame, options: ModelOptions) -> AgentResult:
     """The persona's sections rendered from the findings without calling the model, for a run
     that leaves the analysis to a follow-up run (a quick refresh when new files land)."""
-    pack = pack_findings(findings, persona.topics, 10**9)
+    pack = pack_findings(findings, persona.kinds, 10**9)
     claims = fallback_claims(persona, pack.findings)
     return AgentResult(
         persona=persona,

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tasks.agents.guard.language import garbage_tokens, repetition_problems, script_problems
-from tasks.agents.personas import Persona
+from tasks.agents.guard.language import language_problems
+from tasks.agents.personas import SECTION_KINDS, Persona
 from tasks.facts.findings import fmt, pct
 from tasks.facts.statistics import format_p
 
@@ -63,80 +63,14 @@ _META = re.compile(
     r"\b(we|us|our|you|your|i|my|(?:this|the|that) (?:finding|report|analysis|fact))\b", re.I
 )
 # Words that say nothing about a finding in particular; a claim must share another with it.
-_GENERIC = frozenset(
-    [
-        "about",
-        "above",
-        "after",
-        "again",
-        "also",
-        "analysis",
-        "benchmark",
-        "benchmarks",
-        "between",
-        "could",
-        "data",
-        "does",
-        "each",
-        "every",
-        "files",
-        "finding",
-        "findings",
-        "from",
-        "have",
-        "into",
-        "more",
-        "most",
-        "much",
-        "other",
-        "over",
-        "report",
-        "results",
-        "should",
-        "show",
-        "shows",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "under",
-        "very",
-        "were",
-        "what",
-        "when",
-        "which",
-        "while",
-        "with",
-        "would",
-        "measured",
-        "measurements",
-        "measurement",
-        "model",
-        "models",
-    ]
+_GENERIC_WORDS = (
+    "about above after again also analysis benchmark benchmarks between could data does each "
+    "every files finding findings from have into more most much other over report results "
+    "should show shows some such than that their there these they this those under very were "
+    "what when which while with would measured measurements measurement model models file value "
+    "values time number"
 )
-# Which findings each section may cite: an inventory cites counts, a risk a failure or gap.
-SECTION_KINDS = {
-    "data_inventory": ("inventory", "data_quality"),
-    "coverage": ("coverage_gap", "configuration", "inventory", "ranking"),
-    "gaps": ("failure_cause", "coverage_gap", "data_quality", "outlier", "cold_start"),
-    "executive_summary": (
-        "ranking",
-        "effect",
-        "cold_start",
-        "coverage_gap",
-        "failure_cause",
-        "data_quality",
-    ),
-    "recommendations": ("ranking", "effect", "cold_start", "coverage_gap", "failure_cause"),
-    "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect"),
-}
+_GENERIC = frozenset(_GENERIC_WORDS.split())
 _COMPARED_KINDS = ("ranking", "effect")
 _DIFFERENCE_KINDS = ("cold_start", "outlier")
 
@@ -170,6 +104,12 @@ class SectionClaims:
         return [c for c in self.checked.get(section, []) if c.accepted]
 
 
+# A sentence as the decoder may write it: a capital, then words without digits or markup, long
+# enough to say something. Both backends turn the pattern into a grammar, so a tiny model
+# cannot copy a finding's numbers; text_problems still checks (a backend may ignore it).
+WORDS = {"type": "string", "pattern": '^[A-Z][^0-9{}\\[\\]<>|#*`"\\\\]{24,240}$'}
+
+
 def section_ids(section: str, findings: pl.DataFrame) -> list[str]:
     """The ids of the findings a section may cite (SECTION_KINDS), in rank order."""
     kinds = SECTION_KINDS.get(section)
@@ -184,9 +124,9 @@ def response_schema(persona: Persona, findings: pl.DataFrame) -> dict:
     for section in persona.sections:
         ids = section_ids(section, findings)
         finding = {"type": "string", "enum": ids} if ids else {"type": "string"}
-        item = {"finding": finding, "sentence": {"type": "string"}}
+        item = {"finding": finding, "sentence": WORDS}
         if section == "risks":
-            item["mitigation"] = {"type": "string"}
+            item["mitigation"] = WORDS
         properties[section] = {
             "type": "array",
             "items": {"type": "object", "properties": item, "required": list(item)},
@@ -298,9 +238,12 @@ def vocabulary(finding: dict) -> set[str]:
 
 
 def _names(sentence: str) -> list[str]:
-    """Capitalised words after the first: names (Triton, Windows, Gemma) or acronyms (GPU)."""
-    words = re.findall(r"[A-Za-z][A-Za-z-]*", sentence)
-    return [w for w in words[1:] if w[0].isupper()]
+    """Capitalised words not opening a sentence: names (Triton, Windows, Gemma) or acronyms."""
+    names = []
+    for part in re.split(r"[.!?:;]\s+", sentence):
+        words = re.findall(r"[A-Za-z][A-Za-z-]*", part)
+        names += [w for w in words[1:] if w[0].isupper()]
+    return names
 
 
 def relevance_problems(
@@ -311,8 +254,9 @@ def relevance_problems(
     finding_id = finding["finding_id"]
     words = _stems(sentence)
     own = vocabularies[finding_id]
-    if not words & own:
-        return ["shares no word with the finding it cites"]
+    # Two words in common: one ("file", "failed") is a coincidence, two are a subject.
+    if len(words & own) < 2:
+        return ["shares fewer than two words with the finding it cites"]
     about = _about(finding).lower()
     unknown = [name for name in _names(sentence) if name.lower() not in about]
     if unknown:
@@ -341,11 +285,14 @@ def text_problems(sentence: str) -> list[str]:
         problems.append("writes a number; numbers come from the cited finding")
     if len(re.findall(r"[A-Za-z][A-Za-z'-]*", sentence)) < MIN_WORDS:
         problems.append(f"fewer than {MIN_WORDS} words")
-    problems += [f"garbage token {t}" for t in garbage_tokens(sentence)]
-    problems += [why for why, _ in script_problems(sentence)]
-    problems += [why for why, _ in repetition_problems(sentence, 0.4, 4)]
+    problems += language_problems(sentence, ngram=4)
     if re.search(r"\bF\d{3}\b|[{}\[\]<>|#*`]", sentence):
         problems.append("carries markup or ids instead of a sentence")
+    if re.search(r"://|www\.|\w[/_]\w|\w\.\w|_{2,}", sentence):
+        problems.append("writes a file name, path or URL; names come from the cited finding")
+    letters = sum(ch.isalpha() for ch in sentence)
+    if letters < 0.75 * len(sentence.replace(" ", "")):
+        problems.append("is not made of words")
     return problems
 
 
@@ -392,8 +339,18 @@ def render_claim(claim: Claim, finding: dict) -> str:
     return f"{sentence} ({evidence(finding)}; {finding['finding_id']})."
 
 
-def check_claims(claims: list[Claim], findings: pl.DataFrame) -> SectionClaims:
-    """Each claim checked against the finding it cites, among the agent's packed `findings`."""
+def _echo(sentence: str, instructions: str, words: int = 5) -> bool:
+    """Whether the sentence repeats `words` consecutive words of the instructions."""
+    said = re.findall(r"[a-z']+", sentence.lower())
+    told = " " + " ".join(re.findall(r"[a-z']+", instructions.lower())) + " "
+    return any(f" {' '.join(said[i : i + words])} " in told for i in range(len(said) - words + 1))
+
+
+def check_claims(
+    claims: list[Claim], findings: pl.DataFrame, instructions: str = ""
+) -> SectionClaims:
+    """Each claim checked against the finding it cites, among the agent's packed `findings`;
+    a sentence that repeats the `instructions` (persona and rules) is an echo, not a claim."""
     by_id = {row["finding_id"]: row for row in findings.iter_rows(named=True)}
     vocabularies = {finding_id: vocabulary(row) for finding_id, row in by_id.items()}
     pack_names = [n for row in by_id.values() for n in _finding_names(row)]
@@ -402,6 +359,8 @@ def check_claims(claims: list[Claim], findings: pl.DataFrame) -> SectionClaims:
     for claim in claims:
         finding = by_id.get(claim.finding_id)
         reasons = text_problems(claim.sentence)
+        if instructions and _echo(claim.sentence, instructions):
+            reasons.append("repeats the instructions")
         if claim.section == "risks":
             reasons += [f"mitigation: {r}" for r in text_problems(claim.mitigation)]
         if finding is None:

@@ -18,7 +18,6 @@ class Persona:
     agent: AgentName
     name: str
     prompt_file: str
-    topics: tuple[str, ...]  # finding topics this persona reads
     sections: tuple[str, ...]  # JSON keys the model writes, in report order
     titles: tuple[str, ...]  # the report's heading for each section
 
@@ -33,12 +32,34 @@ class Persona:
     def title(self, section: str) -> str:
         return self.titles[self.sections.index(section)]
 
+    @property
+    def kinds(self) -> list[tuple[str, ...]]:
+        """Per section, in order, the kinds of finding it may cite (SECTION_KINDS)."""
+        return [SECTION_KINDS[section] for section in self.sections]
+
+
+# Which findings each section may cite: an inventory cites counts, a risk a failure or a gap.
+SECTION_KINDS: dict[str, tuple[str, ...]] = {
+    "data_inventory": ("inventory", "data_quality"),
+    "coverage": ("coverage_gap", "configuration", "inventory", "ranking"),
+    "gaps": ("failure_cause", "coverage_gap", "data_quality", "outlier", "cold_start"),
+    "executive_summary": (
+        "ranking",
+        "effect",
+        "cold_start",
+        "coverage_gap",
+        "failure_cause",
+        "data_quality",
+    ),
+    "recommendations": ("ranking", "effect", "cold_start", "coverage_gap", "failure_cause"),
+    "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect"),
+}
+
 
 DATA_COLLECTOR = Persona(
     agent="A",
     name="DataCollector",
     prompt_file="data_collector.md",
-    topics=("inventory", "quality", "coverage"),
     sections=("data_inventory", "coverage", "gaps"),
     titles=("Data inventory", "Coverage", "Gaps"),
 )
@@ -47,7 +68,6 @@ INSIGHT_AGENT = Persona(
     agent="B",
     name="InsightAgent",
     prompt_file="insight_agent.md",
-    topics=("performance", "quality", "coverage"),
     sections=("executive_summary", "recommendations", "risks"),
     titles=("Executive summary", "Recommendations", "Risks and mitigations"),
 )

@@ -149,8 +149,10 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
     powerless = p_all is not None and smallest_kruskal_p([v.size for _, v in groups]) >= ALPHA
     if p_all is None or powerless:
         verdict = "not testable"
-    elif p_all >= ALPHA or within_noise:
+    elif within_noise:
         verdict = "no measurable difference"
+    elif p_all >= ALPHA:
+        verdict = "inconclusive"  # the medians differ by more than the noise, the test cannot tell
     elif enough and p_top is not None and p_top < ALPHA and excludes:
         verdict = "significant"
     else:
@@ -205,13 +207,14 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
         )
         return f"{scope}: {what} by {subject}, {medians}; {few}, so no test can tell them apart."
     p = format_p(stats["p_value"])
-    if verdict == "no measurable difference":
-        noise = stats["noise_pct"]
-        within = (
-            f", within the {pct(noise)}% spread of the values at each level"
-            if noise is not None and stats["p_value"] < ALPHA
-            else ""
+    if verdict == "inconclusive":
+        return (
+            f"{scope}: {what} by {subject} is inconclusive: the medians differ by "
+            f"{pct(stats['range_pct'] or 0)}% ({medians}), but the values overlap too much to "
+            f"tell (Kruskal-Wallis {p}); more repetitions would settle it."
         )
+    if verdict == "no measurable difference":
+        within = f", within the {pct(stats['noise_pct'])}% spread of the values at each level"
         return (
             f"{scope}: {subject} makes no measurable difference to {what} ({medians}, a "
             f"{pct(stats['range_pct'] or 0)}% range{within}; Kruskal-Wallis {p})."
@@ -249,6 +252,7 @@ def _importance(kind: str, stats: dict) -> float:
         + {
             "significant": 20 + size,
             "no measurable difference": 15 + min(stats["n"], 50) / 10,
+            "inconclusive": 5 + size,
             "differs": 10 + size,
             "not testable": -25 + size,
         }[verdict]
@@ -553,7 +557,7 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
         n=pl.len(),
         files=pl.col("source_path").n_unique(),
         folders=pl.col("source_path").str.replace(r"/[^/]*$", "").unique().sort(),
-        rows=pl.format("{} {}", "source_path", "locator"),
+        rows=pl.format("{} {}", "source_path", "locator"),  # records, not rows
     )
     for cause, n, files, folders, rows in groups.sort(
         ["n", "cause"], descending=[True, False]

@@ -101,6 +101,14 @@ def config_label() -> pl.Expr:
     )
 
 
+def row_key() -> pl.Expr:
+    """How a finding names a metric row: "source_path locator", and "[statistic]" for a tool's
+    statistic (one locator holds a run's mean and its p99)."""
+    return pl.format("{} {}", "source_path", "locator") + pl.when(
+        pl.col("statistic").is_not_null()
+    ).then(pl.format(" [{}]", "statistic")).otherwise(pl.lit(""))
+
+
 def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
     """Measurements of the metrics with a direction, by named models, with `experiment`,
     `config_label`, `direction`, `load_share` (of the record's TTFT), `cold` and `row`
@@ -127,7 +135,7 @@ def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
             config_label(),
             pl.col("source_path").alias("experiment"),
             pl.col("metric").replace_strict(directions, default=None).alias("direction"),
-            pl.format("{} {}", "source_path", "locator").alias("row"),
+            row_key().alias("row"),
         )
         .join(load, on=record, how="left")
     )

@@ -1,8 +1,9 @@
 """The findings pack: the findings an agent's prompt carries, sized to fit its context window.
 
-In: the FINDINGS frame, the topics the agent needs, its token budget. Out: the most important
-findings that fit, rendered one per line with their id, and the ids that were left out (the report
-says so). Findings come in rank order, so an agent sees what matters most, whatever its topics.
+In: the FINDINGS frame, the kinds of finding each of the agent's sections may cite, its token
+budget. Out: the most important findings that fit, taken in turn for each section so that every
+section has some to cite, rendered one per line with their id in rank order, and the ids that
+were left out (the report says so).
 """
 
 from __future__ import annotations
@@ -49,21 +50,32 @@ def estimate_tokens(text: str) -> int:
 
 def pack_findings(
     findings: pl.DataFrame,
-    topics: Sequence[str],
+    section_kinds: Sequence[Sequence[str]],
     token_budget: int,
     max_findings: int = MAX_FINDINGS,
 ) -> FindingsPack:
-    """The topics' best-ranked findings that fit the budget, in rank order; a finding too long
-    for what is left is skipped and a shorter, lower-ranked one may still fit."""
-    candidates = findings.filter(pl.col("topic").is_in(list(topics))).sort("rank")
-    kept, left_out, used = [], [], 0
-    for row in candidates.iter_rows(named=True):
-        cost = estimate_tokens(f"{row['finding_id']} ({row['kind']}): {row['statement']}\n")
-        if used + cost <= token_budget and len(kept) < max_findings:
-            kept.append(row["finding_id"])
-            used += cost
-        else:
-            left_out.append(row["finding_id"])
+    """The best-ranked findings for each section in turn (its next one of its kinds) while they
+    fit the budget; a finding too long for what is left is skipped."""
+    queues = [
+        findings.filter(pl.col("kind").is_in(list(kinds))).sort("rank").to_dicts()
+        for kinds in section_kinds
+    ]
+    kept: dict[str, None] = {}
+    used = 0
+    while any(queues) and len(kept) < max_findings:
+        for queue in queues:
+            while queue and queue[0]["finding_id"] in kept:
+                queue.pop(0)
+            if not queue or len(kept) >= max_findings:
+                continue
+            row = queue.pop(0)
+            cost = estimate_tokens(f"{row['finding_id']} ({row['kind']}): {row['statement']}\n")
+            if used + cost <= token_budget:
+                kept[row["finding_id"]] = None
+                used += cost
+    readable = {kind for kinds in section_kinds for kind in kinds}
+    candidates = findings.filter(pl.col("kind").is_in(list(readable))).sort("rank")
+    left_out = tuple(i for i in candidates["finding_id"].to_list() if i not in kept)
     return FindingsPack(
-        findings=candidates.filter(pl.col("finding_id").is_in(kept)), left_out=tuple(left_out)
+        findings=candidates.filter(pl.col("finding_id").is_in(list(kept))), left_out=left_out
     )

@@ -15,8 +15,7 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from tasks.facts.evidence import analysable
-from tasks.facts.measurements import config_label
+from tasks.facts.measurements import performance_rows
 
 DPI = 110
 FONT_SIZE = 10
@@ -51,20 +50,10 @@ def _thousands(value: float, _position: int) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:g}"
 
 
-def _dot_size(n: np.ndarray) -> np.ndarray:
-    return 20 + 12 * np.sqrt(n)
-
-
-def _passing(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
-    return (
-        analysable(metrics)
-        .filter(
-            (pl.col("metric") == metric)
-            & pl.col("value").is_finite()
-            & pl.col("model").is_not_null()  # a chart per model has no row for "no model"
-        )
-        .with_columns(config_label())
-    )
+def _measurements(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """The measurements the findings compare (tasks.facts.measurements.performance_rows), with
+    their cold flag: the charts draw them, and compute no statistic of their own."""
+    return performance_rows(metrics).filter(pl.col("metric") == metric)
 
 
 def _top_models(frame: pl.DataFrame) -> list[str]:
@@ -73,104 +62,81 @@ def _top_models(frame: pl.DataFrame) -> list[str]:
     return sorted(counts.head(MAX_MODELS).get_column("model").to_list())
 
 
-def plot_throughput_by_config(metrics: pl.DataFrame, path: Path) -> Path:
-    """One row per model; each dot is a configuration's mean throughput, sized by measurements."""
-    title = "Throughput by model and configuration"
-    rows = _passing(metrics, "throughput_tok_s")
+def _cold_marks(axes, rows: pl.DataFrame, models: list[str], first_y: int) -> bool:
+    """Cold calls as diamonds on their model's row; whether there were any."""
+    marked = False
+    for y, model in enumerate(models, start=first_y):
+        cold = rows.filter(pl.col("cold") & (pl.col("model") == model))["value"].to_numpy()
+        if cold.size:
+            axes.scatter(
+                cold,
+                np.full(cold.size, y),
+                marker="D",
+                s=28,
+                color=COLD_COLOUR,
+                zorder=3,
+                label=None if marked else "cold call (left out of the findings)",
+            )
+            marked = True
+    return marked
+
+
+def plot_throughput_by_model(metrics: pl.DataFrame, path: Path) -> Path:
+    """One row per model; each dot is one warm measurement, cold calls as diamonds."""
+    title = "Throughput per model"
+    rows = _measurements(metrics, "throughput_tok_s")
     if rows.is_empty():
         return _empty_chart(path, title, "No throughput measurement passed validation.")
     models = _top_models(rows)
-    configs = (
-        rows.filter(pl.col("model").is_in(models))
-        .group_by("model", "config_label")
-        .agg(mean=pl.col("value").mean(), n=pl.len())
-    )
-    x_max = configs.get_column("mean").max() * 1.15
+    rows = rows.filter(pl.col("model").is_in(models))
     figure = _figure(9, 1.2 + 0.55 * len(models))
     axes = figure.add_subplot()
+    rng = np.random.default_rng(0)  # the same jitter every time the chart is drawn
     for y, model in enumerate(models):
-        # Sorted on every key, so a tie for the highest mean is labelled the same every time.
-        group = configs.filter(pl.col("model") == model).sort("mean", "n", "config_label")
-        means = group.get_column("mean").to_numpy()
+        warm = rows.filter(~pl.col("cold") & (pl.col("model") == model))["value"].to_numpy()
         axes.scatter(
-            means,
-            np.full(means.size, y),
-            s=_dot_size(group.get_column("n").to_numpy()),
-            alpha=0.55,
+            warm,
+            y + rng.uniform(-0.18, 0.18, warm.size),
+            s=14,
+            alpha=0.5,
             color="#1f77b4",
-            edgecolor="white",
-            linewidth=0.5,
+            edgecolor="none",
         )
-        top = group.row(-1, named=True)
-        label = top["config_label"]
-        label = label if len(label) <= 36 else label[:35] + "…"
-        # "highest", not "best": the findings rank only well-repeated configurations, and n says
-        # how much this one rests on.
-        # Right of the dot, or left of it in the right half where the text would run off.
-        right_half = top["mean"] > 0.5 * x_max
-        axes.annotate(
-            f"{'highest' if group.height > 1 else 'only'}: {label} "
-            f"({top['mean']:,.1f}, n={top['n']})",
-            (top["mean"], y),
-            xytext=(-6 if right_half else 6, 7),
-            ha="right" if right_half else "left",
-            textcoords="offset points",
-            fontsize=FONT_SIZE - 2,
-            color="#333333",
-        )
-    counts = dict(configs.group_by("model").len().iter_rows())
-    labels = [f"{m} ({counts[m]} config{'' if counts[m] == 1 else 's'})" for m in models]
-    axes.set_yticks(range(len(models)), labels, fontsize=FONT_SIZE)
-    axes.set_ylim(len(models) - 0.3, -0.7)  # first model at the top, as a table reads
-    for n in (1, 10, 50):  # a key to the dot sizes
-        axes.scatter(
-            [],
-            [],
-            s=_dot_size(np.array([n])),
-            color="#1f77b4",
-            alpha=0.55,
-            label=f"{n}",
-        )
-    # Below the plot, so it never covers a dot or a label.
-    figure.legend(
-        *axes.get_legend_handles_labels(),
-        loc="outside lower center",
-        ncols=3,
-        fontsize=FONT_SIZE - 1,
-        title="Dot size: measurements behind the mean",
-        title_fontsize=FONT_SIZE - 1,
-    )
-    axes.set_xlabel("Mean throughput per configuration (tokens/s)", fontsize=FONT_SIZE)
+    marked = _cold_marks(axes, rows, models, 0)
+    counts = dict(rows.group_by("model").len().iter_rows())
+    axes.set_yticks(range(len(models)), [f"{m} (n={counts[m]:,})" for m in models])
+    axes.tick_params(axis="y", labelsize=FONT_SIZE)
+    axes.set_ylim(len(models) - 0.5, -0.5)  # first model at the top, as a table reads
+    axes.set_xlabel("Throughput (tokens/s)", fontsize=FONT_SIZE)
     axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
-    axes.set_xlim(left=0, right=x_max)
+    axes.set_xlim(left=0, right=rows["value"].max() * 1.1)
     axes.grid(axis="x", alpha=0.3)
     axes.set_title(
-        f"{title}\none dot per configuration's mean; rows that name no model are left out",
+        f"{title}\none dot per measurement, every configuration; rows that name no model are "
+        "left out",
         fontsize=FONT_SIZE + 1,
     )
+    if marked:
+        figure.legend(
+            *axes.get_legend_handles_labels(), loc="outside lower center", fontsize=FONT_SIZE - 1
+        )
     return _save(figure, path)
 
 
 def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
-    """Box plot of TTFT per model on a log axis, with each series' first prompt marked."""
+    """Box plot of warm TTFT per model on a log axis, with the cold calls marked."""
     title = "Time to first token per model"
-    rows = _passing(metrics, "ttft_ms").filter(pl.col("value") > 0)  # a log axis has no zero
+    rows = _measurements(metrics, "ttft_ms").filter(pl.col("value") > 0)  # a log axis has no 0
     if rows.is_empty():
         return _empty_chart(
             path, title, "No time-to-first-token measurement above 0 ms passed validation."
         )
     models = _top_models(rows)
-    # The first prompt of each file's series for a model and configuration: a cold start shows.
-    firsts = (
-        rows.filter(pl.col("prompt_index").is_not_null())
-        .sort("prompt_index", "locator")
-        .group_by("source_path", "model", "config_label", maintain_order=True)
-        .agg(pl.col("value").first(), prompts=pl.len())
-        .filter(pl.col("prompts") >= 2)
-    )
     figure = _figure(9, 1.4 + 0.5 * len(models))
     axes = figure.add_subplot()
-    data = [rows.filter(pl.col("model") == m).get_column("value").to_numpy() for m in models]
+    data = [
+        rows.filter(~pl.col("cold") & (pl.col("model") == m))["value"].to_numpy() for m in models
+    ]
     axes.boxplot(
         data,
         orientation="horizontal",
@@ -179,20 +145,7 @@ def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
         flierprops={"marker": ".", "markersize": 4, "alpha": 0.5},
         medianprops={"color": "black"},
     )
-    marked = False
-    for y, model in enumerate(models, start=1):
-        first = firsts.filter(pl.col("model") == model).get_column("value").to_numpy()
-        if first.size:
-            axes.scatter(
-                first,
-                np.full(first.size, y),
-                marker="D",
-                s=28,
-                color=COLD_COLOUR,
-                zorder=3,
-                label=None if marked else "first prompt of a file's series",
-            )
-            marked = True
+    marked = _cold_marks(axes, rows, models, 1)
     labels = [f"{m} (n={d.size:,})" for m, d in zip(models, data, strict=True)]
     axes.set_yticks(range(1, len(models) + 1), labels, fontsize=FONT_SIZE)
     axes.set_ylim(len(models) + 0.5, 0.5)  # first model at the top
@@ -201,7 +154,7 @@ def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
     axes.set_xlabel("Time to first token (ms, log scale)", fontsize=FONT_SIZE)
     axes.grid(axis="x", alpha=0.3, which="both")
     axes.set_title(
-        f"{title}\nbox: quartiles and median; whiskers: 1.5 × IQR; dots: outliers",
+        f"{title}\nbox: warm calls' quartiles and median; whiskers: 1.5 × IQR; dots: outliers",
         fontsize=FONT_SIZE + 1,
     )
     if marked:
@@ -277,8 +230,8 @@ def write_charts(
     """Write every chart as PNG under out_dir; return {name: path} (names as in CHART_CAPTIONS)."""
     out_dir = Path(out_dir)
     return {
-        "throughput_by_config": plot_throughput_by_config(
-            metrics, out_dir / "throughput_by_config.png"
+        "throughput_by_model": plot_throughput_by_model(
+            metrics, out_dir / "throughput_by_model.png"
         ),
         "ttft_distribution": plot_ttft_distribution(metrics, out_dir / "ttft_distribution.png"),
         "agent_calls_over_runs": plot_agent_calls_over_runs(

@@ -20,6 +20,7 @@ _VERDICT_WORDS = {
     "significant": "best is ahead",
     "differs": "levels differ, best not separable",
     "no measurable difference": "no measurable difference",
+    "inconclusive": "inconclusive: differs beyond the noise, not significant",
     "not testable": "not testable",
 }
 

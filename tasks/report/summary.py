@@ -35,7 +35,7 @@ from tasks.facts.statistics import (
 SUMMARY_METRICS = (THROUGHPUT, TTFT)
 # What a chart shows, as the link text; keys are write_charts' names.
 CHART_CAPTIONS = {
-    "throughput_by_config": "Mean throughput of each benchmark configuration, per model",
+    "throughput_by_model": "Throughput per model, each measurement, cold calls marked",
     "ttft_distribution": "Time to first token per model, first prompts marked",
     "agent_calls_over_runs": "Agent A and B per call over the runs",
 }

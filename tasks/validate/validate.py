@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tasks.schemas import FILES, METRICS, PARSED_METRICS, QUARANTINE, conform
+from tasks.schemas import FILES, FINDINGS, METRICS, PARSED_METRICS, QUARANTINE, conform
 from tasks.validate.checks import RANGE_PREFIX, build_file_checks, build_metric_checks
 from tasks.validate.suites import (
     PLACEHOLDER,
@@ -181,5 +181,16 @@ def validate_files(files: pl.DataFrame) -> pl.DataFrame:
     context = new_context()
     loaded = load_suite(context, "files")
     checks = build_file_checks(files)
+    ge_result = run_suite(context, loaded, checks.select(loaded.columns).to_pandas())
+    return expectation_frame(results_in_file_order(loaded, ge_result))
+
+
+def validate_findings(findings: pl.DataFrame) -> pl.DataFrame:
+    """Run the findings suite; one row per expectation (EXPECTATION_RESULTS)."""
+    context = new_context()
+    loaded = load_suite(context, "findings")
+    checks = conform(findings, FINDINGS).with_columns(
+        interval_reversed=(pl.col("ci_high") < pl.col("ci_low")).fill_null(False)
+    )
     ge_result = run_suite(context, loaded, checks.select(loaded.columns).to_pandas())
     return expectation_frame(results_in_file_order(loaded, ge_result))

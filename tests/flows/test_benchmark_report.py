@@ -218,3 +218,28 @@ def test_empty_source_exits_non_zero(tmp_path, capsys):
 
     assert code != 0
     assert "no files" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_claim_checker_passes_the_run_and_catches_a_changed_number(sample_run, tmp_path):
+    import shutil
+
+    from bench.check_claims import check_out
+
+    _, _, out, _ = sample_run
+    claims, wrong = check_out(out)
+    assert claims.height > 0 and wrong == []
+
+    copy = tmp_path / "out"
+    shutil.copytree(out / "tables", copy / "tables")
+    table = pl.read_parquet(copy / "tables" / "claims.parquet")
+    changed = table.with_columns(
+        pl.when(pl.col("published") & pl.col("rendered").str.contains(r"\d"))
+        .then(pl.col("rendered").str.replace(r"\d[\d,.]*", "987.65"))
+        .otherwise(pl.col("rendered"))
+        .alias("rendered")
+    )
+    changed.write_parquet(copy / "tables" / "claims.parquet")
+
+    _, wrong = check_out(copy)
+    assert wrong and all(any("987.65" in p for p in problems) for _, problems in wrong)

@@ -405,7 +405,7 @@ def test_a_manual_run_with_parameters_writes_tables_and_reports(deployed, manual
     result, out = manual_run
 
     assert result.returncode == 0, result.stdout + result.stderr + deployed.server.logs()
-    for table in ("files", "metrics", "quarantine", "facts", "agent_calls"):
+    for table in ("files", "metrics", "quarantine", "findings", "claims", "agent_calls"):
         assert (out / "tables" / f"{table}.parquet").is_file(), table
     for report in ("agent_a.md", "agent_b.md", "combined.md"):
         assert (out / "reports" / report).read_text().startswith("# "), report
@@ -425,4 +425,4 @@ def test_lineage_lists_the_tables_and_source_files_behind_a_report(deployed, man
     parsed = files.filter(pl.col("status") == "parsed")["path"].to_list()
     assert sorted(found["sources"]) == sorted(parsed)
     tables = {Path(path).name for path in found["tables"]}
-    assert {"facts.parquet", "metrics.parquet", "files.parquet"} <= tables
+    assert {"findings.parquet", "metrics.parquet", "files.parquet"} <= tables

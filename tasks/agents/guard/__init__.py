@@ -1,19 +1,12 @@
-"""The guard: decides whether an agent's draft may be published.
+"""Checks of text an agent or a report writes.
 
-In: a draft (section name -> Markdown), the numbers the facts state, the required sections.
-Out: a GuardVerdict (accepted, reasons). Pure Python; see numbers.py for how numbers trace,
-language.py for script, token and repetition checks, markdown.py for the fragment heuristic.
+language.py: is it English, free of model garbage and loops (the claims use it); numbers.py:
+does every number trace to a set of allowed numbers (bench/check_report_numbers.py uses it).
+Pure Python.
 """
 
-from tasks.agents.guard.check import check_draft
+from tasks.agents.guard.language import language_problems
 from tasks.agents.guard.numbers import Number, numbers_in_text, untraced_numbers
-from tasks.agents.guard.policy import GuardPolicy, GuardVerdict
+from tasks.agents.guard.policy import GuardPolicy
 
-__all__ = [
-    "GuardPolicy",
-    "GuardVerdict",
-    "Number",
-    "check_draft",
-    "numbers_in_text",
-    "untraced_numbers",
-]
+__all__ = ["GuardPolicy", "Number", "language_problems", "numbers_in_text", "untraced_numbers"]

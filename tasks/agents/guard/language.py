@@ -153,3 +153,16 @@ def repetition_problems(text: str, max_share: float, n: int) -> list[tuple[str, 
     if run:
         problems.append(("degenerate repetition (one character repeated)", run.group()[:24]))
     return problems
+
+
+def language_problems(text: str, max_repeated_share: float = 0.4, ngram: int = 6) -> list[str]:
+    """Every problem of the text as one line each: garbage tokens, other scripts, loops."""
+    problems = [f"garbage token {token}" for token in garbage_tokens(text)]
+    problems += [
+        why + (f': "{excerpt}"' if excerpt else "") for why, excerpt in script_problems(text)
+    ]
+    problems += [
+        f'{why}: "{excerpt}"'
+        for why, excerpt in repetition_problems(text, max_repeated_share, ngram)
+    ]
+    return problems

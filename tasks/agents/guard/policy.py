@@ -1,4 +1,4 @@
-"""What the guard allows (GuardPolicy) and what it decided about a draft (GuardVerdict)."""
+"""The thresholds of the text checks (GuardPolicy)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 SUPPORTED_LANGUAGES = ("en",)
-
-
-@dataclass(frozen=True)
-class GuardVerdict:
-    accepted: bool
-    reasons: tuple[str, ...]  # empty when accepted; each names the section and the offending text
 
 
 @dataclass(frozen=True)
@@ -31,8 +25,6 @@ class GuardPolicy:
     # Degenerate repetition: share of word n-grams that repeat an earlier one in the section.
     max_repeated_ngram_share: float = 0.4
     repetition_ngram_words: int = 6
-    # A list item must carry at least this many words to count as a finding.
-    min_words_per_finding: int = 3
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:
@@ -48,8 +40,5 @@ class GuardPolicy:
             raise ValueError("relative_tolerance and max_rounding_error must not be negative")
         if not 0 < self.max_repeated_ngram_share <= 1:
             raise ValueError("max_repeated_ngram_share must lie in (0, 1]")
-        if self.repetition_ngram_words < 1 or self.min_words_per_finding < 0:
-            raise ValueError("repetition_ngram_words must be >= 1, min_words_per_finding >= 0")
-
-
-DEFAULT_POLICY = GuardPolicy()
+        if self.repetition_ngram_words < 1:
+            raise ValueError("repetition_ngram_words must be >= 1")

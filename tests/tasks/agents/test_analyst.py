@@ -25,7 +25,7 @@ def _reply(inventory: str, coverage: str, gaps: str) -> str:
 
 
 GOOD_A = _reply(
-    "The pile holds a handful of benchmark files in total",
+    "The benchmark files found add up to a modest total",
     "Speed was measured without any output quality score",
     "Some records failed because the connection was refused",
 )
@@ -44,7 +44,7 @@ def test_accepted_claims_are_published_with_the_findings_numbers():
     assert result.written_by == {s: "model" for s in DATA_COLLECTOR.sections}
     total = FINDINGS.filter(FINDINGS["finding_id"] == TOTAL)["statement"][0].rstrip(".")
     assert result.sections["data_inventory"] == (
-        f"- The pile holds a handful of benchmark files in total ({total}; {TOTAL})."
+        f"- The benchmark files found add up to a modest total ({total}; {TOTAL})."
     )
     assert [c["guard_verdict"] for c in result.calls] == ["accepted"]
     _, _, schema = backend.calls[0]
@@ -84,8 +84,8 @@ def test_the_prompt_carries_the_findings_an_agent_reads_not_file_contents():
     user = messages[-1]["content"]
 
     assert f"{TOTAL} (inventory): " in user
-    ranking = finding_id(FINDINGS, kind="ranking")
-    assert ranking not in user  # performance findings are agent B's
+    effect = finding_id(FINDINGS, kind="effect", subject="num_gpu")
+    assert effect not in user  # what an option changes is agent B's to say
     assert options.num_predict is not None
 
 

@@ -103,3 +103,30 @@ def test_claims_are_read_from_json_and_malformed_parts_skipped():
     claims = claims_from_reply(INSIGHT_AGENT, reply)
 
     assert claims == [Claim("executive_summary", RANKING, "Gemma leads.", "")]
+
+
+def test_gibberish_paths_and_echoes_of_the_prompt_are_not_claims():
+    path = _check("data_inventory", finding_id(FINDINGS, kind="inventory", subject="files"),
+                  "In ollama.com/llama/file the files found are listed in total")  # fmt: skip
+    scraps = _check("gaps", FAILURE, "Failed (s) ____ :: -- failed records ... ,,,, ;;")
+    echo = check_claims(
+        [Claim("gaps", FAILURE, "The failed records rest on one of the findings below")],
+        FINDINGS,
+        instructions="Each claim rests on one of the findings below and cites its id.",
+    ).checked["gaps"][0]
+
+    assert any("file name, path or URL" in r for r in path.reasons)
+    assert not scraps.accepted
+    assert "repeats the instructions" in echo.reasons
+
+
+def test_the_schema_forbids_digits_in_sentences():
+    import re
+
+    schema = response_schema(INSIGHT_AGENT, FINDINGS)
+    pattern = schema["properties"]["executive_summary"]["items"]["properties"]["sentence"][
+        "pattern"
+    ]
+
+    assert re.match(pattern, "The context length makes no measurable difference here")
+    assert not re.match(pattern, "The context length of 4096 makes no difference")

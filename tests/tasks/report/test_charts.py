@@ -6,7 +6,7 @@ import pytest
 
 from tasks.report.charts import (
     plot_agent_calls_over_runs,
-    plot_throughput_by_config,
+    plot_throughput_by_model,
     plot_ttft_distribution,
     write_charts,
 )
@@ -67,7 +67,7 @@ def _opens_as_image(path: Path) -> tuple[int, int]:
 def test_write_charts_writes_three_pngs_that_open_at_a_legible_size(tmp_path: Path):
     charts = write_charts(METRIC_ROWS, CALL_ROWS, tmp_path / "charts")
 
-    assert set(charts) == {"throughput_by_config", "ttft_distribution", "agent_calls_over_runs"}
+    assert set(charts) == {"throughput_by_model", "ttft_distribution", "agent_calls_over_runs"}
     for path in charts.values():
         assert path.parent == tmp_path / "charts"
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -79,7 +79,7 @@ def test_write_charts_writes_three_pngs_that_open_at_a_legible_size(tmp_path: Pa
 @pytest.mark.parametrize(
     ("plot", "frame"),
     [
-        (plot_throughput_by_config, METRIC_ROWS),
+        (plot_throughput_by_model, METRIC_ROWS),
         (plot_ttft_distribution, METRIC_ROWS),
         (plot_agent_calls_over_runs, CALL_ROWS),
     ],
@@ -103,7 +103,7 @@ def test_empty_tables_still_give_images_so_report_links_do_not_break(tmp_path: P
 def test_quarantined_rows_are_not_drawn(tmp_path: Path):
     quarantined = METRIC_ROWS.with_columns(status=pl.lit("quarantined"))
 
-    path = plot_throughput_by_config(quarantined, tmp_path / "t.png")
-    placeholder = plot_throughput_by_config(empty(METRICS), tmp_path / "p.png")
+    path = plot_throughput_by_model(quarantined, tmp_path / "t.png")
+    placeholder = plot_throughput_by_model(empty(METRICS), tmp_path / "p.png")
 
     assert _opens_as_image(path) == _opens_as_image(placeholder)

@@ -27,7 +27,7 @@ def document(*entries: dict) -> dict:
     return {"name": "example", "expectations": list(entries)}
 
 
-@pytest.mark.parametrize("name", ["files", "metrics"])
+@pytest.mark.parametrize("name", ["files", "metrics", "findings"])
 def test_shipped_suites_load_every_expectation_with_a_severity_and_reason(name):
     _, raw = read_suite_file(name)
     loaded = load_suite(new_context(), name)

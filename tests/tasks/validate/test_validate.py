@@ -232,3 +232,22 @@ def test_a_broken_file_inventory_fails_the_matching_expectation(overrides, faili
     failed = found.filter(~pl.col("success"))
     assert failed["column"].to_list() == [failing_column]
     assert failed["unexpected_count"].to_list() == [1]
+
+
+def test_the_findings_suite_passes_the_analysis_and_fails_a_broken_finding():
+    from tasks.facts import compute_findings
+    from tasks.validate import validate_findings
+    from tests.tasks.facts.builders import files_frame, metric_rows, metrics_frame
+
+    metrics = metrics_frame(
+        metric_rows("a/x.csv", "m1", [10.0, 11.0, 12.0])
+        + metric_rows("a/y.csv", "m2", [20.0, 21.0, 22.0])
+    )
+    findings = compute_findings(files_frame(metrics), metrics)
+
+    assert validate_findings(findings)["success"].all()
+    broken = findings.with_columns(
+        pl.when(pl.col("rank") == 1).then(pl.lit(1.5)).otherwise(pl.col("p_value")).alias("p_value")
+    )
+    failed = validate_findings(broken).filter(~pl.col("success"))
+    assert failed["column"].to_list() == ["p_value"]

@@ -1,11 +1,15 @@
 import pytest
 
-from tasks.agents.guard import GuardPolicy, check_draft
+from tasks.agents.guard import GuardPolicy, language_problems
 from tasks.agents.guard.language import repeated_ngram_share
 
 
 def _reasons(text: str, policy: GuardPolicy | None = None) -> list[str]:
-    return list(check_draft({"summary": text}, [], ["summary"], policy or GuardPolicy()).reasons)
+    policy = policy or GuardPolicy()
+    problems = language_problems(
+        text, policy.max_repeated_ngram_share, policy.repetition_ngram_words
+    )
+    return [f"summary: {problem}" for problem in problems]
 
 
 @pytest.mark.parametrize(
