@@ -46,8 +46,9 @@ SKIPPED_SECTIONS = {
     "Why claims were rejected": "quotes what the checks rejected",
     "Charts": "image links",
 }
-# Lines of a report's header that describe the machine rather than the data.
-SKIPPED_LINE_PREFIXES = ("- GPU:",)
+# Lines of a report's header that describe the machine, or name the tables by their hashes,
+# rather than the data.
+SKIPPED_LINE_PREFIXES = ("- GPU:", "- Tables:")
 FINDINGS_SECTIONS = {
     "Top findings",
     "Coverage matrix",

@@ -11,6 +11,7 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,6 +24,7 @@ from flows.agent_analysis import AgentPair, agent_analysis
 from flows.ingest import ingest
 from tasks.agents.analyst import deferred_result
 from tasks.agents.backends import select_backend
+from tasks.agents.backends.base import BackendError
 from tasks.agents.concurrency import measured_concurrency
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
@@ -30,6 +32,7 @@ from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.lineage.record import record_lineage
+from tasks.out_dir import check_out_dir, out_dir_lock
 from tasks.prefect_tasks import findings, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
@@ -38,7 +41,7 @@ from tasks.report.layout import remove_stale_reports, report_folder
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, METRICS, conform
-from tasks.tables import read_table, table_path, write_table, write_text
+from tasks.tables import content_hash, read_table, table_path, write_table, write_text
 from tasks.validate import render_quality_summary, validate_files, validate_findings
 
 Backend = Literal["auto", "ollama", "embedded"]
@@ -81,7 +84,7 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     child = run_deployment(agents_deployment, parameters=parameters, timeout=None)
     if not child.state or not child.state.is_completed():
         state = child.state.name if child.state else "unknown"
-        raise RuntimeError(
+        raise AgentRunError(
             f"agent deployment {agents_deployment!r}: flow run {child.name} ended {state}"
         )
     # The worker's flow run persists its result (the gpu pool sets
@@ -89,14 +92,33 @@ def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
     return child.state.result()
 
 
-def _deferred_pair(findings: pl.DataFrame, options: dict[str, ModelOptions]) -> AgentPair:
-    """Both agents' sections rendered from the findings, no model call."""
+class AgentRunError(RuntimeError):
+    """The agents' deployment run did not complete."""
+
+
+def _findings_pair(
+    findings: pl.DataFrame, options: dict[str, ModelOptions], unavailable: str | None = None
+) -> AgentPair:
+    """Both agents' sections rendered from the findings, no model call: deferred to a follow-up
+    run, or the model unavailable (`unavailable` says why)."""
     return AgentPair(
-        a=deferred_result(PERSONAS["A"], findings, options["A"]),
-        b=deferred_result(PERSONAS["B"], findings, options["B"]),
+        a=deferred_result(PERSONAS["A"], findings, options["A"], unavailable),
+        b=deferred_result(PERSONAS["B"], findings, options["B"], unavailable),
         concurrent_wall_ms=None,
         sequential_wall_ms=None,
     )
+
+
+def _tables_note(out: Path) -> str:
+    """What a report names its tables by: this flow run, the time, the tables' content hashes."""
+    from prefect.runtime import flow_run
+
+    hashes = ", ".join(
+        f"{name}.parquet sha256 {content_hash(table_path(out, name))[:12]}"
+        for name in ("metrics", "findings")
+    )
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"written by flow run {flow_run.name} at {written}; {hashes}"
 
 
 def _start_follow_up() -> str | None:
@@ -168,152 +190,174 @@ def benchmark_report(
     6. Write the tables and reports; publish the report and quality tables as artifacts.
     """
     logger = get_run_logger()
-    out = Path(out_dir).resolve()
-    clock = StageClock()
+    out = check_out_dir(sources, out_dir)  # refused inside a source, and a source inside it
+    with out_dir_lock(out):  # one run at a time in an output folder
+        clock = StageClock()
 
-    ingested = ingest(
-        [Path(s) for s in sources],
-        read_table(table_path(out, "files"), FILES),
-        read_table(table_path(out, "metrics"), METRICS),
-    )
-    clock.seconds |= ingested.seconds
-    files, parsed = ingested.files, ingested.parsed
-    logger.info(
-        "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
-        files.height,
-        ingested.files_parsed,
-        ingested.files_kept,
-        f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
-        parsed.height,
-    )
+        ingested = ingest(
+            [Path(s) for s in sources],
+            read_table(table_path(out, "files"), FILES),
+            read_table(table_path(out, "metrics"), METRICS),
+        )
+        clock.seconds |= ingested.seconds
+        files, parsed = ingested.files, ingested.parsed
+        logger.info(
+            "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
+            files.height,
+            ingested.files_parsed,
+            ingested.files_kept,
+            f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
+            parsed.height,
+        )
 
-    with clock.stage("validate"):
-        validation = validate(parsed)
+        with clock.stage("validate"):
+            validation = validate(parsed)
 
-    with clock.stage("findings"):
-        finding_table = findings(files, validation.metrics)
-        top_findings = render_top_findings(finding_table)
-        detail = render_findings(finding_table)
-        coverage = render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics)))
-    with clock.stage("checks"):  # the files and the findings suites, after the analysis
-        checks = pl.concat([validate_files(files), validate_findings(finding_table)])
-        quality_summary = render_quality_summary(validation, files, checks)
+        with clock.stage("findings"):
+            finding_table = findings(files, validation.metrics)
+            top_findings = render_top_findings(finding_table)
+            detail = render_findings(finding_table)
+            coverage = render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics)))
+        with clock.stage("checks"):  # the files and the findings suites, after the analysis
+            checks = pl.concat([validate_files(files), validate_findings(finding_table)])
+            quality_summary = render_quality_summary(validation, files, checks)
 
-    for name, frame in (
-        ("files", files),
-        ("metrics", validation.metrics),
-        ("quarantine", validation.quarantine),
-        ("findings", finding_table),
-    ):
-        write_table(frame, table_path(out, name))
-    write_text(
-        json.dumps(validation.ge_results, indent=2, default=str),
-        out / "quality" / "ge_results.json",
-    )
-    write_text(quality_summary, out / "quality" / "data_quality.md")
+        for name, frame in (
+            ("files", files),
+            ("metrics", validation.metrics),
+            ("quarantine", validation.quarantine),
+            ("findings", finding_table),
+        ):
+            write_table(frame, table_path(out, name))
+        write_text(
+            json.dumps(validation.ge_results, indent=2, default=str),
+            out / "quality" / "ge_results.json",
+        )
+        write_text(quality_summary, out / "quality" / "data_quality.md")
+        tables_note = _tables_note(out)
 
-    backend_name, model_name, why = _backend_choice(backend, model)
-    options = scenario_options(
-        scenario,
-        Path(config_file) if config_file else None,
-        {k: v for k, v in (("A", options_a), ("B", options_b)) if v is not None},
-    )
-    call_rows: list[dict] = []
-    claim_rows: list[dict] = []
-    report_paths: list[str] = []
-    pre_agent_seconds = dict(clock.seconds)
-    deferred = agents == "follow-up"
-    runs = 1 if deferred else runs
-    for run in range(1, runs + 1):
-        run_clock = StageClock(dict(pre_agent_seconds))
-        with run_clock.stage("agents"):
-            pair: AgentPair = (
-                _deferred_pair(finding_table, options)
-                if deferred
-                else _agent_pair(
-                    agents_deployment or None,
-                    findings_path=str(table_path(out, "findings")),
-                    options_a=options["A"],
-                    options_b=options["B"],
+        unavailable: str | None = None  # why the model could not be asked, once it could not
+        try:
+            backend_name, model_name, why = _backend_choice(backend, model)
+        except BackendError as error:
+            unavailable = " ".join(str(error).split())
+            backend_name, model_name, why = backend, model or "", f"unavailable: {unavailable}"
+        options = scenario_options(
+            scenario,
+            Path(config_file) if config_file else None,
+            {k: v for k, v in (("A", options_a), ("B", options_b)) if v is not None},
+        )
+        call_rows: list[dict] = []
+        claim_rows: list[dict] = []
+        report_paths: list[str] = []
+        pre_agent_seconds = dict(clock.seconds)
+        deferred = agents == "follow-up"
+        runs = 1 if deferred else runs
+        for run in range(1, runs + 1):
+            run_clock = StageClock(dict(pre_agent_seconds))
+            with run_clock.stage("agents"):
+                if deferred or unavailable:
+                    pair = _findings_pair(finding_table, options, unavailable)
+                else:
+                    try:
+                        pair = _agent_pair(
+                            agents_deployment or None,
+                            findings_path=str(table_path(out, "findings")),
+                            options_a=options["A"],
+                            options_b=options["B"],
+                            backend=backend_name,
+                            model=model_name,
+                            max_retries=max_retries,
+                            measure_concurrency=measure_concurrency,
+                        )
+                    except (BackendError, AgentRunError) as error:
+                        # A backend down, failing or hanging past its budget costs the agents'
+                        # prose, never the report: the sections come from the findings.
+                        unavailable = " ".join(str(error).split())
+                        logger.warning(
+                            "run %d: model unavailable (%s); the agent sections are rendered "
+                            "from the findings",
+                            run,
+                            unavailable,
+                        )
+                        pair = _findings_pair(finding_table, options, unavailable)
+            for result in (pair.a, pair.b):
+                call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
+                claim_rows += [
+                    {"run": run, "scenario": scenario, **claim} for claim in result.claim_rows()
+                ]
+            with run_clock.stage("report"):
+                context = RunContext(
+                    run=run,
+                    scenario=scenario,
                     backend=backend_name,
                     model=model_name,
-                    max_retries=max_retries,
-                    measure_concurrency=measure_concurrency,
+                    backend_note=why,
+                    gpu=gpu_status(),
+                    stage_seconds=run_clock.seconds,
+                    concurrent_wall_ms=pair.concurrent_wall_ms,
+                    sequential_wall_ms=pair.sequential_wall_ms,
+                    tables=tables_note,
                 )
+                folder = report_folder(out / "reports", run, runs)
+                combined = render_combined_report(
+                    pair.a, pair.b, context, quality_summary, top_findings, coverage, detail
+                )
+                write_text(render_agent_report(pair.a, context, coverage), folder / "agent_a.md")
+                write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
+                write_text(combined, folder / "combined.md")
+                report_paths.append(str(folder / "combined.md"))
+            create_markdown_artifact(
+                combined,
+                key="benchmark-report",
+                description=f"Combined report, run {run} ({scenario})",
             )
-        for result in (pair.a, pair.b):
-            call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
-            claim_rows += [
-                {"run": run, "scenario": scenario, **claim} for claim in result.claim_rows()
-            ]
-        with run_clock.stage("report"):
-            context = RunContext(
-                run=run,
-                scenario=scenario,
-                backend=backend_name,
-                model=model_name,
-                backend_note=why,
-                gpu=gpu_status(),
-                stage_seconds=run_clock.seconds,
-                concurrent_wall_ms=pair.concurrent_wall_ms,
-                sequential_wall_ms=pair.sequential_wall_ms,
-            )
-            folder = report_folder(out / "reports", run, runs)
-            combined = render_combined_report(
-                pair.a, pair.b, context, quality_summary, top_findings, coverage, detail
-            )
-            write_text(render_agent_report(pair.a, context, coverage), folder / "agent_a.md")
-            write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
-            write_text(combined, folder / "combined.md")
-            report_paths.append(str(folder / "combined.md"))
-        create_markdown_artifact(
-            combined, key="benchmark-report", description=f"Combined report, run {run} ({scenario})"
-        )
-        logger.info("run %d: reports in %s", run, folder)
-        concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
-        if concurrency is not None:
-            logger.info(
-                "run %d: A and B together %.2fx as fast as one after the other "
-                "(efficiency %.0f%%, contention: %s)",
-                run,
-                concurrency.speedup,
-                concurrency.efficiency * 100,
-                "yes" if concurrency.contended else "no",
-            )
+            logger.info("run %d: reports in %s", run, folder)
+            concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
+            if concurrency is not None:
+                logger.info(
+                    "run %d: A and B together %.2fx as fast as one after the other "
+                    "(efficiency %.0f%%, contention: %s)",
+                    run,
+                    concurrency.speedup,
+                    concurrency.efficiency * 100,
+                    "yes" if concurrency.contended else "no",
+                )
 
-    calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
-    write_table(calls, table_path(out, "agent_calls"))
-    claims = conform(pl.DataFrame(claim_rows, infer_schema_length=None), CLAIMS)
-    write_table(claims, table_path(out, "claims"))
-    reports = out / "reports"
-    stale = remove_stale_reports(reports, runs)
-    if stale:
-        logger.info("removed %d reports of an earlier run into %s", len(stale), reports)
-    charts = write_charts(validation.metrics, calls, reports / "charts")
-    summary = render_summary(calls, charts, report_dir=reports)
-    write_text(summary, reports / "summary.md")
-    publish_artifacts(out, summary, calls, validation.expectations)
-    record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
-    follow_up = _start_follow_up() if deferred else None
-    if deferred:
-        logger.info(
-            "agents deferred: %s",
-            f"flow run {follow_up} analyses next"
-            if follow_up
-            else "not a deployment's run, so no follow-up; run again with agents='now'",
-        )
-    return {
-        "out_dir": str(out),
-        "files": files.height,
-        "files_parsed": ingested.files_parsed,
-        "metrics": validation.metrics.height,
-        "quarantined": validation.quarantine.height,
-        "findings": finding_table.height,
-        "claims_published": claims.filter(pl.col("published")).height,
-        "agent_calls": len(call_rows),
-        "backend": backend_name,
-        "model": model_name,
-        "reports": report_paths,
-        "stage_seconds": clock.seconds,
-        "follow_up_run": follow_up,
-    }
+        calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
+        write_table(calls, table_path(out, "agent_calls"))
+        claims = conform(pl.DataFrame(claim_rows, infer_schema_length=None), CLAIMS)
+        write_table(claims, table_path(out, "claims"))
+        reports = out / "reports"
+        stale = remove_stale_reports(reports, runs)
+        if stale:
+            logger.info("removed %d reports of an earlier run into %s", len(stale), reports)
+        charts = write_charts(validation.metrics, calls, reports / "charts")
+        summary = render_summary(calls, charts, report_dir=reports)
+        write_text(summary, reports / "summary.md")
+        publish_artifacts(out, summary, calls, validation.expectations)
+        record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
+        follow_up = _start_follow_up() if deferred else None
+        if deferred:
+            logger.info(
+                "agents deferred: %s",
+                f"flow run {follow_up} analyses next"
+                if follow_up
+                else "not a deployment's run, so no follow-up; run again with agents='now'",
+            )
+        return {
+            "out_dir": str(out),
+            "files": files.height,
+            "files_parsed": ingested.files_parsed,
+            "metrics": validation.metrics.height,
+            "quarantined": validation.quarantine.height,
+            "findings": finding_table.height,
+            "claims_published": claims.filter(pl.col("published")).height,
+            "agent_calls": len(call_rows),
+            "backend": backend_name,
+            "model": model_name,
+            "reports": report_paths,
+            "stage_seconds": clock.seconds,
+            "follow_up_run": follow_up,
+            "agents_unavailable": unavailable,
+        }

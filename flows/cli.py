@@ -59,23 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from flows.benchmark_report import benchmark_report
     from tasks.ingest.discover import SourceError, check_sources
+    from tasks.out_dir import OutDirError, check_out_dir
 
     try:
         check_sources(args.sources)
-    except SourceError as error:
+        check_out_dir(args.sources, args.out)
+        summary = benchmark_report(
+            sources=[str(s) for s in args.sources],
+            out_dir=str(args.out),
+            backend=args.backend,
+            model=args.model,
+            scenario=args.scenario,
+            runs=args.runs,
+            config_file=str(args.config) if args.config else None,
+            max_retries=args.max_retries,
+            measure_concurrency=args.measure_concurrency,
+        )
+    except (SourceError, OutDirError) as error:
         print(f"chimera: {error}", file=sys.stderr)
         return 2
-    summary = benchmark_report(
-        sources=[str(s) for s in args.sources],
-        out_dir=str(args.out),
-        backend=args.backend,
-        model=args.model,
-        scenario=args.scenario,
-        runs=args.runs,
-        config_file=str(args.config) if args.config else None,
-        max_retries=args.max_retries,
-        measure_concurrency=args.measure_concurrency,
-    )
     print(json.dumps(summary, indent=2))
     return 0
 

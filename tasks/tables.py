@@ -6,6 +6,7 @@ killed half-way never leaves a torn table behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,15 @@ TABLE_NAMES = ("files", "metrics", "quarantine", "findings", "claims", "agent_ca
 def table_path(out_dir: Path, name: str) -> Path:
     """Where table `name` lives under a run's output folder."""
     return Path(out_dir) / "tables" / f"{name}.parquet"
+
+
+def content_hash(path: Path) -> str:
+    """The sha256 of a written table's bytes: a report names the tables it describes by it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_table(frame: pl.DataFrame, path: Path) -> Path:

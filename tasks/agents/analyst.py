@@ -41,12 +41,14 @@ class AgentResult:
     persona: Persona
     options: ModelOptions
     sections: dict[str, str]
-    written_by: dict[str, str]  # section -> "model" | "findings" | "deferred" (no model call yet)
+    # section -> "model" | "findings" | "deferred" (no model call yet) | "unavailable"
+    written_by: dict[str, str]
     claims: dict[str, list[CheckedClaim]] = field(default_factory=dict)  # published, per section
     rejected: list[CheckedClaim] = field(default_factory=list)  # the model's, with reasons
     calls: list[dict] = field(default_factory=list)  # agent_calls rows, without run and scenario
     pack: FindingsPack | None = None
     wall_ms: float = 0.0
+    unavailable: str | None = None  # why the model could not be asked, when it could not
 
     def claim_rows(self) -> list[dict]:
         """One row per claim, published or rejected (tables/claims.parquet, without run)."""
@@ -174,16 +176,23 @@ def run_agent(
     )
 
 
-def deferred_result(persona: Persona, findings: pl.DataFrame, options: ModelOptions) -> AgentResult:
-    """The persona's sections rendered from the findings without calling the model, for a run
-    that leaves the analysis to a follow-up run (a quick refresh when new files land)."""
+def deferred_result(
+    persona: Persona,
+    findings: pl.DataFrame,
+    options: ModelOptions,
+    unavailable: str | None = None,
+) -> AgentResult:
+    """The persona's sections rendered from the findings without calling the model: for a run
+    that leaves the analysis to a follow-up run (a quick refresh when new files land), or, with
+    `unavailable`, because the backend failed after its retries."""
     pack = pack_findings(findings, persona.kinds, 10**9)
     claims = fallback_claims(persona, pack.findings)
     return AgentResult(
         persona=persona,
         options=options,
         sections={s: render_section(s, claims[s]) for s in persona.sections},
-        written_by=dict.fromkeys(persona.sections, "deferred"),
+        written_by=dict.fromkeys(persona.sections, "unavailable" if unavailable else "deferred"),
         claims=claims,
         pack=pack,
+        unavailable=unavailable,
     )

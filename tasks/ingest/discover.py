@@ -1,15 +1,18 @@
 """Discover: source folders in, the file inventory (tasks.schemas.FILES) out.
 
-Every regular file is recorded with its size, mtime, sha256 and sniffed format, whether or not it
-holds metrics. Files whose content repeats an earlier file byte for byte are marked as duplicates of
-the first one, so their rows are parsed once and never counted twice. Paths are recorded relative
-to the source folder's parent ("chimeraforge/outputs/x.csv"), so files of two sources never clash.
-"""
+Every file is recorded with its size, mtime, sha256 and sniffed format, whether or not it holds
+metrics. Only regular files are read: a FIFO, socket or device is listed with its reason, never
+opened for reading (a FIFO would block the run); a symlink is read only when it points inside its
+source folder; a name that is not valid UTF-8 is listed (with U+FFFD for the bytes) and not read.
+Files whose content repeats an earlier file byte for byte are marked as duplicates of the first
+one, so their rows are parsed once and never counted twice. Paths are recorded relative to the
+source folder's parent ("chimeraforge/outputs/x.csv"), so files of two sources never clash."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_kinds
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,11 +44,61 @@ def _walk(source: Path, root: Path | None = None) -> Iterator[tuple[str, str]]:
                 yield folder, name
 
 
+class NotRead(OSError):
+    """A file that is listed but must not be read; the message is the reason."""
+
+
+# Opened without following a symlink and without blocking: a FIFO opens at once and is then
+# seen by fstat, at no extra system call for the regular files that are nearly all of a pile.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_KINDS = (
+    (stat_kinds.S_ISFIFO, "a FIFO"),
+    (stat_kinds.S_ISSOCK, "a socket"),
+    (stat_kinds.S_ISCHR, "a character device"),
+    (stat_kinds.S_ISBLK, "a block device"),
+)
+
+
+def _open_regular(path: str, source: str) -> int:
+    """A descriptor of the file, or NotRead when it is no regular file or a symlink out of the
+    source folder."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as error:
+        if not os.path.islink(path):
+            raise
+        target = os.path.realpath(path)
+        if os.path.commonpath([target, source]) != source:
+            raise NotRead(f"a symlink to {target}, outside the source folder: not read") from error
+        descriptor = os.open(target, _OPEN_FLAGS)
+    mode = os.fstat(descriptor).st_mode
+    if not stat_kinds.S_ISREG(mode):
+        os.close(descriptor)
+        kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
+        raise NotRead(f"{kind}, not a regular file: not read")
+    return descriptor
+
+
+def _valid_name(text: str) -> bool:
+    """Whether a name os.walk gave is real UTF-8 (bytes that are not come back as surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable_name(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _inventory_row(path: str, source: str, folder: str, name: str) -> tuple[dict, bytes | None]:
     """The file's FILES row, and its bytes when one read of SNIFF_BYTES took them all."""
     # os-level calls, not open(): a buffered file costs three more system calls per file
     # (and as many hand-overs of the GIL), which was a third of this loop for small files.
-    descriptor = os.open(path, os.O_RDONLY)
+    descriptor = _open_regular(path, source)
     try:
         stat = os.fstat(descriptor)
         head = os.read(descriptor, SNIFF_BYTES)
@@ -136,17 +189,22 @@ def inventory_rows(
     rows: list[dict] = []
     for path, source, folder, name in entries:
         try:
+            if not _valid_name(path):
+                raise NotRead("the file name is not valid UTF-8: listed, not read")
             row, data = _inventory_row(path, source, folder, name)
         except OSError as error:
-            # An unreadable file is inventoried with its reason; the others go on.
+            # A file that cannot or must not be read is inventoried with its reason; the others
+            # go on.
             rows.append(
                 {
-                    "path": path,
-                    "source": source,
-                    "relative_path": f"{folder}/{name}",
-                    "folder": folder,
-                    "status": "error",
-                    "reason": f"unreadable: {error.strerror or error}",
+                    "path": _printable_name(path),
+                    "source": _printable_name(source),
+                    "relative_path": _printable_name(f"{folder}/{name}"),
+                    "folder": _printable_name(folder),
+                    "status": "skipped" if isinstance(error, NotRead) else "error",
+                    "reason": str(error)
+                    if isinstance(error, NotRead)
+                    else f"unreadable: {error.strerror or error}",
                 }
             )
             continue

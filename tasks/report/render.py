@@ -37,6 +37,8 @@ class RunContext:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     concurrent_wall_ms: float | None = None
     sequential_wall_ms: float | None = None
+    # The tables the report describes: flow run, time, content hashes; a stale report shows.
+    tables: str = ""
 
 
 def _num(value: float | int | None, digits: int = 2) -> str:
@@ -67,6 +69,8 @@ def final_call(result: AgentResult) -> dict | None:
 
 
 def _marker(result: AgentResult, section: str) -> str:
+    if result.written_by[section] == "unavailable":
+        return f"_Rendered from the findings by code: model unavailable: {result.unavailable}._"
     return _MARKERS[result.written_by[section]]
 
 
@@ -97,6 +101,7 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         f"{_options_text(json.loads(last['options'])) if last else 'no call'}",
         f"- Scenario: {context.scenario}",
         f"- GPU: {context.gpu}",
+        *([f"- Tables: {context.tables}"] if context.tables else []),
         "",
     ]
     for section in persona.sections:
@@ -198,6 +203,7 @@ def render_combined_report(
         f"- Backend: {context.backend} ({context.backend_note})",
         f"- Model: {context.model}",
         f"- GPU: {context.gpu}",
+        *([f"- Tables: {context.tables}"] if context.tables else []),
         f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",
         f"- Agent B ({b.persona.name}) options: {_options_text(b.options.to_ollama())}",
         "",

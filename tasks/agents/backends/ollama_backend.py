@@ -59,12 +59,19 @@ def _ms(nanoseconds: int | None) -> float:
     return (nanoseconds or 0) / _NS_PER_MS
 
 
+# How long one agent may wait on the server in all, over its retried requests (the agent task
+# tries three times): a server that never answers costs this, not half an hour.
+AGENT_BUDGET_S = float(os.environ.get("CHIMERA_AGENT_BUDGET_S", "600"))
+
+
 class OllamaBackend:
     """One model on one Ollama server; each chat() streams one /api/chat request."""
 
     name = "ollama"
 
-    def __init__(self, model: str, host: str | None = None, timeout_s: float = 600.0) -> None:
+    def __init__(
+        self, model: str, host: str | None = None, timeout_s: float = AGENT_BUDGET_S / 3
+    ) -> None:
         self.model = model
         self.host = normalize_host(host) if host else default_host()
         # Connecting should be quick; a long reply from a large model may not be.

@@ -192,3 +192,39 @@ def test_two_sources_with_one_name_keep_their_files_apart(tmp_path):
         "b/tools/PROVENANCE.md",
         "b/tools/x.json",
     ]
+
+
+def test_only_regular_files_are_read_and_symlinks_stay_inside_the_source(pile, tmp_path):
+    import os
+
+    os.mkfifo(pile / "b/pipe.csv")  # opening it for reading would block the run
+    outside = tmp_path / "secret.csv"
+    outside.write_text("model,tokens_per_s\nm,1\n")
+    (pile / "b/out.csv").symlink_to(outside)
+    (pile / "b/in.csv").symlink_to(pile / "a/run.csv")
+
+    files = discover_files([pile])
+    by_path = {r["relative_path"]: r for r in files.iter_rows(named=True)}
+
+    assert by_path["bench/b/pipe.csv"]["status"] == "skipped"
+    assert by_path["bench/b/pipe.csv"]["reason"] == "a FIFO, not a regular file: not read"
+    assert by_path["bench/b/out.csv"]["status"] == "skipped"
+    assert "outside the source folder" in by_path["bench/b/out.csv"]["reason"]
+    # a link inside the source is read: the same bytes as its target, so a duplicate
+    assert by_path["bench/b/in.csv"]["sha256"] == by_path["bench/a/run.csv"]["sha256"]
+
+
+def test_a_name_that_is_not_utf8_is_listed_and_the_run_goes_on(pile):
+    import os
+
+    name = os.fsencode(pile / "b") + b"/caf\xe9.csv"  # Latin-1 bytes, not UTF-8
+    with open(name, "wb") as handle:
+        handle.write(b"model,tokens_per_s\nm,1\n")
+
+    files = discover_files([pile])
+
+    odd = files.filter(pl.col("relative_path").str.contains("caf")).row(0, named=True)
+    assert odd["relative_path"] == "bench/b/caf\ufffd.csv"
+    assert odd["status"] == "skipped" and "not valid UTF-8" in odd["reason"]
+    assert files.filter(pl.col("status") == "pending").height == 2
+    files.write_parquet(pile / "files.parquet")  # the inventory can be written
