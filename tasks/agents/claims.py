@@ -27,6 +27,7 @@ from tasks.agents.guard.language import language_problems
 from tasks.agents.personas import SECTION_KINDS, Persona
 from tasks.facts.findings import fmt, pct
 from tasks.facts.statistics import format_p
+from tasks.markdown import escape, table
 
 MIN_WORDS = 5
 MAX_CLAIMS = 3  # per section: more is a list the reader skims
@@ -57,7 +58,26 @@ _METRIC_WORDS = {
     "e2e_latency_ms": r"end-to-end|latency",
     "itl_ms": r"inter-token|latency",
     "tpot_ms": r"per output token|latency",
+    "load_ms": r"load(?:ing)? times?|loading|loads?",
 }
+# What a comparison is about, in the words a sentence would use for it: a claim that ranks
+# ("best", "faster") must name the compared dimension ("Llama is the best model" is no claim
+# about quantization levels).
+_SUBJECT_WORDS = {
+    "model": r"models?",
+    "quantization": r"quanti[sz]\w*|precision|bits?|q4|q5|q8",
+    "num_gpu": r"gpu|layers?|offload\w*",
+    "num_ctx": r"context|ctx|window",
+    "temperature": r"temperature|sampling",
+    "backend": r"backends?|compil\w*|runtimes?|engines?",
+    "concurrency": r"concurren\w*|parallel\w*|load levels?|users?",
+    "input_tokens": r"input|prompt",
+    "output_tokens": r"output",
+    "config": r"configurations?|settings?|setups?",
+}
+# Of the words a claim shares with the pack, at least this share must be its finding's own: a
+# sentence mostly about something else ("downloaded from an online site") is invented.
+MIN_OWN_WORDS = 0.5
 # Talk about the report or the reader instead of the data.
 _META = re.compile(
     r"\b(we|us|our|you|your|i|my|(?:this|the|that) (?:finding|report|analysis|fact))\b", re.I
@@ -192,7 +212,14 @@ def wording_problems(sentence: str, finding: dict, pack_names: list[str]) -> lis
     if null and verdict != "no measurable difference":
         problems.append(f'"{null.group(0)}" needs a finding of no measurable difference')
     metric = finding.get("metric")
+    if (superlative or extreme or comparative) and compared:
+        subject = finding.get("subject") or ""
+        words = _SUBJECT_WORDS.get(subject, re.escape(subject.replace("_", " ")))
+        if not re.search(rf"\b({words})", sentence, re.I):
+            problems.append(f"compares without naming what is compared ({subject})")
     for other, words in _METRIC_WORDS.items():
+        if other == "load_ms" and finding["kind"] == "cold_start":
+            continue  # a cold start is about loading
         if other != metric and re.search(rf"\b({words})\b", sentence, re.I):
             own = _METRIC_WORDS.get(metric or "")
             if not (own and re.search(rf"\b({own})\b", sentence, re.I)):
@@ -257,6 +284,8 @@ def relevance_problems(
     # Two words in common: one ("file", "failed") is a coincidence, two are a subject.
     if len(words & own) < 2:
         return ["shares fewer than two words with the finding it cites"]
+    if len(words & own) < MIN_OWN_WORDS * len(words):
+        return ["is mostly about something its finding does not say"]
     about = _about(finding).lower()
     unknown = [name for name in _names(sentence) if name.lower() not in about]
     if unknown:
@@ -290,6 +319,8 @@ def text_problems(sentence: str) -> list[str]:
         problems.append("carries markup or ids instead of a sentence")
     if re.search(r"://|www\.|\w[/_]\w|\w\.\w|_{2,}", sentence):
         problems.append("writes a file name, path or URL; names come from the cited finding")
+    if "..." in sentence or "…" in sentence or len(sentence) >= 235:
+        problems.append("is cut off")
     letters = sum(ch.isalpha() for ch in sentence)
     if letters < 0.75 * len(sentence.replace(" ", "")):
         problems.append("is not made of words")
@@ -392,11 +423,8 @@ def render_section(section: str, claims: list[CheckedClaim]) -> str:
     if not claims:
         return "No finding of this kind."
     if section == "risks":
-        rows = [
-            f"| {c.rendered} | {c.claim.mitigation.rstrip('.')}. |".replace("\n", " ")
-            for c in claims
-        ]
-        return "| Risk | Mitigation |\n|---|---|\n" + "\n".join(rows)
+        rows = [(c.rendered, c.claim.mitigation.rstrip(".") + ".") for c in claims]
+        return table(("Risk", "Mitigation"), rows)
     if section == "recommendations":
-        return "\n".join(f"{i}. {c.rendered}" for i, c in enumerate(claims, 1))
-    return "\n".join(f"- {c.rendered}" for c in claims)
+        return "\n".join(f"{i}. {escape(c.rendered)}" for i, c in enumerate(claims, 1))
+    return "\n".join(f"- {escape(c.rendered)}" for c in claims)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.facts.findings import fmt
-from tasks.report.summary import table
+from tasks.markdown import escape, table
 
 TOP_FINDINGS = 10
 MAX_LISTED = 40  # rows a long table shows before it says how many more there are
@@ -39,7 +39,7 @@ def render_top_findings(findings: pl.DataFrame, limit: int = TOP_FINDINGS) -> st
     if top.is_empty():
         return "\n".join([*parts, "No performance finding: no measurement passed validation.", ""])
     parts += [
-        f"{i}. {statement} ({finding_id})"
+        f"{i}. {escape(statement)} ({finding_id})"
         for i, (finding_id, statement) in enumerate(
             top.select("finding_id", "statement").iter_rows(), 1
         )
@@ -116,7 +116,7 @@ def _statements(findings: pl.DataFrame, kinds: tuple[str, ...], title: str) -> l
     if chosen.is_empty():
         return []
     lines = [
-        f"- {statement} ({finding_id})"
+        f"- {escape(statement)} ({finding_id})"
         for finding_id, statement in chosen.head(MAX_LISTED)
         .select("finding_id", "statement")
         .iter_rows()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tasks.agents.analyst import AgentResult
 from tasks.agents.concurrency import CONTENTION_RULE, measured_concurrency
+from tasks.markdown import escape
 
 METRIC_LABELS = (
     ("tokens_per_s", "Throughput", "tok/s"),
@@ -70,7 +71,8 @@ def final_call(result: AgentResult) -> dict | None:
 
 def _marker(result: AgentResult, section: str) -> str:
     if result.written_by[section] == "unavailable":
-        return f"_Rendered from the findings by code: model unavailable: {result.unavailable}._"
+        reason = escape(result.unavailable)
+        return f"_Rendered from the findings by code: model unavailable: {reason}._"
     return _MARKERS[result.written_by[section]]
 
 
@@ -94,8 +96,8 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         f"# Agent {persona.agent} ({persona.name}) report, run {context.run}",
         "",
         f"- Agent type: {persona.name}",
-        f"- Backend: {context.backend} ({context.backend_note})",
-        f"- Model: {context.model}",
+        f"- Backend: {context.backend} ({escape(context.backend_note)})",
+        f"- Model: {escape(context.model)}",
         f"- Configuration (scenario): {_options_text(result.options.to_ollama())}",
         f"- Options of the final call: "
         f"{_options_text(json.loads(last['options'])) if last else 'no call'}",
@@ -200,8 +202,8 @@ def render_combined_report(
         f"# Chimera Flows report, run {context.run}",
         "",
         f"- Scenario: {context.scenario}",
-        f"- Backend: {context.backend} ({context.backend_note})",
-        f"- Model: {context.model}",
+        f"- Backend: {context.backend} ({escape(context.backend_note)})",
+        f"- Model: {escape(context.model)}",
         f"- GPU: {context.gpu}",
         *([f"- Tables: {context.tables}"] if context.tables else []),
         f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",

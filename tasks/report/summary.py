@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +30,7 @@ from tasks.facts.statistics import (
     format_p,
     summarize_groups,
 )
+from tasks.markdown import table
 
 SUMMARY_METRICS = (THROUGHPUT, TTFT)
 # What a chart shows, as the link text; keys are write_charts' names.
@@ -50,18 +50,6 @@ def num(value: float | int | None, digits: int = 2) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.{digits}f}"
-
-
-def cell(value: object) -> str:
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
-    """A Markdown table; `align` holds one character per column: "l" or "r" (default "l")."""
-    rules = ["---:" if a == "r" else "---" for a in align.ljust(len(header), "l")]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules) + "|"]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def options_text(options_json: str | None) -> str:

@@ -8,25 +8,10 @@ their reason. Pure: no Prefect, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import polars as pl
 
+from tasks.markdown import table
 from tasks.validate.validate import ValidationResult
-
-
-def cell(value: object) -> str:
-    """A value safe inside a Markdown table cell: no pipes breaking columns, no line breaks."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    return text.replace("|", "\\|")
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def status_line(metrics: pl.DataFrame) -> str:

@@ -167,6 +167,7 @@ def test_agents_a_and_b_ran_on_the_embedded_model(sample_run):
 def test_published_claims_cite_findings_and_every_number_traces(sample_run):
     _, _, out, _ = sample_run
     from bench.check_report_numbers import check_run
+    from tasks.markdown import escape
 
     findings = _table(out, "findings")
     claims = _table(out, "claims").filter(pl.col("published"))
@@ -174,7 +175,7 @@ def test_published_claims_cite_findings_and_every_number_traces(sample_run):
     assert set(claims["finding_id"]) <= set(findings["finding_id"])
     reports = "".join((out / "reports" / r).read_text() for r in ("agent_a.md", "agent_b.md"))
     for rendered in claims["rendered"]:
-        assert rendered in reports
+        assert escape(rendered) in reports
     untraced, _ = check_run(out)
     assert untraced == []
 

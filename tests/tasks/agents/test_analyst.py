@@ -100,7 +100,7 @@ def test_a_section_without_claims_falls_back_and_risks_keep_their_mitigation():
             "risks": [
                 {
                     "finding": FAILURE,
-                    "sentence": "Failed connections leave configurations unmeasured",
+                    "sentence": "The refused connection left these records failed",
                     "mitigation": "Check that the server answers before starting a sweep",
                 }
             ],

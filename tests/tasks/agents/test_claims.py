@@ -130,3 +130,32 @@ def test_the_schema_forbids_digits_in_sentences():
 
     assert re.match(pattern, "The context length makes no measurable difference here")
     assert not re.match(pattern, "The context length of 4096 makes no difference")
+
+
+def test_a_ranking_claim_must_name_what_is_compared_and_stay_on_its_finding():
+    from tasks.facts import compute_findings
+    from tests.tasks.facts.builders import files_frame, metric_rows, metrics_frame
+
+    same = {"model_family": "llama3.1", "model_params": "8b"}
+    rows = [
+        *metric_rows("q/quant.csv", "llama3.1:8b-q4_0", [77.0, 78.0, 77.5, 76.8], **same),
+        *metric_rows("q/quant.csv", "llama3.1:8b-q8_0", [46.0, 46.5, 47.0, 46.2], start=5, **same),
+    ]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+    quant = finding_id(findings, kind="effect", subject="quantization")
+
+    def check(sentence: str):
+        return check_claims([Claim("executive_summary", quant, sentence)], findings).checked[
+            "executive_summary"
+        ][0]
+
+    assert check("The lighter quantization gives the best throughput here").accepted
+    model = check("Llama is the best model for this throughput task")
+    assert any("without naming what is compared (quantization)" in r for r in model.reasons)
+    load = check("The lighter quantization has the best load time of all")
+    assert any("speaks of load_ms" in r for r in load.reasons)
+    invented = check("The quantization throughput was downloaded from an online site and scanned")
+    assert any("mostly about something" in r for r in invented.reasons)
+    cut = check("The lighter quantization gives the best throughput, median ...")
+    assert "is cut off" in cut.reasons

@@ -1,9 +1,12 @@
 """The findings sections render the FINDINGS table: what leads, and nothing recomputed."""
 
+import re
+
 import polars as pl
 
 from tasks.facts import compute_findings
 from tasks.facts.measurements import coverage_matrix, performance_rows
+from tasks.markdown import escape
 from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
 from tests.tasks.agents.findings_fixture import small_findings
 from tests.tasks.facts.builders import files_frame, metric_rows, metrics_frame
@@ -16,7 +19,7 @@ def test_top_findings_lead_with_comparisons_in_rank_order_not_counts():
 
     lines = [line for line in top.splitlines() if line[:1].isdigit()]
     ranked = FINDINGS.filter(~pl.col("kind").is_in(["inventory", "data_quality", "configuration"]))
-    assert lines[0] == f"1. {ranked['statement'][0]} ({ranked['finding_id'][0]})"
+    assert lines[0] == f"1. {escape(ranked['statement'][0])} ({ranked['finding_id'][0]})"
     assert "gemma3:1b has the best throughput" in lines[0]
     assert not any("files found in total" in line for line in lines)
 
@@ -50,3 +53,18 @@ def test_an_empty_pile_says_so():
     findings = compute_findings(files_frame(metrics), metrics.clear())
 
     assert "No performance finding" in render_top_findings(findings)
+
+
+def test_names_from_the_data_cannot_inject_html_links_or_break_a_table():
+    rows = [
+        *metric_rows("a/x.csv", "<img src=x onerror=alert(1)>", [10.0, 11.0, 12.0]),
+        *metric_rows("a/y.csv", "m|[link](http://evil)`", [20.0, 21.0, 22.0]),
+    ]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+    text = render_top_findings(findings) + render_findings(findings)
+    text += render_coverage_matrix(coverage_matrix(performance_rows(metrics)))
+
+    unescaped = re.compile(r"(?<!\\)(<img|\]\(http|`|m\|)")
+    assert unescaped.search(text) is None
+    assert "\\<img src=x onerror=alert(1)\\>" in text and "m\\|\\[link\\]" in text
