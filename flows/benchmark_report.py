@@ -32,12 +32,12 @@ from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.lineage.record import record_lineage
-from tasks.out_dir import check_out_dir, out_dir_lock
+from tasks.out_dir import check_out_dir, commit_run, out_dir_lock, stage_run
 from tasks.prefect_tasks import findings, validate
 from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
 from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
-from tasks.report.layout import remove_stale_reports, report_folder
+from tasks.report.layout import report_folder
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, METRICS, conform
@@ -171,6 +171,13 @@ def benchmark_report(
             "work pool's workers; empty: in this flow run."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        Field(
+            description="Move aside tables/, quality/ and reports/ in out_dir that this program "
+            "did not write there (into .chimera/replaced-<time>/), instead of refusing."
+        ),
+    ] = False,
     agents: Annotated[
         AgentsWhen,
         Field(
@@ -192,6 +199,8 @@ def benchmark_report(
     logger = get_run_logger()
     out = check_out_dir(sources, out_dir)  # refused inside a source, and a source inside it
     with out_dir_lock(out):  # one run at a time in an output folder
+        # Everything is written into a fresh folder and published at the end in one step.
+        stage = stage_run(out, force)
         clock = StageClock()
 
         ingested = ingest(
@@ -228,13 +237,13 @@ def benchmark_report(
             ("quarantine", validation.quarantine),
             ("findings", finding_table),
         ):
-            write_table(frame, table_path(out, name))
+            write_table(frame, table_path(stage, name))
         write_text(
             json.dumps(validation.ge_results, indent=2, default=str),
-            out / "quality" / "ge_results.json",
+            stage / "quality" / "ge_results.json",
         )
-        write_text(quality_summary, out / "quality" / "data_quality.md")
-        tables_note = _tables_note(out)
+        write_text(quality_summary, stage / "quality" / "data_quality.md")
+        tables_note = _tables_note(stage)
 
         unavailable: str | None = None  # why the model could not be asked, once it could not
         try:
@@ -262,7 +271,7 @@ def benchmark_report(
                     try:
                         pair = _agent_pair(
                             agents_deployment or None,
-                            findings_path=str(table_path(out, "findings")),
+                            findings_path=str(table_path(stage, "findings")),
                             options_a=options["A"],
                             options_b=options["B"],
                             backend=backend_name,
@@ -299,20 +308,21 @@ def benchmark_report(
                     sequential_wall_ms=pair.sequential_wall_ms,
                     tables=tables_note,
                 )
-                folder = report_folder(out / "reports", run, runs)
+                folder = report_folder(stage / "reports", run, runs)
                 combined = render_combined_report(
                     pair.a, pair.b, context, quality_summary, top_findings, coverage, detail
                 )
                 write_text(render_agent_report(pair.a, context, coverage), folder / "agent_a.md")
                 write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
                 write_text(combined, folder / "combined.md")
-                report_paths.append(str(folder / "combined.md"))
+                # the path it is published at
+                report_paths.append(str(out / (folder / "combined.md").relative_to(stage)))
             create_markdown_artifact(
                 combined,
                 key="benchmark-report",
                 description=f"Combined report, run {run} ({scenario})",
             )
-            logger.info("run %d: reports in %s", run, folder)
+            logger.info("run %d: reports in %s", run, out / folder.relative_to(stage))
             concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
             if concurrency is not None:
                 logger.info(
@@ -325,16 +335,14 @@ def benchmark_report(
                 )
 
         calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
-        write_table(calls, table_path(out, "agent_calls"))
+        write_table(calls, table_path(stage, "agent_calls"))
         claims = conform(pl.DataFrame(claim_rows, infer_schema_length=None), CLAIMS)
-        write_table(claims, table_path(out, "claims"))
-        reports = out / "reports"
-        stale = remove_stale_reports(reports, runs)
-        if stale:
-            logger.info("removed %d reports of an earlier run into %s", len(stale), reports)
+        write_table(claims, table_path(stage, "claims"))
+        reports = stage / "reports"
         charts = write_charts(validation.metrics, calls, reports / "charts")
         summary = render_summary(calls, charts, report_dir=reports)
         write_text(summary, reports / "summary.md")
+        commit_run(out, stage)  # from here on, readers see this run's outputs
         publish_artifacts(out, summary, calls, validation.expectations)
         record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
         follow_up = _start_follow_up() if deferred else None

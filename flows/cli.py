@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML file of per-scenario agent options")
     run.add_argument("--max-retries", type=int, default=2, help="guard retries per draft")
     run.add_argument(
+        "--force",
+        action="store_true",
+        help="move aside tables/, quality/ and reports/ in --out that chimera did not write",
+    )
+    run.add_argument(
         "--measure-concurrency",
         action="store_true",
         help="also run A then B sequentially, to measure the speedup",
@@ -74,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
             config_file=str(args.config) if args.config else None,
             max_retries=args.max_retries,
             measure_concurrency=args.measure_concurrency,
+            force=args.force,
         )
     except (SourceError, OutDirError) as error:
         print(f"chimera: {error}", file=sys.stderr)
