@@ -165,6 +165,8 @@ class Recomputed:
             ]
             width = (max(medians) - low) / abs(low) * 100 if low else None
             noise = float(np.median(spread)) if spread else None
+            if noise is not None:
+                self.values.append(noise)
             top = samples[0], samples[1]
             top_p = 1.0 if np.ptp(np.concatenate(top)) == 0 else float(stats.kruskal(*top).pvalue)
             ci = (f["ci_low"], f["ci_high"])

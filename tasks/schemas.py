@@ -152,6 +152,7 @@ FINDINGS = pl.Schema(
         "verdict": pl.Utf8,  # one of VERDICTS; null for counts
         "value": pl.Float64,  # the headline number
         "statement": pl.Utf8,  # the finding in one English sentence, rendered by code
+        "gist": pl.Utf8,  # the same in words alone (no numbers): what an agent's prompt shows
         "numbers": pl.List(pl.Float64),  # every number the statement carries
         "source_rows": pl.List(pl.Utf8),  # "source_path locator" of the rows behind it
         "importance": pl.Float64,  # what the rank sorts by

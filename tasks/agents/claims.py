@@ -255,7 +255,7 @@ def _stems(text: str) -> set[str]:
 
 
 def _about(finding: dict) -> str:
-    about = " ".join(str(finding.get(k) or "") for k in ("statement", "subject", "metric"))
+    about = " ".join(str(finding.get(k) or "") for k in ("statement", "gist", "subject", "metric"))
     return f"{about} {_KIND_WORDS.get(finding['kind'], '')}"
 
 

@@ -767,11 +767,62 @@ def compute_findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame
     return findings_table(found)
 
 
+_SUBJECT_NOUNS = {  # a dimension as a sentence names one of its levels
+    "model": "model",
+    "quantization": "quantization",
+    "num_gpu": "GPU layer setting (num_gpu)",
+    "num_ctx": "context length (num_ctx)",
+    "temperature": "temperature",
+    "config": "configuration",
+}
+
+
+def gist(row: dict) -> str:
+    """The finding in words alone, no number: what an agent's prompt shows, so that a small
+    model restates findings instead of copying numbers it cannot check (code adds them)."""
+    kind, verdict = row["kind"], row.get("verdict")
+    what = metric_words(row.get("metric") or "").replace("_", " ")
+    raw = row.get("subject") or ""
+    noun = _SUBJECT_NOUNS.get(raw, raw.replace("_", " "))
+    if kind in ("ranking", "effect"):
+        return {
+            "significant": f"One {noun} gives clearly the best {what}.",
+            "differs": f"The {what} differs by {noun}, but the top two cannot be told apart.",
+            "no measurable difference": f"The {noun} makes no measurable difference to {what}.",
+            "inconclusive": f"Whether the {noun} changes {what} is inconclusive; more "
+            "repetitions would settle it.",
+            "not testable": f"The {what} of each {noun} rests on too few measurements to test.",
+        }[verdict]
+    if kind == "cold_start" and raw == "load share":
+        return "Loading the model takes most of the time to first token, so that time measures it."
+    if kind == "cold_start":
+        return "The first call of a series was a cold start, far slower to its first token."
+    if kind == "outlier":
+        return f"One {what} measurement is far from its repetitions and is left out."
+    if kind == "failure_cause":
+        cause = " ".join(re.sub(r"[\d{}\[\]<>|`]+", " ", row.get("config") or "").split())
+        return f"Failed records share one cause: {cause or 'unknown'}"
+    if kind == "coverage_gap":
+        return {
+            "repetitions": "Most configurations were measured fewer than three times, too few "
+            "to tell them from noise.",
+            "output quality": "The files that measure speed record no output quality.",
+            "GPU telemetry": "The files that measure speed record no GPU telemetry.",
+        }.get(raw, "A measurement is missing.")
+    if kind == "configuration":
+        return f"One configuration's repeated {what} measurements agree closely."
+    # counts: the statement with "several" for its numbers; the claim gets the numbers back
+    words = re.sub(r"\b\d[\d,.:-]*(?: of \d[\d,]*)?", "several", row["statement"])
+    words = " ".join(re.sub(r"\S*\d\S*", "", words).split())
+    return words[:1].upper() + words[1:]
+
+
 def findings_table(found: Iterable[dict]) -> pl.DataFrame:
     rows = sorted(found, key=lambda f: -f["importance"])  # stable: ties keep their order
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
         row["finding_id"] = f"F{rank:03d}"
+        row["gist"] = gist(row)
     if not rows:
         return pl.DataFrame(schema=FINDINGS)
     return conform(pl.DataFrame(rows, infer_schema_length=None), FINDINGS)

@@ -26,11 +26,12 @@ class FindingsPack:
     left_out: tuple[str, ...]  # ids of the topics' findings that did not fit
 
     def render(self) -> str:
-        """One finding per line: `F001 (kind, verdict): statement`."""
+        """One finding per line, in words (its gist): `F001 (kind, verdict): gist`. The numbers
+        stay out of the prompt: the report adds them to each claim from the finding."""
         return "\n".join(
-            f"{finding_id} ({kind}{', ' + verdict if verdict else ''}): {statement}"
-            for finding_id, kind, verdict, statement in self.findings.select(
-                "finding_id", "kind", "verdict", "statement"
+            f"{finding_id} ({kind}{', ' + verdict if verdict else ''}): {words}"
+            for finding_id, kind, verdict, words in self.findings.select(
+                "finding_id", "kind", "verdict", "gist"
             ).iter_rows()
         )
 
@@ -69,7 +70,7 @@ def pack_findings(
             if not queue or len(kept) >= max_findings:
                 continue
             row = queue.pop(0)
-            cost = estimate_tokens(f"{row['finding_id']} ({row['kind']}): {row['statement']}\n")
+            cost = estimate_tokens(f"{row['finding_id']} ({row['kind']}): {row['gist']}\n")
             if used + cost <= token_budget:
                 kept[row["finding_id"]] = None
                 used += cost
