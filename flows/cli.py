@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from flows.operations_cli import add_lineage_parser, add_watch_parser
@@ -96,8 +98,16 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # SystemExit unwinds the run and runs the atexit handlers, among them the one that stops
+    # the temporary Prefect server; the default SIGTERM would leave that server running.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     for key, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
     handler = getattr(args, "handler", None) or {"run": _run, "sample": _sample}[args.command]
