@@ -1,6 +1,6 @@
 """Agent decode speed against raw llama.cpp decode: same model, same threads, same calls.
 
-For each repeat, agent B (the longest writer) drafts from the facts of the real corpus (or the
+For each repeat, agent B (the longest writer) drafts from the findings of the real corpus (or the
 sample corpus) through the product's own path, run_agent -> EmbeddedBackend (decoding.py's loop:
 sampling, the JSON-schema grammar, detokenising); its tokens/s is what agent_calls records. Around
 the same call llama.cpp times its own decode (llama_perf_context: n_eval tokens in t_eval_ms, the
@@ -28,23 +28,28 @@ from tasks.agents.backends.base import Completion
 from tasks.agents.backends.embedded import EmbeddedBackend
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
-from tasks.facts import compute_facts
+from tasks.facts import compute_findings
 from tasks.ingest.discover import discover_files
 from tasks.ingest.manifest import apply_outcomes, plan_parse
 from tasks.parse import parse_batch
+from tasks.parse.pile import resolve_pile
 from tasks.samples import write_sample_corpus
 from tasks.validate import validate_metrics
 
 REAL_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "chimeraforge"
 
 
-def corpus_facts(corpus: Path) -> pl.DataFrame:
-    """The facts table of a corpus, computed with the pipeline's pure functions (no Prefect)."""
+def corpus_tables(corpus: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """FILES and validated METRICS of a corpus, from the pipeline's pure functions (no Prefect)."""
     inventory = discover_files([corpus])
-    plan = plan_parse(inventory, None, None)
-    metrics, outcomes = parse_batch(plan.to_parse)
-    files = apply_outcomes(inventory, outcomes)
-    return compute_facts(files, validate_metrics(metrics).metrics)
+    metrics, outcomes = parse_batch(plan_parse(inventory, None, None).to_parse)
+    files, metrics = resolve_pile(apply_outcomes(inventory, outcomes), metrics)
+    return files, validate_metrics(metrics).metrics
+
+
+def corpus_findings(corpus: Path) -> pl.DataFrame:
+    """The findings of a corpus, as the flow computes them."""
+    return compute_findings(*corpus_tables(corpus))
 
 
 class MeteredBackend:
@@ -93,19 +98,19 @@ def main() -> None:
         if corpus is None:
             corpus = Path(tmp) / "sample"
             write_sample_corpus(corpus)
-        facts = corpus_facts(corpus)
+        findings = corpus_findings(corpus)
     print(
         f"model {args.model}, {args.threads} threads, temperature {args.temperature}, "
-        f"facts from {corpus} ({facts.height})"
+        f"findings from {corpus} ({findings.height})"
     )
 
     metered = MeteredBackend(EmbeddedBackend(args.model, n_threads=args.threads))
     options = ModelOptions(temperature=args.temperature, seed=42)
     persona = PERSONAS["B"]
-    run_agent(metered, persona, facts, options, max_retries=0)  # warm-up: loads the model
+    run_agent(metered, persona, findings, options, max_retries=0)  # warm-up: loads the model
     metered.calls.clear()
     for _ in range(args.repeats):
-        run_agent(metered, persona, facts, options, max_retries=0)
+        run_agent(metered, persona, findings, options, max_retries=0)
         drafted = metered.calls[-1]
         metered.chat(drafted["messages"], options.model_copy(update={"num_predict": 400}))
 
