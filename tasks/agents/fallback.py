@@ -55,12 +55,15 @@ def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
         None,
     )
     if best:
+        # Speed alone does not choose a model or a quantization: say what is unmeasured.
+        unmeasured = any(r["subject"] == "output quality" for r in rows)
+        caveat = "; no file measures output quality, so compare their answers first"
         chosen.append(
             _advice(
                 "recommendations",
                 best,
                 f"Where {metric_words(best['metric'])} matters, choose {best['levels'][0]} over "
-                f"{best['levels'][1]}",
+                f"{best['levels'][1]}" + (caveat if unmeasured else ""),
             )
         )
     same = next((r for r in rows if r["verdict"] == "no measurable difference"), None)

@@ -19,6 +19,7 @@ def test_a_configuration_is_chosen_only_on_a_significant_finding() -> None:
     first = recommendations[0]
     assert first.claim.finding_id == finding_id(FINDINGS, kind="ranking")
     assert first.rendered.startswith("Where throughput matters, choose gemma3:1b over llama3.1:8b")
+    assert "no file measures output quality, so compare their answers first" in first.rendered
     same = finding_id(FINDINGS, kind="effect", subject="num_gpu")
     second = recommendations[1]
     assert second.claim.finding_id == same
