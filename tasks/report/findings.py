@@ -12,7 +12,7 @@ import polars as pl
 from tasks.facts.findings import fmt
 from tasks.markdown import escape, table
 
-TOP_FINDINGS = 10
+TOP_FINDINGS = 12
 MAX_LISTED = 40  # rows a long table shows before it says how many more there are
 # What a reader leads with; counts of files and the per-configuration summaries come later.
 _HEADLINE_KINDS = ("ranking", "effect", "cold_start", "outlier", "failure_cause", "coverage_gap")
@@ -25,15 +25,29 @@ _VERDICT_WORDS = {
 }
 
 
+PER_GROUP = 1  # findings of one kind and verdict before the others get their turn
+
+
+def headline_findings(findings: pl.DataFrame, limit: int = TOP_FINDINGS) -> pl.DataFrame:
+    """The findings a reader leads with, in rank order: the best PER_GROUP of each kind and
+    verdict first (so five options without effect do not crowd out the failures and the
+    gaps), then the next best of any kind."""
+    ranked = findings.filter(pl.col("kind").is_in(_HEADLINE_KINDS)).sort("rank")
+    turn = ranked.with_columns(
+        turn=pl.int_range(pl.len()).over("kind", "verdict", order_by="rank") >= PER_GROUP
+    )
+    return turn.sort("turn", "rank").head(limit).sort("rank").drop("turn")
+
+
 def render_top_findings(findings: pl.DataFrame, limit: int = TOP_FINDINGS) -> str:
     """'## Top findings': the most important findings, each with its uncertainty, in rank order."""
-    top = findings.filter(pl.col("kind").is_in(_HEADLINE_KINDS)).sort("rank").head(limit)
+    top = headline_findings(findings, limit)
     parts = [
         "## Top findings",
         "",
         "_Computed by code from the validated metrics (tables/findings.parquet), most important "
-        "first: tested differences, what makes no measurable difference, cold starts, failures "
-        "and gaps._",
+        "first, one of each kind before the next: tested differences, no measurable difference, "
+        "cold starts, failures and gaps. Every finding is under Benchmark findings._",
         "",
     ]
     if top.is_empty():
