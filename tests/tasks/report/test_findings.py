@@ -68,3 +68,14 @@ def test_names_from_the_data_cannot_inject_html_links_or_break_a_table():
     unescaped = re.compile(r"(?<!\\)(<img|\]\(http|`|m\|)")
     assert unescaped.search(text) is None
     assert "\\<img src=x onerror=alert(1)\\>" in text and "m\\|\\[link\\]" in text
+
+
+def test_the_headline_takes_one_of_each_kind_before_a_second():
+    from tasks.report.findings import headline_findings
+
+    top = headline_findings(FINDINGS, limit=4)
+
+    groups = list(zip(top["kind"], top["verdict"], strict=True))
+    assert len(set(groups)) == 4  # four different kinds or verdicts, not four of one
+    assert top["rank"].is_sorted()
+    assert "failure_cause" in set(headline_findings(FINDINGS, limit=6)["kind"])
