@@ -25,7 +25,7 @@ def _reply(inventory: str, coverage: str, gaps: str) -> str:
 
 
 GOOD_A = _reply(
-    "The benchmark files found add up to a modest total",
+    "Benchmark files were found in this total",
     "Speed was measured without any output quality score",
     "Some records failed because the connection was refused",
 )
@@ -44,7 +44,7 @@ def test_accepted_claims_are_published_with_the_findings_numbers():
     assert result.written_by == {s: "model" for s in DATA_COLLECTOR.sections}
     total = FINDINGS.filter(FINDINGS["finding_id"] == TOTAL)["statement"][0].rstrip(".")
     assert result.sections["data_inventory"] == (
-        f"- The benchmark files found add up to a modest total ({total}; {TOTAL})."
+        f"- Benchmark files were found in this total ({total}; {TOTAL})."
     )
     assert [c["guard_verdict"] for c in result.calls] == ["accepted"]
     _, _, schema = backend.calls[0]
@@ -100,7 +100,7 @@ def test_a_section_without_claims_falls_back_and_risks_keep_their_mitigation():
             "risks": [
                 {
                     "finding": FAILURE,
-                    "sentence": "The refused connection left these records failed",
+                    "sentence": "The refused connection failed these records",
                     "mitigation": "Check that the server answers before starting a sweep",
                 }
             ],

@@ -26,11 +26,15 @@ def _check(section: str, finding: str, sentence: str, mitigation: str = ""):
 
 
 def test_an_agreeing_claim_is_published_with_the_findings_numbers():
-    claim = _check("executive_summary", RANKING, "The smaller Gemma model has the best throughput")
+    claim = _check("executive_summary", RANKING, "The Gemma model has the best throughput")
+    invented = _check(
+        "executive_summary", RANKING, "The smaller Gemma model has the best throughput"
+    )
 
     assert claim.accepted, claim.reasons
+    assert invented.reasons == ("says small, which F001 does not",)  # size is not in the finding
     row = FINDINGS.filter(pl.col("finding_id") == RANKING).row(0, named=True)
-    assert claim.rendered.startswith("The smaller Gemma model has the best throughput (gemma3:1b")
+    assert claim.rendered.startswith("The Gemma model has the best throughput (gemma3:1b")
     assert "181" in claim.rendered and RANKING in claim.rendered
     assert str(row["level_n"][0]) in claim.rendered
 
@@ -150,12 +154,12 @@ def test_a_ranking_claim_must_name_what_is_compared_and_stay_on_its_finding():
             "executive_summary"
         ][0]
 
-    assert check("The lighter quantization gives the best throughput here").accepted
-    model = check("Llama is the best model for this throughput task")
-    assert any("without naming what is compared (quantization)" in r for r in model.reasons)
-    load = check("The lighter quantization has the best load time of all")
+    assert check("One quantization gives clearly the best throughput").accepted
+    model = check("Llama is the best model for this throughput")
+    assert any("does not name what is compared (quantization)" in r for r in model.reasons)
+    load = check("One quantization has the best load time of all")
     assert any("speaks of load_ms" in r for r in load.reasons)
-    invented = check("The quantization throughput was downloaded from an online site and scanned")
-    assert any("mostly about something" in r for r in invented.reasons)
-    cut = check("The lighter quantization gives the best throughput, median ...")
+    invented = check("The quantization throughput was downloaded from an online site")
+    assert any(r.startswith("says downl, onlin, site") for r in invented.reasons)
+    cut = check("One quantization gives the best throughput, median ...")
     assert "is cut off" in cut.reasons
