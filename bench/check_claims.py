@@ -39,7 +39,9 @@ _SUPERLATIVE = re.compile(
 )
 _COMPARATIVE = re.compile(r"\b(faster|slower|better|worse|improv\w*|degrad\w*|ahead of)\b", re.I)
 _NULL = re.compile(
-    r"\b(no measurable difference|similar|comparable|negligible|no difference)\b", re.I
+    r"\b(no measurable difference|similar|comparable|negligible|no difference|"
+    r"(?:does|do)(?: not|n't) (?:make|change|affect|matter))\b",
+    re.I,
 )
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 
