@@ -90,9 +90,9 @@ _GENERIC_WORDS = (
     "what when where whether because since however although across between among about above "
     "below under over after before during other another same such very much more less least "
     "about above after again also analysis benchmark benchmarks between could data does each "
-    "every files finding findings from have into more most much other over report results "
+    "every finding findings from have into more most much other over report results "
     "should show shows some such than that their there these they this those under very were "
-    "what when which while with would measured measurements measurement model models file value "
+    "what when which while with would measured measurements measurement model models value "
     "values time number"
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())

@@ -163,3 +163,12 @@ def test_a_ranking_claim_must_name_what_is_compared_and_stay_on_its_finding():
     assert any(r.startswith("says downl, onlin, site") for r in invented.reasons)
     cut = check("One quantization gives the best throughput, median ...")
     assert "is cut off" in cut.reasons
+
+
+def test_a_claim_about_files_cites_a_finding_about_files_not_records():
+    quarantined = FINDINGS.filter(pl.col("statement").str.contains("quarantined"))["finding_id"][0]
+    wrong = _check("gaps", quarantined, "Several files were quarantined as failed runs")
+    right = _check("gaps", quarantined, "Several records were quarantined as failed runs")
+
+    assert any("says files" in r for r in wrong.reasons)
+    assert right.accepted, right.reasons
