@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -96,6 +97,13 @@ _GENERIC_WORDS = (
     "values time number"
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())
+_NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|cannot)\b|n't\b", re.I)
+# Counts in words; "one" only where the finding's own words say "one" ("One model gives...").
+_NUMBER_WORDS = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?|millions?|dozens?|half|twice|double|triple|quarter|thirds?)\b",
+    re.I,
+)
 _COMPARED_KINDS = ("ranking", "effect")
 _DIFFERENCE_KINDS = ("cold_start", "outlier")
 
@@ -278,6 +286,10 @@ def _names(sentence: str) -> list[str]:
     return names
 
 
+def _negations(text: str) -> int:
+    return len(_NEGATION.findall(text))
+
+
 def relevance_problems(
     sentence: str, finding: dict, vocabularies: dict[str, set[str]]
 ) -> list[str]:
@@ -298,6 +310,16 @@ def relevance_problems(
     unknown = [name for name in _names(sentence) if name.lower() not in about]
     if unknown:
         return [f"names {', '.join(unknown)}, which {finding_id} does not"]
+    gist = finding.get("gist") or finding["statement"]
+    # A negation its finding does not make turns it around ("... a cold start (not a cold
+    # start)", "files were not validated").
+    if _negations(sentence) > _negations(gist):
+        return [f"negates what {finding_id} says"]
+    asides = [a for a in re.findall(r"\(([^()]*)\)", sentence) if a.lower() not in gist.lower()]
+    if asides:
+        return [f"adds an aside its finding does not make: ({asides[0]})"]
+    if re.search(r"\bone\b", sentence, re.I) and not re.search(r"\bone\b", gist, re.I):
+        return ['writes a number in words ("one"); numbers come from the finding']
     return []
 
 
@@ -318,8 +340,11 @@ def text_problems(sentence: str) -> list[str]:
     problems = []
     if _META.search(sentence):
         problems.append(f'talks about "{_META.search(sentence).group(0)}", not the data')
-    if re.search(r"\d", sentence):
+    if re.search(r"\d", sentence) or any(unicodedata.category(ch)[0] == "N" for ch in sentence):
         problems.append("writes a number; numbers come from the cited finding")
+    if _NUMBER_WORDS.search(sentence):
+        word = _NUMBER_WORDS.search(sentence).group(0)
+        problems.append(f'writes a number in words ("{word}"); numbers come from the finding')
     if len(re.findall(r"[A-Za-z][A-Za-z'-]*", sentence)) < MIN_WORDS:
         problems.append(f"fewer than {MIN_WORDS} words")
     problems += language_problems(sentence, ngram=4)
@@ -327,7 +352,12 @@ def text_problems(sentence: str) -> list[str]:
         problems.append("carries markup or ids instead of a sentence")
     if re.search(r"://|www\.|\w[/_]\w|\w\.\w|_{2,}", sentence):
         problems.append("writes a file name, path or URL; names come from the cited finding")
-    if "..." in sentence or "…" in sentence or len(sentence) >= 235:
+    if (
+        "..." in sentence
+        or "…" in sentence
+        or len(sentence) >= 235
+        or sentence.count("(") != sentence.count(")")
+    ):
         problems.append("is cut off")
     letters = sum(ch.isalpha() for ch in sentence)
     if letters < 0.75 * len(sentence.replace(" ", "")):

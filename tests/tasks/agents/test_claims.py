@@ -172,3 +172,20 @@ def test_a_claim_about_files_cites_a_finding_about_files_not_records():
 
     assert any("says files" in r for r in wrong.reasons)
     assert right.accepted, right.reasons
+
+
+def test_negations_number_words_and_asides_the_finding_does_not_make_are_rejected():
+    cold = finding_id(FINDINGS, kind="cold_start")
+    total = finding_id(FINDINGS, kind="inventory", subject="files")
+
+    negated = _check("recommendations", cold, "The first call was a cold start (not a cold start)")
+    counted = _check("data_inventory", total, "Two files were found in total")
+    fraction = _check("recommendations", cold, "The first call was a cold start, less than ⅓ of it")
+    aside = _check("recommendations", cold, "The first call of a series was a cold start (series)")
+    kept = _check("recommendations", cold, "The first call of a series was a cold start")
+
+    assert any("negates" in r for r in negated.reasons)
+    assert any('in words ("Two")' in r for r in counted.reasons)
+    assert any("writes a number" in r for r in fraction.reasons)
+    assert any("aside" in r for r in aside.reasons)
+    assert kept.accepted, kept.reasons
