@@ -181,7 +181,9 @@ def test_negations_number_words_and_asides_the_finding_does_not_make_are_rejecte
     negated = _check("recommendations", cold, "The first call was a cold start (not a cold start)")
     counted = _check("data_inventory", total, "Two files were found in total")
     fraction = _check("recommendations", cold, "The first call was a cold start, less than ⅓ of it")
-    aside = _check("recommendations", cold, "The first call of a series was a cold start (series)")
+    aside = _check(
+        "recommendations", cold, "The first call of a series was a cold start (start of a series)"
+    )
     kept = _check("recommendations", cold, "The first call of a series was a cold start")
 
     assert any("negates" in r for r in negated.reasons)
