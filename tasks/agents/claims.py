@@ -202,7 +202,10 @@ def _families(names: list[str]) -> set[str]:
 
 
 def _finding_names(finding: dict) -> list[str]:
-    return [n for n in [finding.get("model"), *(finding.get("levels") or [])] if n]
+    """The models a finding is about: its scope's, and its levels when it compares models
+    (a level "num_gpu=80" names no model family)."""
+    models = finding.get("levels") if finding.get("subject") in ("model", "quantization") else []
+    return [n for n in [finding.get("model"), *(models or [])] if n]
 
 
 def wording_problems(sentence: str, finding: dict, pack_names: list[str]) -> list[str]:
