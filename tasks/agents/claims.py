@@ -47,7 +47,7 @@ _COMPARATIVE = re.compile(
     re.I,
 )
 _NO_DIFFERENCE = re.compile(
-    r"\b(no (?:measurable |significant |real |noticeable |clear )?(?:difference|effect|impact)|"
+    r"\b(no (?:\w+ )?(?:difference|effect|impact)|"
     r"similar|comparable|same|negligible|within (?:the )?noise|indistinguishable|equivalent|"
     r"identical|insignificant|(?:does|do)(?: not|n't) (?:matter|change|affect)|unaffected|"
     r"(?:does|do)(?: not|n't) make (?:any |a )?(?:\w+ )?difference|"
@@ -316,7 +316,8 @@ def relevance_problems(
     gist = finding.get("gist") or finding["statement"]
     # A negation its finding does not make turns it around ("... a cold start (not a cold
     # start)", "files were not validated").
-    if _negations(sentence) > _negations(gist):
+    # Counted outside the phrases of no difference, whose verdict the wording check holds.
+    if _negations(_NO_DIFFERENCE.sub("", sentence)) > _negations(_NO_DIFFERENCE.sub("", gist)):
         return [f"negates what {finding_id} says"]
     asides = [a for a in re.findall(r"\(([^()]*)\)", sentence) if a.lower() not in gist.lower()]
     if asides:

@@ -199,3 +199,13 @@ def test_an_option_level_is_no_model_family():
     claim = _check("gaps", gap, "The files that measure speed record no GPU telemetry")
 
     assert claim.accepted, claim.reasons  # "num_gpu=40" in another finding names no model "gpu"
+
+
+def test_a_no_difference_claim_names_its_subject_and_negates_nothing_else():
+    vague = _check("recommendations", SAME, "No measured difference to the throughput")
+    negated = _check("risks", SAME, "The GPU layer setting is not measured for throughput")
+    right = _check("recommendations", SAME, "The GPU layer setting makes no measured difference")
+
+    assert any("does not name what is compared (num_gpu)" in r for r in vague.reasons)
+    assert any("negates" in r for r in negated.reasons)
+    assert right.accepted, right.reasons
