@@ -160,7 +160,9 @@ def run_agent(
             break
         previous_reply = completion.text
 
-    fallback = fallback_claims(persona, pack.findings)
+    # From every finding, not the pack: the fallback is code and need not fit a context window
+    # (a recommendation's caveat on output quality rests on a gap the pack may have left out).
+    fallback = fallback_claims(persona, findings)
     claims = {s: published.get(s) or fallback[s] for s in persona.sections}
     written_by = {s: "model" if s in published else "findings" for s in persona.sections}
     return AgentResult(
@@ -186,7 +188,7 @@ def deferred_result(
     that leaves the analysis to a follow-up run (a quick refresh when new files land), or, with
     `unavailable`, because the backend failed after its retries."""
     pack = pack_findings(findings, persona.kinds, 10**9)
-    claims = fallback_claims(persona, pack.findings)
+    claims = fallback_claims(persona, findings)
     return AgentResult(
         persona=persona,
         options=options,

@@ -15,6 +15,7 @@ import re
 import polars as pl
 
 from tasks.facts.evidence import analysable
+from tasks.schemas import DIMENSIONS
 
 # A first call this many times slower to its first token than the rest of its series is cold.
 COLD_START_FACTOR = 3.0
@@ -38,23 +39,11 @@ _LOWER = re.compile(r"^(?:mean_|avg_|median_)?(?:[a-z]+_)?(?:time|latency)_(?:ms
 _HIGHER = re.compile(r"^(?:mean_|avg_|median_)?(?:speedup|efficiency)(?:_pct)?$")
 # The metrics every LLM harness means the same by: only these are ranked across files.
 RANKED_METRICS = tuple(_DIRECTIONS)
-DIMENSION_COLUMNS = (
-    "config",  # the file's own label for a run ("baseline", "chimera") when it has one
-    "num_gpu",
-    "num_ctx",
-    "temperature",
-    "top_p",
-    "top_k",
-    "backend",
-    "runtime",
-    "hardware",
-    "concurrency",
-    "input_tokens",
-    "output_tokens",
-    "batch_size",
-    "threads",
-    "flash_attn",
-)
+# The run's settings an experiment may vary: every dimension (tasks.schemas.DIMENSIONS) but the
+# model (compared on its own), what tells repetitions apart, what records an outcome, and
+# `extra` (a JSON object of whatever else a file states).
+_NOT_SETTINGS = {"model", "quant", "prompt_index", "run_index", "timestamp", "error", "success"}
+DIMENSION_COLUMNS = tuple(name for name in DIMENSIONS if name not in {*_NOT_SETTINGS, "extra"})
 
 
 def metric_direction(metric: str) -> str | None:
