@@ -17,6 +17,7 @@ never filtered or joined whole: at 100,000 files a join or filter of it took sec
 
 from __future__ import annotations
 
+import functools
 import re
 
 import polars as pl
@@ -97,9 +98,14 @@ def _sibling_key(path: str) -> str:
     and ".../x__individual__groq_70b.json" -> ".../x__groq_70b"."""
     folder, _, name = path.rpartition("/")
     stem = name.rsplit(".", 1)[0]
-    key = _SIBLING_WORDS.sub("", stem).strip("-_")
-    folder = "/".join(p for p in folder.split("/") if not _SIBLING_WORDS.fullmatch(p))
-    return f"{folder}/{key}"
+    return f"{_sibling_folder(folder)}/{_SIBLING_WORDS.sub('', stem).strip('-_')}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _sibling_folder(folder: str) -> str:
+    # Cached: a pile's files share few folders, and splitting every path was 0.3 s of the
+    # 0.55 s this step took at 100,000 files.
+    return "/".join(p for p in folder.split("/") if not _SIBLING_WORDS.fullmatch(p))
 
 
 def _per_file(values: list, file_index: pl.Series, dtype: pl.DataType) -> pl.Series:
@@ -162,7 +168,7 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
 def _with_roles(
     rows: pl.DataFrame, readers: list[str | None], paths: list[str]
 ) -> tuple[pl.DataFrame, pl.Series]:
-    """Each row's role, and its rank (lower is more primary: see _RANK)."""
+    """Each row's role, and its rank (lower is more primary: see _RANK; null for a target)."""
     # Per-file facts as path sets: a Series from outside the frame would make Polars copy the
     # frame into one chunk first.
     tool_paths = [
@@ -210,7 +216,9 @@ def _with_roles(
         .then(pl.lit("measurement"))
         .otherwise(pl.col("kind"))
     )
-    roles = kinds.select(role.alias("role"), pl.col("kind").replace_strict(_RANK).alias("rank"))
+    # A target has no rank: it is neither a copy nor a primary.
+    rank = pl.when(~pl.col("target")).then(pl.col("kind").replace_strict(_RANK))
+    roles = kinds.select(role.alias("role"), rank.alias("rank"))
     rows = rows.with_columns(roles["role"], pl.lit(None, dtype=pl.Utf8).alias("copy_of"))
     return rows, roles["rank"]
 
@@ -245,7 +253,6 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
             pl.col("metric").cast(pl.Categorical).to_physical(),
             pl.col("model_id").cast(pl.Categorical).to_physical(),
             *_OPTIONS,
-            "role",
             # the file's position, as an expression over the table's own chunks (see _aligned)
             (pl.col("source_path") != pl.col("source_path").shift())
             .fill_null(True)
@@ -254,18 +261,18 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
             _aligned(rank, rows["value"]).alias("rank"),
         )
         .with_row_index("_row")
-        .filter(pl.col("value").is_not_null() & (pl.col("role") != "target"))
-        .drop("role")
+        .filter(pl.col("value").is_not_null() & pl.col("rank").is_not_null())
     )
     # Sorted once for the matches by metric and model and once for those by metric alone,
     # each only over the rows that can meet a candidate; filters keep the order, so no level
     # sorts again (sorting was most of this step's time).
     raw = {_RANK["tool"], _RANK["measurement"]}
     candidates = usable.filter(~pl.col("rank").is_in(list(raw)))
-    named = candidates.filter(pl.col("model_id").is_not_null()).select("metric", "model_id")
-    by_model = usable.join(named.unique(), on=["metric", "model_id"], how="semi").sort(
-        "metric", "model_id", "value"
-    )
+    # (metric, model) as one integer: a membership test on it took 0.19 s at 100,000 files,
+    # a semi join on the two columns 0.76 s.
+    pair = pl.col("metric").cast(pl.UInt64) * (1 << 32) + pl.col("model_id").cast(pl.UInt64)
+    named = candidates.filter(pl.col("model_id").is_not_null()).select(pair.unique()).to_series()
+    by_model = usable.filter(pair.is_in(named.implode())).sort("metric", "model_id", "value")
     unnamed = candidates.filter(
         pl.col("model_id").is_null()
         & (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION)
