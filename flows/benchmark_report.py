@@ -30,6 +30,7 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
+from tasks.crash_points import crash_point
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.lineage.record import record_lineage
 from tasks.out_dir import check_out_dir, commit_run, out_dir_lock, stage_run
@@ -231,6 +232,7 @@ def benchmark_report(
             checks = pl.concat([validate_files(files), validate_findings(finding_table)])
             quality_summary = render_quality_summary(validation, files, checks)
 
+        crash_point("parsed")
         for name, frame in (
             ("files", files),
             ("metrics", validation.metrics),
@@ -238,12 +240,15 @@ def benchmark_report(
             ("findings", finding_table),
         ):
             write_table(frame, table_path(stage, name))
+            if name == "files":
+                crash_point("between-tables")
         write_text(
             json.dumps(validation.ge_results, indent=2, default=str),
             stage / "quality" / "ge_results.json",
         )
         write_text(quality_summary, stage / "quality" / "data_quality.md")
         tables_note = _tables_note(stage)
+        crash_point("tables-written")
 
         unavailable: str | None = None  # why the model could not be asked, once it could not
         try:
@@ -342,6 +347,7 @@ def benchmark_report(
         charts = write_charts(validation.metrics, calls, reports / "charts")
         summary = render_summary(calls, charts, report_dir=reports)
         write_text(summary, reports / "summary.md")
+        crash_point("before-commit")
         commit_run(out, stage)  # from here on, readers see this run's outputs
         publish_artifacts(out, summary, calls, validation.expectations)
         record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports

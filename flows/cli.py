@@ -2,6 +2,7 @@
 
 chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded] [--model NAME]
             [--scenario baseline_vs_chimera|chimera_hetero|chimera_homo] [--runs N]
+            [--agents now|follow-up] [--force]
 chimera sample DIR
 """
 
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         help="move aside tables/, quality/ and reports/ in --out that chimera did not write",
     )
     run.add_argument(
+        "--agents",
+        choices=["now", "follow-up"],
+        default="now",
+        help="follow-up: publish the tables and a report whose agent sections come from the "
+        "findings, without asking a model (a deployment's run then starts one that does)",
+    )
+    run.add_argument(
         "--measure-concurrency",
         action="store_true",
         help="also run A then B sequentially, to measure the speedup",
@@ -66,8 +74,17 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from flows.benchmark_report import benchmark_report
     from tasks.ingest.discover import SourceError, check_sources
+    from tasks.orphan_servers import mark_run, stop_orphaned_servers
     from tasks.out_dir import OutDirError, check_out_dir
 
+    stopped = stop_orphaned_servers()
+    if stopped:
+        print(
+            f"chimera: stopped {len(stopped)} temporary Prefect server(s) left running by a "
+            f"killed run (pid {', '.join(map(str, stopped))})",
+            file=sys.stderr,
+        )
+    mark_run()  # so that the next run can do the same for this one's server
     try:
         check_sources(args.sources)
         check_out_dir(args.sources, args.out)
@@ -82,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
             max_retries=args.max_retries,
             measure_concurrency=args.measure_concurrency,
             force=args.force,
+            agents=args.agents,
         )
     except (SourceError, OutDirError) as error:
         print(f"chimera: {error}", file=sys.stderr)

@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tasks.crash_points import crash_point
+
 LOCK_NAME = ".chimera.lock"
 STATE = ".chimera"  # OUT/.chimera/<run>/ and OUT/.chimera/current -> <run>
 CURRENT = "current"
@@ -157,4 +159,5 @@ def commit_run(out: Path, run: Path) -> None:
         link.unlink()
     os.symlink(run.name, link)
     os.replace(link, state / CURRENT)  # rename(2): readers see the old run or the new one
+    crash_point("after-commit")
     _remove_runs(state, keep=run.name)

@@ -142,7 +142,7 @@ FINDINGS = pl.Schema(
         "n": pl.Int64,  # distinct measurements (or records, files) it rests on
         "median": pl.Float64,  # of the best level, or of the configuration
         "spread": pl.Float64,  # interquartile range of the values behind `median`
-        "ci_low": pl.Float64,  # 95% bootstrap interval of `median`
+        "ci_low": pl.Float64,  # 95% interval of `median` (statistics.median_ci)
         "ci_high": pl.Float64,
         "effect_pct": pl.Float64,  # best over runner-up, %
         "range_pct": pl.Float64,  # highest level median over the lowest, %

@@ -30,11 +30,11 @@ from tasks.facts.measurements import (
 from tasks.facts.statistics import (
     ALPHA,
     CONFIDENCE,
-    bootstrap_median_ci,
     cliffs_delta,
     format_p,
     interquartile_range,
     kruskal_p,
+    median_ci,
     smallest_kruskal_p,
 )
 from tasks.schemas import FINDINGS, conform
@@ -130,7 +130,7 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
     (best, best_values), (second, second_values) = groups[0], groups[1]
     medians = [float(np.median(v)) for _, v in groups]
     p_all = kruskal_p([v for _, v in groups])
-    ci = bootstrap_median_ci(best_values)
+    ci = median_ci(best_values)
     delta = cliffs_delta(second_values, best_values)  # > 0: best's values larger
     enough = min(best_values.size, second_values.size) >= MIN_REPETITIONS
     p_top = kruskal_p([best_values, second_values])
@@ -373,7 +373,7 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
     metric, unit = series["metric"][0], series["unit"][0] or ""
     median = float(np.median(values))
     spread = interquartile_range(values)
-    ci = bootstrap_median_ci(values)
+    ci = median_ci(values)
     config = series["config_label"][0]
     interval = (
         f", {CONFIDENCE * 100:.0f}% CI {fmt(ci[0])} to {fmt(ci[1])}" if ci is not None else ""

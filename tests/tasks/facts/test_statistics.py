@@ -5,11 +5,13 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from tasks.facts.statistics import (
+    BOOTSTRAP_MAX_N,
     THROUGHPUT,
     TTFT,
     bootstrap_mean_ci,
     cliffs_delta,
     compare,
+    median_ci,
     runs_needed,
     smallest_exact_p,
     summarize,
@@ -118,3 +120,36 @@ def test_summarize_groups_keeps_group_order_and_keys():
     assert stats.get_column("config").to_list() == ["B1", "A1"]
     assert stats.row(0, named=True)["mean"] == pytest.approx(3.0)
     assert stats.row(1, named=True)["std"] is None
+
+
+def test_cliffs_delta_counts_every_pair_as_the_definition_does():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        a = rng.integers(0, 6, rng.integers(1, 40)).astype(float)  # many ties
+        b = rng.integers(0, 6, rng.integers(1, 40)).astype(float)
+        pairs = b[:, None] - a[None, :]
+        assert cliffs_delta(a, b) == pytest.approx(
+            (np.sum(pairs > 0) - np.sum(pairs < 0)) / pairs.size
+        )
+
+
+def test_big_groups_are_compared_without_a_matrix_of_every_pair():
+    # 200,000 x 200,000 differences would be 320 GB: this must not build them.
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(50, 5, 200_000), rng.normal(51, 5, 200_000)
+
+    assert 0.05 < cliffs_delta(a, b) < 0.2
+
+
+def test_median_interval_of_a_big_sample_holds_the_median_and_agrees_with_the_bootstrap():
+    rng = np.random.default_rng(6)
+    big = rng.lognormal(3, 0.3, 500_000)
+    low, high = median_ci(big)
+
+    assert low < np.median(big) < high
+    assert high - low < 0.01 * np.median(big)
+    # Either side of the size where the method changes, the two intervals agree closely.
+    edge = rng.lognormal(3, 0.3, BOOTSTRAP_MAX_N + 1)
+    bootstrap = median_ci(edge[:-1])
+    order_statistics = median_ci(edge)
+    assert order_statistics == pytest.approx(bootstrap, rel=0.01)
