@@ -87,13 +87,6 @@ def test_timestamps_in_the_corpus_styles_parse_and_nonsense_does_not():
     ]
 
 
-def test_a_range_column_may_not_overwrite_a_check():
-    with pytest.raises(ValueError, match="value_of_x"):
-        build_metric_checks(
-            metrics_frame(record("a.csv", "row 1")).with_columns(value_of_x=pl.lit(1.0)), ["x"]
-        )
-
-
 def test_file_flags_mark_unexplained_skips_and_orphaned_duplicates():
     files = pl.DataFrame(
         {
