@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -58,9 +58,12 @@ class FakeOllamaServer:
         self,
         models: Mapping[str, str] | None = None,
         failing: Mapping[str, str] | None = None,
+        hanging: Sequence[str] = (),
     ) -> None:
         self.models = dict(models or {"smollm2:135m": "smollm2-135m"})
         self.failing = dict(failing or {})  # tag -> error text answered with HTTP 500
+        self.hanging = set(hanging)  # tags whose chat requests are never answered
+        self._closing = threading.Event()
         self.chat_requests: list[dict] = []
         self.final_chunks: list[dict] = []
         self._backends: dict[str, EmbeddedBackend] = {}
@@ -74,6 +77,7 @@ class FakeOllamaServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._closing.set()  # lets the hanging requests' threads end
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -117,7 +121,9 @@ class FakeOllamaServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.chat_requests.append(body)
                 tag = body.get("model", "")
-                if tag in server.failing:
+                if tag in server.hanging:
+                    server._closing.wait()  # a server that accepted the request and froze
+                elif tag in server.failing:
                     self._send_json(500, {"error": server.failing[tag]})
                 elif tag not in server.models:
                     self._send_json(404, {"error": f"model '{tag}' not found"})

@@ -61,7 +61,9 @@ def _ms(nanoseconds: int | None) -> float:
 
 # How long one agent may wait on the server in all, over its retried requests (the agent task
 # tries three times): a server that never answers costs this, not half an hour.
-AGENT_BUDGET_S = float(os.environ.get("CHIMERA_AGENT_BUDGET_S", "600"))
+def agent_budget_s() -> float:
+    """CHIMERA_AGENT_BUDGET_S, read when a backend is made (600 s unless set)."""
+    return float(os.environ.get("CHIMERA_AGENT_BUDGET_S", "600"))
 
 
 class OllamaBackend:
@@ -70,9 +72,10 @@ class OllamaBackend:
     name = "ollama"
 
     def __init__(
-        self, model: str, host: str | None = None, timeout_s: float = AGENT_BUDGET_S / 3
+        self, model: str, host: str | None = None, timeout_s: float | None = None
     ) -> None:
         self.model = model
+        timeout_s = agent_budget_s() / 3 if timeout_s is None else timeout_s
         self.host = normalize_host(host) if host else default_host()
         # Connecting should be quick; a long reply from a large model may not be.
         timeout = httpx.Timeout(timeout_s, connect=5.0)
