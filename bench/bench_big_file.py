@@ -83,7 +83,7 @@ def child(stage: str, folder: Path) -> dict:
             backend="embedded",
             agents="follow-up",
         )
-        rows = result["metrics"]
+        rows = result.metrics
     return {
         "stage": stage,
         "seconds": round(time.perf_counter() - started, 1),

@@ -35,7 +35,7 @@ from tasks.facts import statistics
 from tasks.facts.findings import METHOD_NUMBERS, compute_findings
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.report import findings, summary
-from tasks.tables import read_table, table_path
+from tasks.tables import TABLES, read_table
 from tasks.validate.quality_summary import quarantine_by_reason
 
 # Sections whose numbers are measured by the flow or quoted on purpose, not stored in a table.
@@ -286,10 +286,7 @@ def _run_of(report: Path, reports_dir: Path) -> int | None:
 def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
     """Check every report under OUT/reports; returns the untraced numbers and skipped sections."""
     out_dir = Path(out_dir)
-    tables = {
-        name: read_table(table_path(out_dir, name))
-        for name in ("findings", "agent_calls", "metrics", "quarantine", "files")
-    }
+    tables = {name: read_table(table.path(out_dir)) for name, table in TABLES.items()}
     missing = [name for name, frame in tables.items() if frame is None]
     if missing:
         raise FileNotFoundError(f"{out_dir / 'tables'}: missing {', '.join(missing)}.parquet")

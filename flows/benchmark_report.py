@@ -1,49 +1,46 @@
 """The `benchmark-report` flow: benchmark folders in, Parquet tables and Markdown reports out.
 
-OUT/tables/{files,metrics,quarantine,findings,claims,agent_calls}.parquet, OUT/quality/ (GE results
-and the data-quality summary) and OUT/reports/ (agent_a.md, agent_b.md, combined.md; one run-N
-folder per run when there are several).
+OUT/tables/ (tasks.tables.TABLES), OUT/quality/ (GE results and the data-quality summary) and
+OUT/reports/ (agent_a.md, agent_b.md, combined.md; one run-N folder per run when there are
+several). The flow is the recipe; its stages are tasks in flows/ingest.py and flows/stages.py.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import polars as pl
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
-from flows.ingest import ingest
+from flows.ingest import Ingested, ingest
+from flows.stages import (
+    AgentRuns,
+    Analysis,
+    analyse,
+    publish,
+    write_reports,
+    write_summary,
+    write_tables,
+)
 from tasks.agents.analyst import deferred_result
 from tasks.agents.backends import select_backend
 from tasks.agents.backends.base import BackendError
-from tasks.agents.concurrency import measured_concurrency
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
-from tasks.crash_points import crash_point
-from tasks.facts.measurements import coverage_matrix, performance_rows
-from tasks.lineage.record import record_lineage
-from tasks.out_dir import check_out_dir, commit_run, out_dir_lock, stage_run
-from tasks.prefect_tasks import findings, validate
-from tasks.report.artifacts import publish_artifacts
-from tasks.report.charts import write_charts
-from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
-from tasks.report.layout import report_folder
-from tasks.report.render import RunContext, render_agent_report, render_combined_report
-from tasks.report.summary import render_summary
-from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, METRICS, conform
-from tasks.tables import content_hash, read_table, table_path, write_table, write_text
-from tasks.validate import render_quality_summary, validate_files, validate_findings
+from tasks.out_dir import check_out_dir, out_dir_lock, stage_run
+from tasks.prefect_tasks import validate
+from tasks.report.render import RunContext
+from tasks.tables import FILES_TABLE, FINDINGS_TABLE, METRICS_TABLE, read_table
+from tasks.validate import ValidationResult
 
 Backend = Literal["auto", "ollama", "embedded"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
@@ -52,74 +49,164 @@ AgentsWhen = Literal["now", "follow-up"]
 
 @dataclass
 class StageClock:
+    """Seconds per stage, for the reports' own timing lines (Prefect records them too)."""
+
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
-    def stage(self, name: str):
+    def stage(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - started, 3)
-
-
-def _backend_choice(backend: str, model: str | None) -> tuple[str, str, str]:
-    """Resolve `auto` once per flow run: (backend, model, why)."""
-    chosen = select_backend(backend, model)  # type: ignore[arg-type]
-    if backend == "auto":
-        why = (
-            "auto: an Ollama server answered"
-            if chosen.name == "ollama"
-            else "auto: no Ollama server answered, so the embedded llama.cpp engine ran"
-        )
-    else:
-        why = f"chosen with --backend {backend}"
-    return chosen.name, chosen.model, why
-
-
-def _agent_pair(agents_deployment: str | None, **parameters) -> AgentPair:
-    """Run agent-analysis in process, or as a run of `agents_deployment` when one is named."""
-    if agents_deployment is None:
-        return agent_analysis(**parameters)
-    from prefect.deployments import run_deployment
-
-    # as_subflow links the run to this one in the UI; timeout=None waits for it to finish.
-    child = run_deployment(agents_deployment, parameters=parameters, timeout=None)
-    if not child.state or not child.state.is_completed():
-        state = child.state.name if child.state else "unknown"
-        raise AgentRunError(
-            f"agent deployment {agents_deployment!r}: flow run {child.name} ended {state}"
-        )
-    # The worker's flow run persists its result (the gpu pool sets
-    # PREFECT_RESULTS_PERSIST_BY_DEFAULT); both sides must share the result storage.
-    return child.state.result()
 
 
 class AgentRunError(RuntimeError):
     """The agents' deployment run did not complete."""
 
 
-def _findings_pair(
-    findings: pl.DataFrame, options: dict[str, ModelOptions], unavailable: str | None = None
-) -> AgentPair:
-    """Both agents' sections rendered from the findings, no model call: deferred to a follow-up
-    run, or the model unavailable (`unavailable` says why)."""
-    return AgentPair(
-        a=deferred_result(PERSONAS["A"], findings, options["A"], unavailable),
-        b=deferred_result(PERSONAS["B"], findings, options["B"], unavailable),
-        concurrent_wall_ms=None,
-        sequential_wall_ms=None,
+@dataclass
+class Agents:
+    """How this flow run's agents run: backend, model, options, where; and, once a backend has
+    failed, why the model is unavailable (later runs then skip it)."""
+
+    backend: str
+    model: str
+    why: str  # why this backend ran
+    options: dict[str, ModelOptions]
+    deferred: bool  # agents "follow-up": no model call in this run
+    deployment: str | None
+    max_retries: int
+    measure_concurrency: bool
+    unavailable: str | None = None
+
+    @classmethod
+    def choose(
+        cls,
+        backend: str,
+        model: str | None,
+        options: dict[str, ModelOptions],
+        *,
+        deferred: bool,
+        deployment: str | None,
+        max_retries: int,
+        measure_concurrency: bool,
+    ) -> Agents:
+        """Resolve `auto` once per flow run; a backend that cannot be had is noted, not raised."""
+        how = dict(
+            options=options,
+            deferred=deferred,
+            deployment=deployment,
+            max_retries=max_retries,
+            measure_concurrency=measure_concurrency,
+        )
+        try:
+            chosen = select_backend(backend, model)  # type: ignore[arg-type]
+        except BackendError as error:
+            reason = " ".join(str(error).split())
+            return cls(backend, model or "", f"unavailable: {reason}", unavailable=reason, **how)
+        if backend != "auto":
+            why = f"chosen with --backend {backend}"
+        elif chosen.name == "ollama":
+            why = "auto: an Ollama server answered"
+        else:
+            why = "auto: no Ollama server answered, so the embedded llama.cpp engine ran"
+        return cls(chosen.name, chosen.model, why, **how)
+
+    def run(self, stage: Path, findings: pl.DataFrame, run: int) -> AgentPair:
+        """Both agents on the findings; rendered from the findings when deferred or unavailable."""
+        if self.deferred or self.unavailable:
+            return self._from_findings(findings)
+        try:
+            return self._agent_pair(
+                findings_path=str(FINDINGS_TABLE.path(stage)),
+                options_a=self.options["A"],
+                options_b=self.options["B"],
+                backend=self.backend,
+                model=self.model,
+                max_retries=self.max_retries,
+                measure_concurrency=self.measure_concurrency,
+            )
+        except (BackendError, AgentRunError) as error:
+            # A backend down, failing or hanging past its budget costs the agents' prose,
+            # never the report: the sections come from the findings.
+            self.unavailable = " ".join(str(error).split())
+            get_run_logger().warning(
+                "run %d: model unavailable (%s); the agent sections are rendered from the findings",
+                run,
+                self.unavailable,
+            )
+            return self._from_findings(findings)
+
+    def _from_findings(self, findings: pl.DataFrame) -> AgentPair:
+        return AgentPair(
+            a=deferred_result(PERSONAS["A"], findings, self.options["A"], self.unavailable),
+            b=deferred_result(PERSONAS["B"], findings, self.options["B"], self.unavailable),
+            concurrent_wall_ms=None,
+            sequential_wall_ms=None,
+        )
+
+    def _agent_pair(self, **parameters: object) -> AgentPair:
+        """agent-analysis in process, or as a run of the agents' deployment when one is named."""
+        if self.deployment is None:
+            return agent_analysis(**parameters)
+        from prefect.deployments import run_deployment
+
+        # as_subflow links the run to this one in the UI; timeout=None waits for it to finish.
+        child = run_deployment(self.deployment, parameters=parameters, timeout=None)
+        if not child.state or not child.state.is_completed():
+            state = child.state.name if child.state else "unknown"
+            raise AgentRunError(
+                f"agent deployment {self.deployment!r}: flow run {child.name} ended {state}"
+            )
+        # The worker's flow run persists its result (the gpu pool sets
+        # PREFECT_RESULTS_PERSIST_BY_DEFAULT); both sides must share the result storage.
+        return child.state.result()
+
+    def context(
+        self, run: int, scenario: str, seconds: dict[str, float], pair: AgentPair, tables: str
+    ) -> RunContext:
+        return RunContext(
+            run=run,
+            scenario=scenario,
+            backend=self.backend,
+            model=self.model,
+            backend_note=self.why,
+            gpu=gpu_status(),
+            stage_seconds=seconds,
+            concurrent_wall_ms=pair.concurrent_wall_ms,
+            sequential_wall_ms=pair.sequential_wall_ms,
+            tables=tables,
+        )
+
+
+class RunSummary(BaseModel):
+    """What a benchmark-report run did: the flow's result, and what `chimera run` prints."""
+
+    out_dir: str
+    files: int
+    files_parsed: int
+    metrics: int
+    quarantined: int
+    findings: int
+    claims_published: int
+    agent_calls: int
+    backend: str
+    model: str
+    reports: list[str]
+    stage_seconds: dict[str, float]
+    follow_up_run: str | None
+    agents_unavailable: str | None
+
+
+def _log_ingest(ingested: Ingested) -> None:
+    get_run_logger().info(
+        "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
+        ingested.files.height,
+        ingested.files_parsed,
+        ingested.files_kept,
+        f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
+        ingested.parsed.height,
     )
-
-
-def _tables_note(out: Path) -> str:
-    """What a report names its tables by: this flow run, the time, the tables' content hashes."""
-    from prefect.runtime import flow_run
-
-    hashes = ", ".join(
-        f"{name}.parquet sha256 {content_hash(table_path(out, name))[:12]}"
-        for name in ("metrics", "findings")
-    )
-    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"written by flow run {flow_run.name} at {written}; {hashes}"
 
 
 def _start_follow_up() -> str | None:
@@ -129,10 +216,14 @@ def _start_follow_up() -> str | None:
     from prefect.runtime import deployment, flow_run
 
     if deployment.id is None:
+        get_run_logger().info(
+            "agents deferred: not a deployment's run, so no follow-up; run again with agents='now'"
+        )
         return None
     parameters = {**flow_run.parameters, "agents": "now"}
     # timeout=0: start it and return; the deployment's concurrency limit queues it behind us.
     follow_up = run_deployment(deployment.id, parameters=parameters, timeout=0, as_subflow=False)
+    get_run_logger().info("agents deferred: flow run %s analyses next", follow_up.name)
     return follow_up.name
 
 
@@ -187,191 +278,88 @@ def benchmark_report(
             "deployment again with the agents (a quick refresh when new files land)."
         ),
     ] = "now",
-) -> dict:
+) -> RunSummary:
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.
     3. Validate the metrics with the Great Expectations suites; quarantine failures.
-    4. Analyse the rows that passed: the findings, ranked.
+    4. Analyse the rows that passed: the findings, ranked; write the tables.
     5. Per run, agents A and B write claims on the findings concurrently, each claim checked
-       (with agents "follow-up": their sections are rendered from the findings, and a
-       follow-up run analyses).
-    6. Write the tables and reports; publish the report and quality tables as artifacts.
+       (deferred with agents "follow-up", or the model unavailable: their sections are
+       rendered from the findings); then that run's reports.
+    6. The agents' tables, charts and summary; publish the run at once, with its artifacts
+       and lineage.
     """
-    logger = get_run_logger()
     out = check_out_dir(sources, out_dir)  # refused inside a source, and a source inside it
     with out_dir_lock(out):  # one run at a time in an output folder
-        # Everything is written into a fresh folder and published at the end in one step.
-        stage = stage_run(out, force)
+        stage = stage_run(out, force)  # everything goes here; published at the end in one step
         clock = StageClock()
-
         ingested = ingest(
             [Path(s) for s in sources],
-            read_table(table_path(out, "files"), FILES),
-            read_table(table_path(out, "metrics"), METRICS),
+            read_table(FILES_TABLE.path(out), FILES_TABLE.schema),
+            read_table(METRICS_TABLE.path(out), METRICS_TABLE.schema),
         )
         clock.seconds |= ingested.seconds
-        files, parsed = ingested.files, ingested.parsed
-        logger.info(
-            "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
-            files.height,
-            ingested.files_parsed,
-            ingested.files_kept,
-            f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
-            parsed.height,
-        )
-
+        _log_ingest(ingested)
         with clock.stage("validate"):
-            validation = validate(parsed)
-
+            validation = validate(ingested.parsed)
         with clock.stage("findings"):
-            finding_table = findings(files, validation.metrics)
-            top_findings = render_top_findings(finding_table)
-            detail = render_findings(finding_table)
-            coverage = render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics)))
-        with clock.stage("checks"):  # the files and the findings suites, after the analysis
-            checks = pl.concat([validate_files(files), validate_findings(finding_table)])
-            quality_summary = render_quality_summary(validation, files, checks)
+            analysis = analyse(ingested.files, validation)
+        tables_note = write_tables(stage, ingested.files, validation, analysis)
 
-        crash_point("parsed")
-        for name, frame in (
-            ("files", files),
-            ("metrics", validation.metrics),
-            ("quarantine", validation.quarantine),
-            ("findings", finding_table),
-        ):
-            write_table(frame, table_path(stage, name))
-            if name == "files":
-                crash_point("between-tables")
-        write_text(
-            json.dumps(validation.ge_results, indent=2, default=str),
-            stage / "quality" / "ge_results.json",
-        )
-        write_text(quality_summary, stage / "quality" / "data_quality.md")
-        tables_note = _tables_note(stage)
-        crash_point("tables-written")
-
-        unavailable: str | None = None  # why the model could not be asked, once it could not
-        try:
-            backend_name, model_name, why = _backend_choice(backend, model)
-        except BackendError as error:
-            unavailable = " ".join(str(error).split())
-            backend_name, model_name, why = backend, model or "", f"unavailable: {unavailable}"
         options = scenario_options(
             scenario,
             Path(config_file) if config_file else None,
             {k: v for k, v in (("A", options_a), ("B", options_b)) if v is not None},
         )
-        call_rows: list[dict] = []
-        claim_rows: list[dict] = []
-        report_paths: list[str] = []
-        pre_agent_seconds = dict(clock.seconds)
-        deferred = agents == "follow-up"
-        runs = 1 if deferred else runs
+        agents_now = Agents.choose(
+            backend,
+            model,
+            options,
+            deferred=agents == "follow-up",
+            deployment=agents_deployment or None,
+            max_retries=max_retries,
+            measure_concurrency=measure_concurrency,
+        )
+        runs = 1 if agents_now.deferred else runs
+        agent_runs = AgentRuns(calls=[], claims=[], reports=[])
         for run in range(1, runs + 1):
-            run_clock = StageClock(dict(pre_agent_seconds))
+            run_clock = StageClock(dict(clock.seconds))
             with run_clock.stage("agents"):
-                if deferred or unavailable:
-                    pair = _findings_pair(finding_table, options, unavailable)
-                else:
-                    try:
-                        pair = _agent_pair(
-                            agents_deployment or None,
-                            findings_path=str(table_path(stage, "findings")),
-                            options_a=options["A"],
-                            options_b=options["B"],
-                            backend=backend_name,
-                            model=model_name,
-                            max_retries=max_retries,
-                            measure_concurrency=measure_concurrency,
-                        )
-                    except (BackendError, AgentRunError) as error:
-                        # A backend down, failing or hanging past its budget costs the agents'
-                        # prose, never the report: the sections come from the findings.
-                        unavailable = " ".join(str(error).split())
-                        logger.warning(
-                            "run %d: model unavailable (%s); the agent sections are rendered "
-                            "from the findings",
-                            run,
-                            unavailable,
-                        )
-                        pair = _findings_pair(finding_table, options, unavailable)
-            for result in (pair.a, pair.b):
-                call_rows += [{"run": run, "scenario": scenario, **call} for call in result.calls]
-                claim_rows += [
-                    {"run": run, "scenario": scenario, **claim} for claim in result.claim_rows()
-                ]
+                pair = agents_now.run(stage, analysis.findings, run)
+            agent_runs.add(run, scenario, pair)
             with run_clock.stage("report"):
-                context = RunContext(
-                    run=run,
-                    scenario=scenario,
-                    backend=backend_name,
-                    model=model_name,
-                    backend_note=why,
-                    gpu=gpu_status(),
-                    stage_seconds=run_clock.seconds,
-                    concurrent_wall_ms=pair.concurrent_wall_ms,
-                    sequential_wall_ms=pair.sequential_wall_ms,
-                    tables=tables_note,
-                )
-                folder = report_folder(stage / "reports", run, runs)
-                combined = render_combined_report(
-                    pair.a, pair.b, context, quality_summary, top_findings, coverage, detail
-                )
-                write_text(render_agent_report(pair.a, context, coverage), folder / "agent_a.md")
-                write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
-                write_text(combined, folder / "combined.md")
-                # the path it is published at
-                report_paths.append(str(out / (folder / "combined.md").relative_to(stage)))
-            create_markdown_artifact(
-                combined,
-                key="benchmark-report",
-                description=f"Combined report, run {run} ({scenario})",
-            )
-            logger.info("run %d: reports in %s", run, out / folder.relative_to(stage))
-            concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
-            if concurrency is not None:
-                logger.info(
-                    "run %d: A and B together %.2fx as fast as one after the other "
-                    "(efficiency %.0f%%, contention: %s)",
-                    run,
-                    concurrency.speedup,
-                    concurrency.efficiency * 100,
-                    "yes" if concurrency.contended else "no",
-                )
+                context = agents_now.context(run, scenario, run_clock.seconds, pair, tables_note)
+                agent_runs.reports.append(write_reports(stage, out, runs, pair, context, analysis))
+        calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
+        publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
+        return _summary(
+            out, ingested, validation, analysis, claims, agent_runs, agents_now, clock.seconds
+        )
 
-        calls = conform(pl.DataFrame(call_rows, infer_schema_length=None), AGENT_CALLS)
-        write_table(calls, table_path(stage, "agent_calls"))
-        claims = conform(pl.DataFrame(claim_rows, infer_schema_length=None), CLAIMS)
-        write_table(claims, table_path(stage, "claims"))
-        reports = stage / "reports"
-        charts = write_charts(validation.metrics, calls, reports / "charts")
-        summary = render_summary(calls, charts, report_dir=reports)
-        write_text(summary, reports / "summary.md")
-        crash_point("before-commit")
-        commit_run(out, stage)  # from here on, readers see this run's outputs
-        publish_artifacts(out, summary, calls, validation.expectations)
-        record_lineage(out, files, report_paths)  # asset events: sources -> tables -> reports
-        follow_up = _start_follow_up() if deferred else None
-        if deferred:
-            logger.info(
-                "agents deferred: %s",
-                f"flow run {follow_up} analyses next"
-                if follow_up
-                else "not a deployment's run, so no follow-up; run again with agents='now'",
-            )
-        return {
-            "out_dir": str(out),
-            "files": files.height,
-            "files_parsed": ingested.files_parsed,
-            "metrics": validation.metrics.height,
-            "quarantined": validation.quarantine.height,
-            "findings": finding_table.height,
-            "claims_published": claims.filter(pl.col("published")).height,
-            "agent_calls": len(call_rows),
-            "backend": backend_name,
-            "model": model_name,
-            "reports": report_paths,
-            "stage_seconds": clock.seconds,
-            "follow_up_run": follow_up,
-            "agents_unavailable": unavailable,
-        }
+
+def _summary(
+    out: Path,
+    ingested: Ingested,
+    validation: ValidationResult,
+    analysis: Analysis,
+    claims: pl.DataFrame,
+    agent_runs: AgentRuns,
+    agents: Agents,
+    seconds: dict[str, float],
+) -> RunSummary:
+    return RunSummary(
+        out_dir=str(out),
+        files=ingested.files.height,
+        files_parsed=ingested.files_parsed,
+        metrics=validation.metrics.height,
+        quarantined=validation.quarantine.height,
+        findings=analysis.findings.height,
+        claims_published=claims.filter(pl.col("published")).height,
+        agent_calls=len(agent_runs.calls),
+        backend=agents.backend,
+        model=agents.model,
+        reports=agent_runs.reports,
+        stage_seconds=seconds,
+        follow_up_run=_start_follow_up() if agents.deferred else None,
+        agents_unavailable=agents.unavailable,
+    )

@@ -9,7 +9,6 @@ chimera sample DIR
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -104,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     except (SourceError, OutDirError) as error:
         print(f"chimera: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(summary, indent=2))
+    print(summary.model_dump_json(indent=2))
     return 0
 
 

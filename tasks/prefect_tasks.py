@@ -18,7 +18,6 @@ from tasks.agents.backends import select_backend
 from tasks.agents.backends.base import BackendError
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
-from tasks.facts import compute_findings
 from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
 from tasks.ingest.workers import ParseWorkers, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
@@ -44,11 +43,6 @@ def parse(
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(metrics: pl.DataFrame) -> ValidationResult:
     return validate_metrics(metrics)
-
-
-@task(name="findings", cache_policy=NO_CACHE)
-def findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
-    return compute_findings(files, metrics)
 
 
 def _is_transport_error(task, task_run, state) -> bool:

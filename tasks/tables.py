@@ -1,6 +1,9 @@
-"""Parquet tables on disk: frames in, files out, written atomically.
+"""The run's tables, in one registry, and how they are written: frames in, files out, atomically.
 
-A table is written to a temporary file beside its target and renamed over it, so a run that is
+`TABLES` names every table a run writes once: its schema, the Great Expectations suite that
+checks it (or why none does), the tables it is made from, and its path under --out. The flow
+writes, the lineage links and the artifacts list tables through it, so a name is spelled here
+only. A table is written to a temporary file beside its target and renamed over it, so a run
 killed half-way never leaves a torn table behind.
 """
 
@@ -9,17 +12,71 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
-TABLE_NAMES = ("files", "metrics", "quarantine", "findings", "claims", "agent_calls")
+from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, FINDINGS, METRICS, QUARANTINE
 
 
-def table_path(out_dir: Path, name: str) -> Path:
-    """Where table `name` lives under a run's output folder."""
-    return Path(out_dir) / "tables" / f"{name}.parquet"
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: pl.Schema
+    about: str
+    upstream: tuple[str, ...]  # the tables it is made from; () for the sources themselves
+    suite: str | None = None  # expectations/<suite>.json
+    no_suite: str | None = None  # why no suite checks it
+
+    def path(self, out_dir: Path | str) -> Path:
+        """Where the table lives under an output (or staging) folder."""
+        return Path(out_dir) / "tables" / f"{self.name}.parquet"
+
+
+FILES_TABLE = Table(
+    "files", FILES, "every file found, with its status, reader and role", (), suite="files"
+)
+METRICS_TABLE = Table(
+    "metrics", METRICS, "every parsed value, with its validation status", (), suite="metrics"
+)
+QUARANTINE_TABLE = Table(
+    "quarantine",
+    QUARANTINE,
+    "the rows that failed a critical expectation, with every reason",
+    ("metrics",),
+    no_suite="its rows are the metrics suite's failures",
+)
+FINDINGS_TABLE = Table(
+    "findings", FINDINGS, "the analysis, one row per finding", ("files", "metrics"),
+    suite="findings",
+)  # fmt: skip
+CLAIMS_TABLE = Table(
+    "claims",
+    CLAIMS,
+    "every claim an agent made or the fallback rendered, published or rejected",
+    ("findings",),
+    no_suite="each claim is checked against its finding as it is made (tasks.agents.claims)",
+)
+AGENT_CALLS_TABLE = Table(
+    "agent_calls",
+    AGENT_CALLS,
+    "one row per model call: timings, throughput, verdict",
+    ("findings",),
+    no_suite="written by code from the backend's own counters, one row per call",
+)
+TABLES = {
+    table.name: table
+    for table in (
+        FILES_TABLE,
+        METRICS_TABLE,
+        QUARANTINE_TABLE,
+        FINDINGS_TABLE,
+        CLAIMS_TABLE,
+        AGENT_CALLS_TABLE,
+    )
+}
 
 
 def content_hash(path: Path) -> str:

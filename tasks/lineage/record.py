@@ -3,10 +3,9 @@
 In: the output folder, the run's files table and the report paths it wrote. Out: asset events on
 the Prefect server (the open-source server keeps assets as events only):
 
-    source files            -> tables/files, tables/metrics, tables/quarantine
-    tables/files + metrics  -> tables/findings
-    tables/findings         -> tables/agent_calls, tables/claims
-    findings, claims, metrics, quarantine, files -> every report (agent_a.md, combined.md, ...)
+    source files  -> each table made from them (tasks.tables.TABLES: files, metrics)
+    its upstream  -> each other table (quarantine <- metrics, findings <- files + metrics, ...)
+    every table the reports read -> every report (agent_a.md, combined.md, ...)
 
 Each arrow is a `@materialize` task run with the upstream assets as `asset_deps` (the first
 arrow one run per 64 source files: an event holds at most 100 related resources), so Prefect
@@ -29,7 +28,7 @@ from prefect.assets import Asset, add_asset_metadata, materialize
 from prefect.cache_policies import NO_CACHE
 
 from tasks.lineage.keys import asset_key, file_asset
-from tasks.tables import table_path
+from tasks.tables import TABLES
 
 MATERIALIZED_BY = "chimera-flows"
 # A Prefect event holds at most 100 related resources, and the run context adds its own (flow
@@ -39,7 +38,8 @@ SOURCES_PER_EVENT = 64
 # per-file events would cost more than the lineage is worth.
 MAX_SOURCE_FILES = 2_000
 
-SOURCE_TABLES = ("files", "metrics", "quarantine")
+# The reports render every table but the agents' call log (their timings go in summary.md).
+REPORT_INPUTS = tuple(name for name in TABLES if name != "agent_calls")
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,7 @@ def plan_lineage(out_dir: Path, files: pl.DataFrame, report_paths: Sequence[str]
     sources = parsed["path"].to_list()
     if len(sources) > MAX_SOURCE_FILES:
         sources = sorted({str(Path(path).parent) for path in sources})
-    names = (*SOURCE_TABLES, "findings", "claims", "agent_calls")
-    tables = {name: str(table_path(Path(out_dir), name)) for name in names}
+    tables = {name: str(table.path(out_dir)) for name, table in TABLES.items()}
     return LineagePlan(sources=sources, tables=tables, reports=[str(p) for p in report_paths])
 
 
@@ -119,16 +118,14 @@ def record_lineage(
     # Described once, however many events carry them; a missing output is left out.
     metadata = {path: file_metadata(Path(path)) for path in outputs if Path(path).exists()}
 
-    source_tables = [tables[name] for name in SOURCE_TABLES]
+    source_tables = [tables[name] for name, table in TABLES.items() if not table.upstream]
     for number, chunk in enumerate(chunks(plan.sources, SOURCES_PER_EVENT) or [[]], start=1):
         _materialize(source_tables, chunk, f"sources-{number}", metadata)
-    _materialize([tables["findings"]], [tables["files"], tables["metrics"]], "findings", metadata)
-    _materialize(
-        [tables["agent_calls"], tables["claims"]], [tables["findings"]], "agents", metadata
-    )
-    report_inputs = [
-        tables[name] for name in ("findings", "claims", "metrics", "quarantine", "files")
-    ]
+    for name, table in TABLES.items():
+        if table.upstream:
+            upstream = [tables[parent] for parent in table.upstream]
+            _materialize([tables[name]], upstream, name, metadata)
+    report_inputs = [tables[name] for name in REPORT_INPUTS]
     for number, group in enumerate(report_groups, start=1):
         _materialize(group, report_inputs, f"reports-{number}", metadata)
     get_run_logger().info(

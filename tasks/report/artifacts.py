@@ -16,7 +16,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
-from tasks.tables import TABLE_NAMES, table_path
+from tasks.tables import TABLES
 
 AB_COLUMNS = ("run", "agent", "model", "options", "tokens_per_s", "ttft_ms", "total_ms", "attempt")
 
@@ -37,11 +37,12 @@ def publish_artifacts(
         key="data-quality",
         description="Great Expectations results per expectation",
     )
-    for name in TABLE_NAMES:
+    for name, table in TABLES.items():
         create_link_artifact(
-            table_path(out, name).as_uri(),
+            table.path(out).as_uri(),
             link_text=f"{name}.parquet",
             key=f"table-{name.replace('_', '-')}",
+            description=table.about,
         )
     for report in sorted((out / "reports").rglob("*.md")):
         relative = report.relative_to(out / "reports").with_suffix("").as_posix()

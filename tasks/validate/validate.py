@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from tasks.schemas import FILES, FINDINGS, METRICS, PARSED_METRICS, QUARANTINE, conform
+from tasks.tables import FILES_TABLE, FINDINGS_TABLE, METRICS_TABLE
 from tasks.validate.checks import RANGE_PREFIX, build_file_checks, build_metric_checks
 from tasks.validate.suites import (
     PLACEHOLDER,
@@ -156,7 +157,7 @@ def validate_metrics(metrics: pl.DataFrame) -> ValidationResult:
     """Run the metrics suite over every row at once; see the module docstring."""
     metrics = conform(metrics, PARSED_METRICS)
     context = new_context()
-    loaded = load_suite(context, "metrics")
+    loaded = load_suite(context, METRICS_TABLE.suite)
     range_metrics = [
         column.removeprefix(RANGE_PREFIX)
         for column in loaded.columns
@@ -179,7 +180,7 @@ def validate_files(files: pl.DataFrame) -> pl.DataFrame:
     """Run the files suite; one row per expectation (EXPECTATION_RESULTS)."""
     files = conform(files, FILES)
     context = new_context()
-    loaded = load_suite(context, "files")
+    loaded = load_suite(context, FILES_TABLE.suite)
     checks = build_file_checks(files)
     ge_result = run_suite(context, loaded, checks.select(loaded.columns).to_pandas())
     return expectation_frame(results_in_file_order(loaded, ge_result))
@@ -188,7 +189,7 @@ def validate_files(files: pl.DataFrame) -> pl.DataFrame:
 def validate_findings(findings: pl.DataFrame) -> pl.DataFrame:
     """Run the findings suite; one row per expectation (EXPECTATION_RESULTS)."""
     context = new_context()
-    loaded = load_suite(context, "findings")
+    loaded = load_suite(context, FINDINGS_TABLE.suite)
     checks = conform(findings, FINDINGS).with_columns(
         interval_reversed=(pl.col("ci_high") < pl.col("ci_low")).fill_null(False)
     )

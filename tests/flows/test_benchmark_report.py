@@ -11,7 +11,7 @@ import pytest
 
 from flows.cli import main
 from tasks.samples.corpus import write_sample_corpus
-from tasks.tables import TABLE_NAMES
+from tasks.tables import TABLES
 
 # Deterministic agents: temperature 0 and a fixed seed, for both agents of the scenario.
 DETERMINISTIC = """
@@ -67,7 +67,7 @@ def test_run_writes_the_five_tables_and_three_reports(sample_run):
     code, sources, out, _ = sample_run
 
     assert code == 0
-    for name in TABLE_NAMES:
+    for name in TABLES:
         assert (out / "tables" / f"{name}.parquet").is_file(), name
     for report in ("agent_a.md", "agent_b.md", "combined.md"):
         text = (out / "reports" / report).read_text()

@@ -26,8 +26,8 @@ def test_deferred_agents_publish_sections_from_findings_without_a_model_call(
     )
 
     # Not a deployment's run: there is nothing to start, and the run says so by returning None.
-    assert result["follow_up_run"] is None
-    assert result["agent_calls"] == 0
+    assert result.follow_up_run is None
+    assert result.agent_calls == 0
     calls = pl.read_parquet(tmp_path / "out" / "tables" / "agent_calls.parquet")
     assert calls.is_empty()
     combined = (tmp_path / "out" / "reports" / "combined.md").read_text()

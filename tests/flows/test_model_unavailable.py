@@ -54,8 +54,8 @@ def test_a_failing_server_leaves_a_complete_report_that_says_why(
             max_retries=0,
         )
 
-    assert reason in result["agents_unavailable"].lower()
-    assert result["agent_calls"] == 0
+    assert reason in result.agents_unavailable.lower()
+    assert result.agent_calls == 0
     for report in ("agent_a.md", "agent_b.md", "combined.md"):
         text = (tmp_path / "out" / "reports" / report).read_text()
         assert "_Rendered from the findings by code: model unavailable: " in text, report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import flows.benchmark_report as report_flow
+import flows.stages as report_stages
 from flows.benchmark_report import benchmark_report
 from tasks.out_dir import STATE
 from tasks.samples.corpus import write_sample_corpus
@@ -38,7 +38,7 @@ def test_a_run_that_fails_leaves_the_last_runs_tables_and_reports(
     def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_flow, "write_charts", broken)
+    monkeypatch.setattr(report_stages, "write_charts", broken)
     with pytest.raises(OSError, match="disk full"):
         _run(sources, out)
 
@@ -51,6 +51,6 @@ def test_a_run_that_fails_leaves_the_last_runs_tables_and_reports(
     assert after == before
     monkeypatch.undo()
     result = _run(sources, out)  # the next run clears the failed one's folder and goes on
-    assert result["files_parsed"] == 1
+    assert result.files_parsed == 1
     runs = [p.name for p in (out / STATE).iterdir() if p.name.startswith("run-")]
     assert len(runs) == 1

@@ -71,9 +71,7 @@ class OllamaBackend:
 
     name = "ollama"
 
-    def __init__(
-        self, model: str, host: str | None = None, timeout_s: float | None = None
-    ) -> None:
+    def __init__(self, model: str, host: str | None = None, timeout_s: float | None = None) -> None:
         self.model = model
         timeout_s = agent_budget_s() / 3 if timeout_s is None else timeout_s
         self.host = normalize_host(host) if host else default_host()

@@ -13,7 +13,7 @@ from tasks.lineage.keys import asset_key
 from tasks.lineage.query import read_lineage
 from tasks.lineage.record import record_lineage
 from tasks.schemas import FILES
-from tasks.tables import TABLE_NAMES, table_path, write_table
+from tasks.tables import TABLES, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +27,8 @@ def files_table(rows: list[tuple[Path, str]]) -> pl.DataFrame:
 
 def write_outputs(out: Path, files: pl.DataFrame) -> Path:
     """Stand-in outputs of a run: every table and one run's reports."""
-    for name in TABLE_NAMES:
-        write_table(files if name == "files" else pl.DataFrame({"x": [1]}), table_path(out, name))
+    for name, table in TABLES.items():
+        write_table(files if name == "files" else pl.DataFrame({"x": [1]}), table.path(out))
     reports = out / "reports"
     reports.mkdir(parents=True)
     for name in ("agent_a.md", "agent_b.md", "combined.md"):
