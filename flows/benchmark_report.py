@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import polars as pl
 from prefect import flow, get_run_logger
@@ -36,15 +36,12 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
+from tasks.choices import AgentsWhen, BackendKind, ScenarioName
 from tasks.out_dir import check_out_dir, out_dir_lock, stage_run
 from tasks.prefect_tasks import validate
 from tasks.report.render import RunContext
 from tasks.tables import FILES_TABLE, FINDINGS_TABLE, METRICS_TABLE, read_table
 from tasks.validate import ValidationResult
-
-Backend = Literal["auto", "ollama", "embedded"]
-ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
-AgentsWhen = Literal["now", "follow-up"]
 
 
 @dataclass
@@ -82,7 +79,7 @@ class Agents:
     @classmethod
     def choose(
         cls,
-        backend: str,
+        backend: BackendKind,
         model: str | None,
         options: dict[str, ModelOptions],
         *,
@@ -100,7 +97,7 @@ class Agents:
             measure_concurrency=measure_concurrency,
         )
         try:
-            chosen = select_backend(backend, model)  # type: ignore[arg-type]
+            chosen = select_backend(backend, model)
         except BackendError as error:
             reason = " ".join(str(error).split())
             return cls(backend, model or "", f"unavailable: {reason}", unavailable=reason, **how)
@@ -232,7 +229,7 @@ def benchmark_report(
     sources: Annotated[list[str], Field(description="Folders of benchmark files.")],
     out_dir: Annotated[str, Field(description="Where tables/, quality/ and reports/ go.")],
     backend: Annotated[
-        Backend, Field(description="auto: Ollama when it answers, else embedded.")
+        BackendKind, Field(description="auto: Ollama when it answers, else embedded.")
     ] = "auto",
     model: Annotated[
         str | None, Field(description="Ollama model name, embedded model or GGUF path.")

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from flows.operations_cli import add_lineage_parser, add_watch_parser
+from tasks.choices import AGENTS_WHEN, BACKENDS, SCENARIOS
 
 # Offline by default: no telemetry attempts, and room for a slow ephemeral-server cold start.
 OFFLINE_DEFAULTS = {
@@ -25,19 +26,35 @@ OFFLINE_DEFAULTS = {
 }
 
 
+def _environment_help() -> str:
+    from tasks.settings import ChimeraSettings
+
+    lines = ["environment (tasks/settings.py):"]
+    for name, field in ChimeraSettings.model_fields.items():
+        aliases = field.validation_alias.choices if field.validation_alias else []
+        names = " or ".join(map(str, aliases)) or f"CHIMERA_{name.upper()}"
+        lines.append(f"  {names}: {field.description} (default {field.default})")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chimera", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the benchmark-report flow")
+    run = commands.add_parser(
+        "run",
+        help="run the benchmark-report flow",
+        epilog=_environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("sources", nargs="+", type=Path, help="folders of benchmark files")
     run.add_argument("--out", required=True, type=Path, help="output folder")
-    run.add_argument("--backend", choices=["auto", "ollama", "embedded"], default="auto")
+    run.add_argument("--backend", choices=BACKENDS, default="auto")
     run.add_argument("--model", help="Ollama model, embedded model name or path to a GGUF file")
     run.add_argument(
         "--scenario",
         default="baseline_vs_chimera",
-        choices=["baseline_vs_chimera", "chimera_hetero", "chimera_homo"],
+        choices=SCENARIOS,
     )
     run.add_argument("--runs", type=int, default=1, help="how many times the agents run")
     run.add_argument("--config", type=Path, help="TOML file of per-scenario agent options")
@@ -49,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--agents",
-        choices=["now", "follow-up"],
+        choices=AGENTS_WHEN,
         default="now",
         help="follow-up: publish the tables and a report whose agent sections come from the "
         "findings, without asking a model (a deployment's run then starts one that does)",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import signal
 
+from tasks.settings import settings
+
 CRASH_AT = "CHIMERA_CRASH_AT"
 
 POINTS = {
@@ -27,5 +29,5 @@ def crash_point(name: str) -> None:
     """Kill this process with SIGKILL when CHIMERA_CRASH_AT names this point."""
     if name not in POINTS:
         raise ValueError(f"unknown crash point {name!r}; known: {', '.join(POINTS)}")
-    if os.environ.get(CRASH_AT) == name:
+    if settings().crash_at == name:
         os.kill(os.getpid(), signal.SIGKILL)

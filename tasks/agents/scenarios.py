@@ -9,12 +9,9 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from tasks.agents.options import ModelOptions
-
-Scenario = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
-SCENARIOS: tuple[str, ...] = ("baseline_vs_chimera", "chimera_hetero", "chimera_homo")
+from tasks.choices import SCENARIOS
 
 
 def _defaults() -> dict:

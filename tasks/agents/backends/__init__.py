@@ -8,7 +8,6 @@ and the embedded model otherwise, so the pipeline runs on a laptop with nothing 
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 from tasks.agents.backends.base import BackendError, ChatBackend, Completion
 from tasks.agents.backends.embedded import EmbeddedBackend
@@ -20,6 +19,7 @@ from tasks.agents.backends.ollama_backend import (
     normalize_host,
     ollama_reachable,
 )
+from tasks.choices import BackendKind
 
 __all__ = [
     "DEFAULT_EMBEDDED_MODEL",
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def select_backend(
-    kind: Literal["auto", "ollama", "embedded"] = "auto",
+    kind: BackendKind = "auto",
     model: str | None = None,
     host: str | None = None,
 ) -> ChatBackend:

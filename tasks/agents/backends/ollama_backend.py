@@ -8,7 +8,6 @@ naming the host, the model and the cause (not reachable, model not pulled, serve
 
 from __future__ import annotations
 
-import os
 from time import perf_counter
 from urllib.parse import urlsplit
 
@@ -17,8 +16,8 @@ import ollama
 
 from tasks.agents.backends.base import BackendError, Completion, tokens_per_second
 from tasks.agents.options import ModelOptions
+from tasks.settings import DEFAULT_OLLAMA_HOST, settings
 
-DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_OLLAMA_MODEL = "gemma3:270m"
 _NS_PER_MS = 1_000_000
 
@@ -43,7 +42,7 @@ def normalize_host(host: str) -> str:
 
 def default_host() -> str:
     """OLLAMA_HOST when set (as the ollama CLI reads it), else the local default."""
-    return normalize_host(os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST)
+    return normalize_host(settings().ollama_host or DEFAULT_OLLAMA_HOST)
 
 
 def ollama_reachable(host: str, timeout_s: float = 1.0) -> bool:
@@ -61,9 +60,6 @@ def _ms(nanoseconds: int | None) -> float:
 
 # How long one agent may wait on the server in all, over its retried requests (the agent task
 # tries three times): a server that never answers costs this, not half an hour.
-def agent_budget_s() -> float:
-    """CHIMERA_AGENT_BUDGET_S, read when a backend is made (600 s unless set)."""
-    return float(os.environ.get("CHIMERA_AGENT_BUDGET_S", "600"))
 
 
 class OllamaBackend:
@@ -73,7 +69,7 @@ class OllamaBackend:
 
     def __init__(self, model: str, host: str | None = None, timeout_s: float | None = None) -> None:
         self.model = model
-        timeout_s = agent_budget_s() / 3 if timeout_s is None else timeout_s
+        timeout_s = settings().agent_budget_s / 3 if timeout_s is None else timeout_s
         self.host = normalize_host(host) if host else default_host()
         # Connecting should be quick; a long reply from a large model may not be.
         timeout = httpx.Timeout(timeout_s, connect=5.0)

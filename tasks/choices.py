@@ -1,0 +1,14 @@
+"""The choices a run offers, defined once: the flow's parameter types, the command line's
+options and the backends all take them from here (a light module: `chimera --help` imports it)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+BackendKind = Literal["auto", "ollama", "embedded"]
+ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
+AgentsWhen = Literal["now", "follow-up"]
+
+BACKENDS: tuple[str, ...] = get_args(BackendKind)
+SCENARIOS: tuple[str, ...] = get_args(ScenarioName)
+AGENTS_WHEN: tuple[str, ...] = get_args(AgentsWhen)

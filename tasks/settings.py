@@ -1,0 +1,35 @@
+"""Settings read from the environment, in one place (pydantic-settings, prefix CHIMERA_).
+
+Read when needed (`settings()`), not at import, so a test or a worker that sets a variable sees
+it. OLLAMA_HOST keeps the name the ollama CLI and client read; CHIMERA_OLLAMA_HOST wins over it.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+
+
+class ChimeraSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHIMERA_", extra="ignore")
+
+    ollama_host: str = Field(
+        default=DEFAULT_OLLAMA_HOST,
+        validation_alias=AliasChoices("CHIMERA_OLLAMA_HOST", "OLLAMA_HOST"),
+        description="the Ollama server the ollama backend (and auto) asks",
+    )
+    agent_budget_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="how long one agent may wait on the Ollama server in all, over its retries",
+    )
+    crash_at: str | None = Field(
+        default=None, description="a named point where the run kills itself (tests only)"
+    )
+
+
+def settings() -> ChimeraSettings:
+    """The settings as the environment has them now."""
+    return ChimeraSettings()
