@@ -35,8 +35,8 @@ from tasks.facts import statistics
 from tasks.facts.findings import METHOD_NUMBERS, compute_findings
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.report import findings, summary
+from tasks.report.quality_summary import quarantine_by_reason
 from tasks.tables import TABLES, read_table
-from tasks.validate.quality_summary import quarantine_by_reason
 
 # Sections whose numbers are measured by the flow or quoted on purpose, not stored in a table.
 SKIPPED_SECTIONS = {

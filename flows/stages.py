@@ -28,6 +28,7 @@ from tasks.report.artifacts import publish_artifacts
 from tasks.report.charts import write_charts
 from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
 from tasks.report.layout import report_folder
+from tasks.report.quality_summary import render_quality_summary
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import conform
@@ -42,12 +43,7 @@ from tasks.tables import (
     write_table,
     write_text,
 )
-from tasks.validate import (
-    ValidationResult,
-    render_quality_summary,
-    validate_files,
-    validate_findings,
-)
+from tasks.validate import ValidationResult, validate_files, validate_findings
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
-"""Text from the data or a model, made safe to put into Markdown.
+"""Markdown and numbers as every report writes them: the one module for both.
 
-File names, model names, error messages and model-written words reach the reports and the
-Prefect artifacts. Backslash escapes (valid CommonMark for any ASCII punctuation) keep a pipe
-from breaking a table, a backtick from opening code, brackets from making a link and angle
-brackets from making HTML (`<script>`, `<img onerror>`), while the raw .md stays readable:
-underscores and asterisks are left alone, so `q4_0` reads as written.
+Text from the data or a model (file names, model names, error messages, model-written words)
+reaches the reports and the Prefect artifacts. Backslash escapes (valid CommonMark for any ASCII
+punctuation) keep a pipe from breaking a table, a backtick from opening code, brackets from making
+a link and angle brackets from making HTML (`<script>`, `<img onerror>`), while the raw .md stays
+readable: underscores and asterisks are left alone, so `q4_0` reads as written.
+
+Numbers: each distinct way the reports write a number is one function here, named for how it
+differs from the others. bench/check_report_numbers.py traces every number a report states to the
+tables, so a format changes only on purpose, here, for every renderer at once.
 """
 
 from __future__ import annotations
@@ -27,3 +31,50 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = 
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules) + "|"]
     lines += ["| " + " | ".join(escape(value) for value in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def fixed_number(value: float | int | None, digits: int = 2) -> str:
+    """Always `digits` decimals unless whole: 1,234.50, 1,234, 0.25; "n/a" for a missing value.
+    Report tables and timings."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def adaptive_number(value: float) -> str:
+    """Fewer decimals as the number grows: 2 below 100, 1 from 100 (1,234.5, 12.35), none when
+    whole. Statements about the findings, and the levels and medians they cite."""
+    return fixed_number(value, 1 if abs(value) >= 100 else 2)
+
+
+def one_decimal(value: float) -> str:
+    """One decimal even when whole (12.0, 1,234.5): the percentages statements write."""
+    return f"{value:,.1f}"
+
+
+def signed_percent(value: float) -> str:
+    """A change in percent with its sign and one decimal: +12.3%, -0.5%."""
+    return f"{value:+.1f}%"
+
+
+def p_value(p: float) -> str:
+    """A p-value in a sentence: "p<0.001" or "p=0.123"."""
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def p_value_cell(p: float | None) -> str:
+    """A p-value in a table's "p" column: "<0.001" or "0.123"; empty when there is none."""
+    if p is None:
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def axis_number(value: float, _position: int | None = None) -> str:
+    """A chart axis tick (a matplotlib FuncFormatter): whole with separators from 10 or at 0
+    (1,500), else as short as exact (2.5, 0.25)."""
+    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:g}"

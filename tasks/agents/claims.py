@@ -26,9 +26,7 @@ import polars as pl
 
 from tasks.agents.guard.language import language_problems
 from tasks.agents.personas import SECTION_KINDS, Persona
-from tasks.facts.findings import fmt, pct
-from tasks.facts.statistics import format_p
-from tasks.markdown import escape, table
+from tasks.markdown import adaptive_number, escape, one_decimal, p_value, table
 
 MIN_WORDS = 5
 MAX_CLAIMS = 3  # per section: more is a list the reader skims
@@ -378,22 +376,25 @@ def evidence(finding: dict) -> str:
         scope = _scope(finding)
         if verdict == "significant":
             interval = (
-                f" [95% CI {fmt(finding['ci_low'])} to {fmt(finding['ci_high'])}]"
+                f" [95% CI {adaptive_number(finding['ci_low'])} to "
+                f"{adaptive_number(finding['ci_high'])}]"
                 if finding.get("ci_low") is not None
                 else ""
             )
             return (
-                f"{scope}{levels[0]}: median {fmt(medians[0])} {unit}{interval}, n={counts[0]}, "
-                f"against {levels[1]} {fmt(medians[1])} {unit}, n={counts[1]}; "
-                f"Kruskal-Wallis {format_p(finding['p_value'])}"
+                f"{scope}{levels[0]}: median {adaptive_number(medians[0])} {unit}{interval}, "
+                f"n={counts[0]}, against {levels[1]} {adaptive_number(medians[1])} {unit}, "
+                f"n={counts[1]}; "
+                f"Kruskal-Wallis {p_value(finding['p_value'])}"
             )
-        spread = f"{finding['subject']} medians {fmt(min(medians))} to {fmt(max(medians))} {unit}"
+        low, high = adaptive_number(min(medians)), adaptive_number(max(medians))
+        spread = f"{finding['subject']} medians {low} to {high} {unit}"
         if verdict == "not testable":
             return f"{scope}{spread} over {len(levels)} levels, too few measurements to test"
         return (
-            f"{scope}{spread}, a {pct(finding['range_pct'] or 0)}% range over {len(levels)} "
-            "levels; "
-            f"Kruskal-Wallis {format_p(finding['p_value'])}, n={finding['n']}"
+            f"{scope}{spread}, a {one_decimal(finding['range_pct'] or 0)}% range over "
+            f"{len(levels)} levels; "
+            f"Kruskal-Wallis {p_value(finding['p_value'])}, n={finding['n']}"
         )
     return finding["statement"].rstrip(".")
 

@@ -31,12 +31,12 @@ from tasks.facts.statistics import (
     ALPHA,
     CONFIDENCE,
     cliffs_delta,
-    format_p,
     interquartile_range,
     kruskal_p,
     median_ci,
     smallest_kruskal_p,
 )
+from tasks.markdown import adaptive_number, one_decimal, p_value
 from tasks.schemas import FINDINGS, conform
 
 # A value this many robust deviations (1.4826 x MAD) from its configuration's median, and at
@@ -66,20 +66,6 @@ _METRIC_WORDS = {
 }
 _QUALITY_METRIC = re.compile(r"(?i)accura|quality|score|bleu|rouge|perplex|pass_?rate|exact_match")
 _GPU_METRIC = re.compile(r"(?i)utili[sz]ation|util_pct|power_w|gpu_mem|memory_used|vram_used")
-
-
-def fmt(value: float) -> str:
-    """A number as statements write it: thousands separators, at most 2 decimals."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def pct(value: float) -> str:
-    """A percentage as statements write it: one decimal."""
-    return f"{value:,.1f}"
 
 
 def metric_words(metric: str) -> str:
@@ -181,7 +167,7 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
 
 def _level_list(stats: dict, unit: str) -> str:
     shown = [
-        f"{label} {fmt(median)} (n={n})"
+        f"{label} {adaptive_number(median)} (n={n})"
         for label, median, n in zip(
             stats["levels"], stats["level_medians"], stats["level_n"], strict=True
         )
@@ -206,28 +192,32 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
             else f"too few measurements for any test to reach p<{ALPHA}"
         )
         return f"{scope}: {what} by {subject}, {medians}; {few}, so no test can tell them apart."
-    p = format_p(stats["p_value"])
+    p = p_value(stats["p_value"])
     if verdict == "inconclusive":
         return (
             f"{scope}: {what} by {subject} is inconclusive: the medians differ by "
-            f"{pct(stats['range_pct'] or 0)}% ({medians}), but the values overlap too much to "
-            f"tell (Kruskal-Wallis {p}); more repetitions would settle it."
+            f"{one_decimal(stats['range_pct'] or 0)}% ({medians}), but the values overlap too much "
+            f"to tell (Kruskal-Wallis {p}); more repetitions would settle it."
         )
     if verdict == "no measurable difference":
-        within = f", within the {pct(stats['noise_pct'])}% spread of the values at each level"
+        within = (
+            f", within the {one_decimal(stats['noise_pct'])}% spread of the values at each level"
+        )
         return (
             f"{scope}: {subject} makes no measurable difference to {what} ({medians}, a "
-            f"{pct(stats['range_pct'] or 0)}% range{within}; Kruskal-Wallis {p})."
+            f"{one_decimal(stats['range_pct'] or 0)}% range{within}; Kruskal-Wallis {p})."
         )
     interval = (
-        f" [{CONFIDENCE * 100:.0f}% CI {fmt(stats['ci_low'])} to {fmt(stats['ci_high'])}]"
+        f" [{CONFIDENCE * 100:.0f}% CI {adaptive_number(stats['ci_low'])} to "
+        f"{adaptive_number(stats['ci_high'])}]"
         if stats["ci_low"] is not None
         else ""
     )
     if verdict == "significant":
         return (
-            f"{scope}: {stats['best']} has the best {what}, median {fmt(stats['median'])} "
-            f"{unit}{interval}, {pct(stats['effect_pct'])}% ahead of {stats['runner_up']} "
+            f"{scope}: {stats['best']} has the best {what}, median "
+            f"{adaptive_number(stats['median'])} {unit}{interval}, "
+            f"{one_decimal(stats['effect_pct'])}% ahead of {stats['runner_up']} "
             f"({medians}; Kruskal-Wallis {p})."
         )
     return (
@@ -298,7 +288,7 @@ def ranking_findings(warm: pl.DataFrame) -> list[dict]:
         if metric not in RANKED_METRICS or values["model"].n_unique() < 2:
             continue
         files = values["experiment"].n_unique()
-        scope = f"Model ranking over {fmt(files)} file{'s' if files != 1 else ''}"
+        scope = f"Model ranking over {adaptive_number(files)} file{'s' if files != 1 else ''}"
         finding = _comparison_finding("ranking", scope, "model", values, "model")
         if finding:
             found.append(finding)
@@ -376,12 +366,14 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
     ci = median_ci(values)
     config = series["config_label"][0]
     interval = (
-        f", {CONFIDENCE * 100:.0f}% CI {fmt(ci[0])} to {fmt(ci[1])}" if ci is not None else ""
+        f", {CONFIDENCE * 100:.0f}% CI {adaptive_number(ci[0])} to {adaptive_number(ci[1])}"
+        if ci is not None
+        else ""
     )
     statement = (
-        f"{scope}, {config}: median {metric_words(metric)} {fmt(median)} {unit} over "
-        f"{fmt(values.size)} measurements (interquartile range {fmt(spread or 0)} {unit}"
-        f"{interval})."
+        f"{scope}, {config}: median {metric_words(metric)} {adaptive_number(median)} {unit} over "
+        f"{adaptive_number(values.size)} measurements (interquartile range "
+        f"{adaptive_number(spread or 0)} {unit}{interval})."
     )
     return _finding(
         "configuration",
@@ -433,11 +425,13 @@ def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
         shares = measured["load_share"]
         files = loaded["experiment"].n_unique()
         statement = (
-            f"Loading the model takes a median {pct(shares.median() * 100)}% of the time to first "
-            f"token over {fmt(measured.height)} calls in {_files(files)} that record load time "
-            f"(per file and model from {pct(loaded['share'].min() * 100)}% to "
-            f"{pct(loaded['share'].max() * 100)}%): there TTFT measures the model load, not the "
-            "setting or model compared, so those TTFT figures are left out of the comparisons."
+            f"Loading the model takes a median {one_decimal(shares.median() * 100)}% of the time "
+            f"to first token over {adaptive_number(measured.height)} calls in {_files(files)} "
+            f"that record load time (per file and model from "
+            f"{one_decimal(loaded['share'].min() * 100)}% to "
+            f"{one_decimal(loaded['share'].max() * 100)}%): there TTFT measures the model load, "
+            "not the setting or model compared, so those TTFT figures are left out of the "
+            "comparisons."
         )
         found.append(
             _finding(
@@ -469,13 +463,17 @@ def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
         )
         worst = cold.row(0, named=True)
         low, high = cold["ratio"].min(), cold["ratio"].max()
-        ratios = fmt(high) if cold.height == 1 else f"{fmt(low)} to {fmt(high)}"
+        ratios = (
+            adaptive_number(high)
+            if cold.height == 1
+            else f"{adaptive_number(low)} to {adaptive_number(high)}"
+        )
         statement = (
-            f"{fmt(cold.height)} first call{'s' if cold.height != 1 else ''} of a series took "
-            f"{ratios} times the later calls' "
+            f"{adaptive_number(cold.height)} first call{'s' if cold.height != 1 else ''} of a "
+            f"series took {ratios} times the later calls' "
             f"median time to first token: cold starts, left out of the comparisons (the largest: "
             f"{worst['model']} in {_name(worst['experiment'])} {worst['locator']}, "
-            f"{fmt(worst['value'])} ms against {fmt(worst['rest'])} ms)."
+            f"{adaptive_number(worst['value'])} ms against {adaptive_number(worst['rest'])} ms)."
         )
         found.append(
             _finding(
@@ -523,10 +521,10 @@ def outlier_findings(found: pl.DataFrame) -> list[dict]:
     for row in found.iter_rows(named=True):
         unit = row["unit"] or ""
         statement = (
-            f"{row['model']} with {row['config_label']}: {fmt(row['value'])} {unit} "
+            f"{row['model']} with {row['config_label']}: {adaptive_number(row['value'])} {unit} "
             f"{metric_words(row['metric'])} at {_name(row['source_path'])} {row['locator']} is "
-            f"far from the median {fmt(row['median'])} {unit} of its {fmt(row['count'])} "
-            "repetitions; it is left out of the comparisons."
+            f"far from the median {adaptive_number(row['median'])} {unit} of its "
+            f"{adaptive_number(row['count'])} repetitions; it is left out of the comparisons."
         )
         findings.append(
             _finding(
@@ -579,7 +577,7 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
         where = ", ".join(folders[:3]) + (
             f" and {len(folders) - 3} more" if len(folders) > 3 else ""
         )
-        records = f"{fmt(n)} failed record{'s' if n != 1 else ''}"
+        records = f"{adaptive_number(n)} failed record{'s' if n != 1 else ''}"
         verb = "share one cause" if n != 1 else "failed with"
         statement = f'{records} in {_files(files)} (in {where}) {verb}: "{cause}".'
         found.append(
@@ -605,8 +603,9 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
     single = per_config.filter(pl.col("len") < MIN_REPETITIONS)
     if single.height:
         statement = (
-            f"{fmt(single.height)} of {fmt(per_config.height)} measured configurations (file, "
-            f"model, options and metric) have fewer than {MIN_REPETITIONS} repetitions: their "
+            f"{adaptive_number(single.height)} of {adaptive_number(per_config.height)} measured "
+            f"configurations (file, model, options and metric) have fewer than {MIN_REPETITIONS} "
+            "repetitions: their "
             "values cannot be told apart from noise."
         )
         found.append(
@@ -635,7 +634,7 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
                 continue
             plural = speed.len() != 1
             statement = (
-                f"{fmt(speed.len() - with_it)} of {_files(speed.len())} that "
+                f"{adaptive_number(speed.len() - with_it)} of {_files(speed.len())} that "
                 f"{'measure' if plural else 'measures'} speed "
                 f"{'record' if speed.len() - with_it != 1 else 'records'} no {what}, so "
                 f"{advice} there."
@@ -655,7 +654,7 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
 
 
 def _files(count: int) -> str:
-    return f"{fmt(count)} file" + ("" if count == 1 else "s")
+    return f"{adaptive_number(count)} file" + ("" if count == 1 else "s")
 
 
 def inventory_findings(files: pl.DataFrame) -> list[dict]:
@@ -692,7 +691,8 @@ def inventory_findings(files: pl.DataFrame) -> list[dict]:
     folders = files.group_by("folder").len().sort(["len", "folder"], descending=[True, False])
     found.append(
         count(
-            f"The files sit in {fmt(folders.height)} folder{'s' if folders.height != 1 else ''}.",
+            f"The files sit in {adaptive_number(folders.height)} "
+            f"folder{'s' if folders.height != 1 else ''}.",
             folders.height,
             "folders",
         )
@@ -734,11 +734,15 @@ def quality_findings(metrics: pl.DataFrame) -> list[dict]:
         )
 
     return [
-        count(f"{fmt(metrics.height)} measurements were read from the files.", metrics.height, 38),
-        count(f"{fmt(passed)} measurements passed validation.", passed, 39),
         count(
-            f"{fmt(failed)} of {fmt(records.height)} benchmark records were quarantined as failed "
-            "or inconsistent runs.",
+            f"{adaptive_number(metrics.height)} measurements were read from the files.",
+            metrics.height,
+            38,
+        ),
+        count(f"{adaptive_number(passed)} measurements passed validation.", passed, 39),
+        count(
+            f"{adaptive_number(failed)} of {adaptive_number(records.height)} benchmark records "
+            "were quarantined as failed or inconsistent runs.",
             failed,
             40,
         ),

@@ -21,6 +21,8 @@ import numpy as np
 import polars as pl
 from scipy.stats import binom, kruskal, mannwhitneyu
 
+from tasks.markdown import p_value, signed_percent
+
 CONFIDENCE = 0.95  # of every interval reported
 ALPHA = 0.05  # a difference is called significant when p < ALPHA
 BOOTSTRAP_RESAMPLES = 10_000
@@ -340,10 +342,6 @@ def compare(
     )
 
 
-def format_p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
-
-
 def _change_words(c: Comparison) -> str:
     """B's mean against A's, with its interval when there is one."""
     assert c.change_pct is not None
@@ -351,7 +349,8 @@ def _change_words(c: Comparison) -> str:
     words = f"B's mean {c.metric.label} is {abs(c.change_pct):.1f}% {direction} than A's"
     if c.change_ci_low is not None and c.change_ci_high is not None:
         words += (
-            f" [{CONFIDENCE * 100:.0f}% CI {c.change_ci_low:+.1f}% to {c.change_ci_high:+.1f}%]"
+            f" [{CONFIDENCE * 100:.0f}% CI {signed_percent(c.change_ci_low)} to "
+            f"{signed_percent(c.change_ci_high)}]"
         )
     return words
 
@@ -370,7 +369,7 @@ def verdict(c: Comparison) -> str:
         )
     assert c.p is not None and c.delta is not None
     if not c.significant:
-        return f"no significant difference in {label} ({format_p(c.p)}" + (
+        return f"no significant difference in {label} ({p_value(c.p)}" + (
             f"; {change})" if change else ")"
         )
     b_larger = c.delta > 0
@@ -378,6 +377,6 @@ def verdict(c: Comparison) -> str:
     if change is None:  # A's mean is zero: no relative change to state
         change = f"B's {label} is {'higher' if b_larger else 'lower'} than A's"
     return (
-        f"{winner} is faster: {change}, {format_p(c.p)}, Cliff's delta {c.delta:+.2f} "
+        f"{winner} is faster: {change}, {p_value(c.p)}, Cliff's delta {c.delta:+.2f} "
         f"({c.magnitude})"
     )

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from tasks.facts.measurements import performance_rows
+from tasks.markdown import axis_number
 
 DPI = 110
 FONT_SIZE = 10
@@ -44,10 +45,6 @@ def _empty_chart(path: Path, title: str, message: str) -> Path:
     axes.set_title(title, fontsize=FONT_SIZE + 2)
     axes.text(0.5, 0.45, message, ha="center", va="center", fontsize=FONT_SIZE, wrap=True)
     return _save(figure, path)
-
-
-def _thousands(value: float, _position: int) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:g}"
 
 
 def _measurements(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
@@ -108,7 +105,7 @@ def plot_throughput_by_model(metrics: pl.DataFrame, path: Path) -> Path:
     axes.tick_params(axis="y", labelsize=FONT_SIZE)
     axes.set_ylim(len(models) - 0.5, -0.5)  # first model at the top, as a table reads
     axes.set_xlabel("Throughput (tokens/s)", fontsize=FONT_SIZE)
-    axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    axes.xaxis.set_major_formatter(FuncFormatter(axis_number))
     axes.set_xlim(left=0, right=rows["value"].max() * 1.1)
     axes.grid(axis="x", alpha=0.3)
     axes.set_title(
@@ -150,7 +147,7 @@ def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
     axes.set_yticks(range(1, len(models) + 1), labels, fontsize=FONT_SIZE)
     axes.set_ylim(len(models) + 0.5, 0.5)  # first model at the top
     axes.set_xscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    axes.xaxis.set_major_formatter(FuncFormatter(axis_number))
     axes.set_xlabel("Time to first token (ms, log scale)", fontsize=FONT_SIZE)
     axes.grid(axis="x", alpha=0.3, which="both")
     axes.set_title(
@@ -208,7 +205,7 @@ def plot_agent_calls_over_runs(agent_calls: pl.DataFrame, path: Path) -> Path:
                     label=f"{agent} earlier drafts",
                 )
         axes.set_ylabel(label, fontsize=FONT_SIZE)
-        axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes.yaxis.set_major_formatter(FuncFormatter(axis_number))
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
     axes_list[-1].set_xlabel("Run", fontsize=FONT_SIZE)

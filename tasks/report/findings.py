@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.facts.findings import fmt
-from tasks.markdown import escape, table
+from tasks.markdown import adaptive_number, escape, p_value_cell, table
 
 TOP_FINDINGS = 12
 MAX_LISTED = 40  # rows a long table shows before it says how many more there are
@@ -94,13 +93,8 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
     for r in compared.head(MAX_LISTED).iter_rows(named=True):
         scope = (r["experiment"] or "all files").rpartition("/")[2]
         levels = ", ".join(
-            f"{level} {fmt(median)} (n={n})"
+            f"{level} {adaptive_number(median)} (n={n})"
             for level, median, n in zip(r["levels"], r["level_medians"], r["level_n"], strict=True)
-        )
-        p = (
-            ""
-            if r["p_value"] is None
-            else ("<0.001" if r["p_value"] < 0.001 else f"{r['p_value']:.3f}")
         )
         rows.append(
             (
@@ -110,7 +104,7 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
                 f"{r['metric']} ({r['unit']})",
                 _VERDICT_WORDS.get(r["verdict"], r["verdict"] or ""),
                 levels,
-                p,
+                p_value_cell(r["p_value"]),
             )
         )
     return [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tasks.agents.analyst import AgentResult
 from tasks.agents.concurrency import CONTENTION_RULE, measured_concurrency
-from tasks.markdown import escape
+from tasks.markdown import escape, fixed_number, signed_percent
 
 METRIC_LABELS = (
     ("tokens_per_s", "Throughput", "tok/s"),
@@ -40,14 +40,6 @@ class RunContext:
     sequential_wall_ms: float | None = None
     # The tables the report describes: flow run, time, content hashes; a stale report shows.
     tables: str = ""
-
-
-def _num(value: float | int | None, digits: int = 2) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
 
 
 def _options_text(options: dict) -> str:
@@ -83,7 +75,9 @@ def _section_block(heading: str, result: AgentResult, section: str) -> list[str]
 
 def _timings(context: RunContext) -> str:
     lines = ["| Stage | Seconds |", "|---|---:|"]
-    lines += [f"| {stage} | {_num(seconds)} |" for stage, seconds in context.stage_seconds.items()]
+    lines += [
+        f"| {stage} | {fixed_number(seconds)} |" for stage, seconds in context.stage_seconds.items()
+    ]
     return "\n".join(lines)
 
 
@@ -117,7 +111,10 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         parts += [
             "| Metric | Value |",
             "|---|---:|",
-            *[f"| {label} ({unit}) | {_num(last[key])} |" for key, label, unit in METRIC_LABELS],
+            *[
+                f"| {label} ({unit}) | {fixed_number(last[key])} |"
+                for key, label, unit in METRIC_LABELS
+            ],
             f"| LLM calls (drafts) | {len(result.calls)} |",
             f"| Drafts accepted by the guard | {accepted} |",
             "",
@@ -127,7 +124,7 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         "",
         _timings(context),
         "",
-        f"Agent wall time: {_num(result.wall_ms)} ms.",
+        f"Agent wall time: {fixed_number(result.wall_ms)} ms.",
         "",
     ]
     if result.pack is not None and result.pack.left_out:
@@ -163,8 +160,8 @@ def _delta(a: float | None, b: float | None) -> str:
     if a is None or b is None:
         return "n/a"
     if a == 0:
-        return f"{_num(b - a)}"
-    return f"{_num(b - a)} ({(b - a) / a * 100:+.1f}%)"
+        return f"{fixed_number(b - a)}"
+    return f"{fixed_number(b - a)} ({signed_percent((b - a) / a * 100)})"
 
 
 def demote_headings(markdown: str) -> str:
@@ -193,7 +190,7 @@ def render_combined_report(
             "| Metric | Agent A | Agent B | Delta (B - A) |",
             "|---|---:|---:|---:|",
             *[
-                f"| {label} ({unit}) | {_num(call_a[key])} | {_num(call_b[key])} | "
+                f"| {label} ({unit}) | {fixed_number(call_a[key])} | {fixed_number(call_b[key])} | "
                 f"{_delta(call_a[key], call_b[key])} |"
                 for key, label, unit in METRIC_LABELS
             ],
@@ -233,11 +230,13 @@ def render_combined_report(
     if call_a is None or call_b is None:
         parts.append(NO_CALL)
     elif context.concurrent_wall_ms is not None:
-        parts.append(f"- Concurrent wall time of A and B: {_num(context.concurrent_wall_ms)} ms")
+        parts.append(
+            f"- Concurrent wall time of A and B: {fixed_number(context.concurrent_wall_ms)} ms"
+        )
     concurrency = measured_concurrency(context.concurrent_wall_ms, context.sequential_wall_ms)
     if concurrency is not None:
         parts += [
-            f"- Sequential wall time of A then B: {_num(concurrency.sequential_ms)} ms",
+            f"- Sequential wall time of A then B: {fixed_number(concurrency.sequential_ms)} ms",
             f"- Speedup (sequential / concurrent): {concurrency.speedup:.2f}x",
             f"- Efficiency (speedup / 2): {concurrency.efficiency * 100:.1f}%",
             f"- Contention: {'yes' if concurrency.contended else 'no'} (rule: {CONTENTION_RULE})",

@@ -27,10 +27,9 @@ from tasks.facts.statistics import (
     Comparison,
     MetricSpec,
     compare,
-    format_p,
     summarize_groups,
 )
-from tasks.markdown import table
+from tasks.markdown import fixed_number, p_value, signed_percent, table
 
 SUMMARY_METRICS = (THROUGHPUT, TTFT)
 # What a chart shows, as the link text; keys are write_charts' names.
@@ -41,15 +40,6 @@ CHART_CAPTIONS = {
 }
 COMPARISON_KEYS = ("scenario", "backend", "model")
 FEW_RUNS_FOR_CI = 10  # below this, the method note warns that bootstrap intervals run narrow
-
-
-def num(value: float | int | None, digits: int = 2) -> str:
-    """A table cell: thousands separators, `digits` decimals, "n/a" for a missing value."""
-    if value is None:
-        return "n/a"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
 
 
 def options_text(options_json: str | None) -> str:
@@ -127,7 +117,7 @@ def _configurations_section(final: pl.DataFrame) -> str:
 def _interval(n: int, low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return "n/a (one run)" if n == 1 else "n/a"
-    return f"{num(low)} to {num(high)}"
+    return f"{fixed_number(low)} to {fixed_number(high)}"
 
 
 def _statistics_section(final: pl.DataFrame, metric: MetricSpec) -> str:
@@ -136,10 +126,10 @@ def _statistics_section(final: pl.DataFrame, metric: MetricSpec) -> str:
         (
             s["config"],
             s["n"],
-            num(s["mean"]),
-            num(s["std"]),
-            num(s["p50"]),
-            num(s["p95"]),
+            fixed_number(s["mean"]),
+            fixed_number(s["std"]),
+            fixed_number(s["p50"]),
+            fixed_number(s["p95"]),
             _interval(s["n"], s["ci_low"], s["ci_high"]),
         )
         for s in stats.iter_rows(named=True)
@@ -152,21 +142,21 @@ def _statistics_section(final: pl.DataFrame, metric: MetricSpec) -> str:
 def _comparison_rows(found: list[Comparison]) -> list[tuple]:
     rows = []
     for c in found:
-        change = "n/a" if c.change_pct is None else f"{c.change_pct:+.1f}%"
+        change = "n/a" if c.change_pct is None else signed_percent(c.change_pct)
         ci = (
             "n/a"
             if c.change_ci_low is None
-            else f"{c.change_ci_low:+.1f}% to {c.change_ci_high:+.1f}%"
+            else f"{signed_percent(c.change_ci_low)} to {signed_percent(c.change_ci_high)}"
         )
         rows.append(
             (
                 f"{c.metric.label[0].upper()}{c.metric.label[1:]} ({c.metric.unit})",
-                num(c.mean_a),
-                num(c.mean_b),
+                fixed_number(c.mean_a),
+                fixed_number(c.mean_b),
                 change,
                 ci,
-                num(c.u),
-                "n/a" if c.p is None else format_p(c.p).removeprefix("p="),
+                fixed_number(c.u),
+                "n/a" if c.p is None else p_value(c.p).removeprefix("p="),
                 "n/a" if c.delta is None else f"{c.delta:+.2f} ({c.magnitude})",
             )
         )

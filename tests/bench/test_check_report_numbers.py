@@ -22,10 +22,11 @@ from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tasks.facts import compute_findings
 from tasks.facts.measurements import coverage_matrix, performance_rows
 from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
+from tasks.report.quality_summary import render_quality_summary
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import AGENT_CALLS, FILES, METRICS, QUARANTINE, conform
-from tasks.validate import EXPECTATION_RESULTS, ValidationResult, render_quality_summary
+from tasks.validate import EXPECTATION_RESULTS, ValidationResult
 
 FILES_FRAME = conform(
     pl.DataFrame(

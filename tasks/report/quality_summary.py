@@ -1,25 +1,26 @@
 """The data-quality summary as Markdown, for a Prefect artifact or a report appendix.
 
-In: a `ValidationResult`, the FILES frame of the same run and, optionally, the files suite's
-per-expectation frame from `validate_files`. Out: Markdown text with the pass/fail of every
-expectation, quarantined rows per reason and per file, and the files that were not parsed with
-their reason. Pure: no Prefect, no I/O.
+In: a `ValidationResult` (tasks.validate, which returns frames only), the FILES frame of the same
+run and, optionally, the files suite's per-expectation frame from `validate_files`. Out: Markdown
+text with the pass/fail of every expectation, quarantined rows per reason and per file, and the
+files that were not parsed with their reason. Pure: no Prefect, no I/O.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from tasks.markdown import table
+from tasks.markdown import fixed_number, table
 from tasks.validate.validate import ValidationResult
 
 
 def status_line(metrics: pl.DataFrame) -> str:
     counts = dict(metrics.group_by("status").len().iter_rows())
     parts = [
-        f"{counts.get(status, 0):,} {status}" for status in ("passed", "warned", "quarantined")
+        f"{fixed_number(counts.get(status, 0))} {status}"
+        for status in ("passed", "warned", "quarantined")
     ]
-    return f"{metrics.height:,} metric rows validated: {', '.join(parts)}."
+    return f"{fixed_number(metrics.height)} metric rows validated: {', '.join(parts)}."
 
 
 def expectations_section(expectations: pl.DataFrame) -> str:

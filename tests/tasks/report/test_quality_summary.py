@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from tasks.report.quality_summary import render_quality_summary
 from tasks.schemas import FILES, conform
-from tasks.validate import render_quality_summary, validate_files, validate_metrics
+from tasks.validate import validate_files, validate_metrics
 from tasks.validate.suites import read_suite_file
 from tests.tasks.validate.validation_frames import metrics_frame, record
 
