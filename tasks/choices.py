@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-BackendKind = Literal["auto", "ollama", "embedded"]
+# replay: answers recorded on an earlier run (tasks/agents/backends/replay.py), no model
+BackendKind = Literal["auto", "ollama", "embedded", "replay"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
 AgentsWhen = Literal["now", "follow-up"]
 

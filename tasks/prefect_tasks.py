@@ -73,5 +73,5 @@ def agent(
     model: str | None,
     max_retries: int,
 ) -> AgentResult:
-    chat = select_backend(backend, model)  # type: ignore[arg-type]
+    chat = select_backend(backend, model)  # type: ignore[arg-type]  # validated by the flow
     return run_agent(chat, PERSONAS[agent], findings, options, max_retries=max_retries)

@@ -25,6 +25,10 @@ class ChimeraSettings(BaseSettings):
         gt=0,
         description="how long one agent may wait on the Ollama server in all, over its retries",
     )
+    record_replies: str | None = Field(
+        default=None,
+        description="a JSON Lines file each model reply is appended to, for --backend replay",
+    )
     crash_at: str | None = Field(
         default=None, description="a named point where the run kills itself (tests only)"
     )

@@ -1,6 +1,7 @@
 """LLM backends behind one interface: an Ollama server, or a GGUF model embedded in-process.
 
-In: which backend ("auto" | "ollama" | "embedded"), a model name, an Ollama host. Out: a
+In: which backend ("auto" | "ollama" | "embedded" | "replay"), a model name (for replay, the
+file of recorded replies), an Ollama host. Out: a
 ChatBackend whose chat() returns a Completion. "auto" takes Ollama when it answers at the host
 and the embedded model otherwise, so the pipeline runs on a laptop with nothing installed.
 """
@@ -19,7 +20,9 @@ from tasks.agents.backends.ollama_backend import (
     normalize_host,
     ollama_reachable,
 )
-from tasks.choices import BackendKind
+from tasks.agents.backends.replay import RecordingBackend, ReplayBackend
+from tasks.choices import BACKENDS, BackendKind
+from tasks.settings import settings
 
 __all__ = [
     "DEFAULT_EMBEDDED_MODEL",
@@ -51,8 +54,15 @@ def select_backend(
     if kind == "auto":
         kind = "ollama" if ollama_reachable(base_url) else "embedded"
         logger.info("backend auto: %s (Ollama checked at %s)", kind, base_url)
+    if kind == "replay":
+        if not model:
+            raise BackendError("--backend replay needs --model FILE: the recorded replies")
+        return ReplayBackend(model)
     if kind == "ollama":
-        return OllamaBackend(model or DEFAULT_OLLAMA_MODEL, host=base_url)
-    if kind == "embedded":
-        return EmbeddedBackend(model or DEFAULT_EMBEDDED_MODEL)
-    raise ValueError(f"unknown backend kind {kind!r}: choose auto, ollama or embedded")
+        chosen: ChatBackend = OllamaBackend(model or DEFAULT_OLLAMA_MODEL, host=base_url)
+    elif kind == "embedded":
+        chosen = EmbeddedBackend(model or DEFAULT_EMBEDDED_MODEL)
+    else:
+        raise ValueError(f"unknown backend kind {kind!r}: choose one of {', '.join(BACKENDS)}")
+    recording = settings().record_replies
+    return RecordingBackend(chosen, recording) if recording else chosen
