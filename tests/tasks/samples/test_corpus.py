@@ -267,12 +267,10 @@ def test_nothing_in_the_pile_is_a_file_of_the_real_corpus(pile, corpus_dir):
 
 
 def test_the_parser_reads_every_metric_file_of_the_pile(pile):
-    try:
-        from tasks.ingest.discover import discover_files
-        from tasks.ingest.manifest import plan_parse
-        from tasks.parse import parse_batch
-    except ImportError as error:
-        pytest.skip(f"the parser package is not importable yet: {error}")
+    from tasks.ingest.discover import discover_files
+    from tasks.ingest.manifest import plan_parse
+    from tasks.parse import parse_batch
+
     root, files = pile
 
     inventory = discover_files([root])

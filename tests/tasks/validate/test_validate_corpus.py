@@ -10,9 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import tasks.parse as parse
 from tasks.validate import ValidationResult, validate_metrics
-
-parse = pytest.importorskip("tasks.parse", reason="the parser package tasks.parse is not there yet")
 
 OLLAMA = "outputs/reports/ollama"
 FAILED_SUITES = [
