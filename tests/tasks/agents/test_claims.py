@@ -3,6 +3,7 @@
 import json
 
 import polars as pl
+import pytest
 
 from tasks.agents.claims import (
     Claim,
@@ -10,6 +11,7 @@ from tasks.agents.claims import (
     claims_from_reply,
     response_schema,
     section_ids,
+    text_problems,
 )
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tests.tasks.agents.findings_fixture import finding_id, small_findings
@@ -209,3 +211,16 @@ def test_a_no_difference_claim_names_its_subject_and_negates_nothing_else():
     assert any("does not name what is compared (num_gpu)" in r for r in vague.reasons)
     assert any("negates" in r for r in negated.reasons)
     assert right.accepted, right.reasons
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The model is fast <script>alert(this)</script> on every setting tested.",
+        "The model is fast <img src=x onerror=alert(this)> on every setting tested.",
+        "The model is fast, see [the details](http://example.com) for every setting.",
+        "The model is fast on every setting tested, see www.example.com for more.",
+    ],
+)
+def test_model_text_with_html_or_links_is_never_published(sentence):
+    assert text_problems(sentence)
