@@ -10,16 +10,10 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.agents.claims import MAX_CLAIMS, CheckedClaim, Claim, evidence
-from tasks.agents.personas import Persona
+from tasks.agents.personas import FALLBACK_KINDS, Persona
 from tasks.facts.evidence import MIN_REPETITIONS
 from tasks.facts.findings import metric_words
 
-_SECTION_KINDS = {
-    "data_inventory": ("inventory",),
-    "coverage": ("coverage_gap", "configuration"),
-    "gaps": ("failure_cause", "data_quality", "coverage_gap"),
-    "executive_summary": ("ranking", "effect", "cold_start"),
-}
 # A summary leads with what was tested, then what could not be.
 _SUMMARY_VERDICTS = ("significant", "no measurable difference", "differs", None)
 _MAX_INVENTORY = 8
@@ -35,7 +29,7 @@ def _rows(findings: pl.DataFrame, kinds: tuple[str, ...]) -> list[dict]:
 
 
 def _summary(findings: pl.DataFrame) -> list[dict]:
-    rows = _rows(findings, _SECTION_KINDS["executive_summary"])
+    rows = _rows(findings, FALLBACK_KINDS["executive_summary"])
     order = {v: i for i, v in enumerate(_SUMMARY_VERDICTS)}
     return sorted(rows, key=lambda r: (order.get(r["verdict"], len(order)), r["rank"]))[:4]
 
@@ -132,6 +126,6 @@ def fallback_claims(persona: Persona, findings: pl.DataFrame) -> dict[str, list[
             claims[section] = [_statement_claim(section, r) for r in _summary(findings)]
         else:
             limit = _MAX_INVENTORY if section == "data_inventory" else 6
-            rows = _rows(findings, _SECTION_KINDS[section])[:limit]
+            rows = _rows(findings, FALLBACK_KINDS[section])[:limit]
             claims[section] = [_statement_claim(section, r) for r in rows]
     return claims

@@ -54,6 +54,15 @@ SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "recommendations": ("ranking", "effect", "cold_start", "coverage_gap", "failure_cause"),
     "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect"),
 }
+# Which findings a section rendered by code (tasks.agents.fallback) shows when no claim of the
+# model's passes: fewer than a claim may cite, the ones that lead such a section. Recommendations
+# and risks are built from every finding by their own rules there.
+FALLBACK_KINDS: dict[str, tuple[str, ...]] = {
+    "data_inventory": ("inventory",),
+    "coverage": ("coverage_gap", "configuration"),
+    "gaps": ("failure_cause", "data_quality", "coverage_gap"),
+    "executive_summary": ("ranking", "effect", "cold_start"),
+}
 
 
 DATA_COLLECTOR = Persona(
