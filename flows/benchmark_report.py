@@ -329,8 +329,9 @@ def benchmark_report(
                 agent_runs.reports.append(write_reports(stage, out, runs, pair, context, analysis))
         calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
         publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
+        follow_up = _start_follow_up() if agents_now.deferred else None
         return _summary(
-            out, ingested, validation, analysis, claims, agent_runs, agents_now, clock.seconds
+            out, ingested, validation, analysis, claims, agent_runs, agents_now, clock, follow_up
         )
 
 
@@ -342,7 +343,8 @@ def _summary(
     claims: pl.DataFrame,
     agent_runs: AgentRuns,
     agents: Agents,
-    seconds: dict[str, float],
+    clock: StageClock,
+    follow_up: str | None,
 ) -> RunSummary:
     return RunSummary(
         out_dir=str(out),
@@ -356,7 +358,7 @@ def _summary(
         backend=agents.backend,
         model=agents.model,
         reports=agent_runs.reports,
-        stage_seconds=seconds,
-        follow_up_run=_start_follow_up() if agents.deferred else None,
+        stage_seconds=clock.seconds,
+        follow_up_run=follow_up,
         agents_unavailable=agents.unavailable,
     )
