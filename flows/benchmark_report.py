@@ -36,7 +36,7 @@ from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.agents.scenarios import scenario_options
 from tasks.agents.telemetry import gpu_status
-from tasks.choices import AgentsWhen, BackendKind, ScenarioName
+from tasks.choices import MAX_RETRIES, RUNS, AgentsWhen, BackendKind, ScenarioName
 from tasks.out_dir import check_out_dir, out_dir_lock, stage_run
 from tasks.prefect_tasks import validate
 from tasks.report.render import RunContext
@@ -237,7 +237,9 @@ def benchmark_report(
     scenario: Annotated[ScenarioName, Field(description="Agent option scenario.")] = (
         "baseline_vs_chimera"
     ),
-    runs: Annotated[int, Field(ge=1, le=100, description="How many times the agents run.")] = 1,
+    runs: Annotated[
+        int, Field(ge=RUNS[0], le=RUNS[1], description="How many times the agents run.")
+    ] = 1,
     options_a: Annotated[
         ModelOptions | None, Field(description="Overrides for agent A's model options.")
     ] = None,
@@ -248,7 +250,8 @@ def benchmark_report(
         str | None, Field(description="TOML file of per-scenario agent options.")
     ] = None,
     max_retries: Annotated[
-        int, Field(ge=0, le=5, description="Guard retries per agent draft.")
+        int,
+        Field(ge=MAX_RETRIES[0], le=MAX_RETRIES[1], description="Guard retries per agent draft."),
     ] = 2,
     measure_concurrency: Annotated[
         bool, Field(description="Also run A then B one after the other, to time the speedup.")

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from flows.operations_cli import add_lineage_parser, add_watch_parser
-from tasks.choices import AGENTS_WHEN, BACKENDS, SCENARIOS
+from tasks.choices import AGENTS_WHEN, BACKENDS, MAX_RETRIES, RUNS, SCENARIOS
 
 # Offline by default: no telemetry attempts, and room for a slow ephemeral-server cold start.
 OFFLINE_DEFAULTS = {
@@ -24,6 +24,21 @@ OFFLINE_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
+
+
+def _between(lowest: int, highest: int):
+    """An argparse type: an integer from lowest to highest."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lowest <= value <= highest:
+            raise argparse.ArgumentTypeError(f"{value} is not from {lowest} to {highest}")
+        return value
+
+    return parse
 
 
 def _environment_help() -> str:
@@ -56,9 +71,21 @@ def _parser() -> argparse.ArgumentParser:
         default="baseline_vs_chimera",
         choices=SCENARIOS,
     )
-    run.add_argument("--runs", type=int, default=1, help="how many times the agents run")
+    run.add_argument(
+        "--runs",
+        type=_between(*RUNS),
+        default=1,
+        help="how many times the agents run (%(default)s)",
+    )
     run.add_argument("--config", type=Path, help="TOML file of per-scenario agent options")
-    run.add_argument("--max-retries", type=int, default=2, help="guard retries per draft")
+    run.add_argument(
+        "--max-retries",
+        type=_between(*MAX_RETRIES),
+        default=2,
+        help="guard retries per draft (2)",
+    )
+    run.add_argument("--json", action="store_true", help="print the run's summary as JSON")
+    run.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     run.add_argument(
         "--force",
         action="store_true",
@@ -89,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from flows.benchmark_report import benchmark_report
+    from tasks.agents.backends import BackendError, check_backend
+    from tasks.agents.backends.base import ModelChoiceError
     from tasks.ingest.discover import SourceError, check_sources
     from tasks.orphan_servers import mark_run, stop_orphaned_servers
     from tasks.out_dir import OutDirError, check_out_dir
@@ -104,6 +133,15 @@ def _run(args: argparse.Namespace) -> int:
     try:
         check_sources(args.sources)
         check_out_dir(args.sources, args.out)
+        if args.agents == "now":  # before any work: a wrong model or no server says so at once
+            check_backend(args.backend, args.model)
+    except (SourceError, OutDirError, ModelChoiceError) as error:
+        print(f"chimera: {error}", file=sys.stderr)
+        return 2
+    except BackendError as error:
+        print(f"chimera: {error}", file=sys.stderr)
+        return 1
+    try:
         summary = benchmark_report(
             sources=[str(s) for s in args.sources],
             out_dir=str(args.out),
@@ -117,11 +155,38 @@ def _run(args: argparse.Namespace) -> int:
             force=args.force,
             agents=args.agents,
         )
-    except (SourceError, OutDirError) as error:
-        print(f"chimera: {error}", file=sys.stderr)
-        return 2
-    print(summary.model_dump_json(indent=2))
+    except Exception as error:
+        if args.debug:
+            raise
+        reason = " ".join(str(error).split()) or type(error).__name__
+        print(f"chimera: the run failed: {reason} (--debug shows the traceback)", file=sys.stderr)
+        return 1
+    print(summary.model_dump_json(indent=2) if args.json else _in_words(summary))
     return 0
+
+
+def _in_words(summary) -> str:
+    """The run in a few lines: what was read, where the reports are, what to read first."""
+    import polars as pl
+
+    out = Path(summary.out_dir)
+    lines = [
+        f"{summary.files:,} files ({summary.files_parsed:,} parsed this run), "
+        f"{summary.metrics:,} measurements ({summary.quarantined:,} quarantined), "
+        f"{summary.findings:,} findings",
+        f"agents: {summary.backend} {summary.model}: "
+        + (
+            f"model unavailable: {summary.agents_unavailable}"
+            if summary.agents_unavailable
+            else f"{summary.agent_calls} model calls, {summary.claims_published} claims published"
+        ),
+        "reports: " + ", ".join(summary.reports),
+        f"tables: {out / 'tables'}; data quality: {out / 'quality' / 'data_quality.md'}",
+    ]
+    findings = pl.read_parquet(out / "tables" / "findings.parquet")
+    leading = findings.filter(pl.col("kind").is_in(["ranking", "effect"])).sort("rank").head(3)
+    lines += ["leading findings:"] + [f"- {s}" for s in leading["statement"]]
+    return "\n".join(lines)
 
 
 def _sample(args: argparse.Namespace) -> int:

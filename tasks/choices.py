@@ -13,3 +13,7 @@ AgentsWhen = Literal["now", "follow-up"]
 BACKENDS: tuple[str, ...] = get_args(BackendKind)
 SCENARIOS: tuple[str, ...] = get_args(ScenarioName)
 AGENTS_WHEN: tuple[str, ...] = get_args(AgentsWhen)
+
+# Bounds of the flow's numeric parameters, (lowest, highest): the form and the CLI check them.
+RUNS = (1, 100)  # how many times the agents run
+MAX_RETRIES = (0, 5)  # guard retries per draft

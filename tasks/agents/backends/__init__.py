@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 
-from tasks.agents.backends.base import BackendError, ChatBackend, Completion
+from tasks.agents.backends.base import BackendError, ChatBackend, Completion, ModelChoiceError
 from tasks.agents.backends.embedded import EmbeddedBackend
-from tasks.agents.backends.models import DEFAULT_EMBEDDED_MODEL
+from tasks.agents.backends.models import DEFAULT_EMBEDDED_MODEL, resolve_model
 from tasks.agents.backends.ollama_backend import (
     DEFAULT_OLLAMA_MODEL,
     OllamaBackend,
     default_host,
     normalize_host,
+    ollama_models,
     ollama_reachable,
 )
 from tasks.agents.backends.replay import RecordingBackend, ReplayBackend
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_OLLAMA_MODEL",
     "BackendError",
     "ChatBackend",
+    "check_backend",
     "Completion",
     "EmbeddedBackend",
     "OllamaBackend",
@@ -37,6 +39,28 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def check_backend(kind: BackendKind = "auto", model: str | None = None) -> None:
+    """Before any work: BackendError, in one line, when the backend or model cannot be had (an
+    unknown embedded model, with the choices; no Ollama at the host; a model Ollama lacks, with
+    the ones it has; no replay file). Loads no model."""
+    if kind == "replay":
+        select_backend("replay", model)  # reads the file
+        return
+    host = default_host()
+    if kind == "auto":
+        kind = "ollama" if ollama_reachable(host) else "embedded"
+    if kind == "embedded":
+        resolve_model(model or DEFAULT_EMBEDDED_MODEL)
+        return
+    wanted = model or DEFAULT_OLLAMA_MODEL
+    have = ollama_models(host)
+    if wanted not in have and f"{wanted}:latest" not in have:
+        raise ModelChoiceError(
+            f"Ollama at {host} has no model {wanted!r} (it has: {', '.join(have) or 'none'}); "
+            f"pull it with `ollama pull {wanted}`"
+        )
 
 
 def select_backend(
@@ -56,7 +80,7 @@ def select_backend(
         logger.info("backend auto: %s (Ollama checked at %s)", kind, base_url)
     if kind == "replay":
         if not model:
-            raise BackendError("--backend replay needs --model FILE: the recorded replies")
+            raise ModelChoiceError("--backend replay needs --model FILE: the recorded replies")
         return ReplayBackend(model)
     if kind == "ollama":
         chosen: ChatBackend = OllamaBackend(model or DEFAULT_OLLAMA_MODEL, host=base_url)

@@ -63,6 +63,13 @@ class BackendError(RuntimeError):
         self.retryable = retryable
 
 
+class ModelChoiceError(BackendError):
+    """The model asked for does not exist where it was asked for (a usage error, not an outage)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 def tokens_per_second(eval_count: int, eval_ms: float) -> float:
     """Generation speed; 0 when nothing was generated or no time was measured."""
     if eval_count <= 0 or eval_ms <= 0:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import import_module, metadata
 from pathlib import Path
 
-from tasks.agents.backends.base import BackendError
+from tasks.agents.backends.base import BackendError, ModelChoiceError
 
 SMOLLM2 = "smollm2-135m"
 GEMMA3 = "gemma3-270m"
@@ -112,10 +112,9 @@ def resolve_model(model: str) -> EmbeddedModel:
     if model.endswith(".gguf"):
         path = Path(model).expanduser()
         if not path.is_file():
-            raise BackendError(f"model file {path} does not exist", retryable=False)
+            raise ModelChoiceError(f"model file {path} does not exist")
         return EmbeddedModel(name=model, path=path.resolve())
     choices = ", ".join([*KNOWN_MODELS, *ALIASES])
-    raise BackendError(
-        f"unknown embedded model {model!r}: choose one of {choices}, or a path to a .gguf file",
-        retryable=False,
+    raise ModelChoiceError(
+        f"unknown embedded model {model!r}: choose one of {choices}, or a path to a .gguf file"
     )

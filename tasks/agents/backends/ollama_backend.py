@@ -54,6 +54,22 @@ def ollama_reachable(host: str, timeout_s: float = 1.0) -> bool:
         return False
 
 
+def ollama_models(host: str, timeout_s: float = 5.0) -> list[str]:
+    """The model tags an Ollama server has (GET /api/tags); BackendError naming the host and
+    OLLAMA_HOST when it does not answer."""
+    host = normalize_host(host)
+    try:
+        response = httpx.get(f"{host}/api/tags", timeout=timeout_s)
+        response.raise_for_status()
+        return sorted(m.get("model") or m["name"] for m in response.json().get("models", []))
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+        raise BackendError(
+            f"no Ollama server answers at {host} ({type(error).__name__}); start one, or point "
+            "OLLAMA_HOST at it, or use --backend embedded",
+            retryable=False,
+        ) from None
+
+
 def _ms(nanoseconds: int | None) -> float:
     return (nanoseconds or 0) / _NS_PER_MS
 

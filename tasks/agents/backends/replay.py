@@ -19,7 +19,7 @@ import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from tasks.agents.backends.base import BackendError, ChatBackend, Completion
+from tasks.agents.backends.base import BackendError, ChatBackend, Completion, ModelChoiceError
 from tasks.agents.options import ModelOptions
 
 
@@ -63,9 +63,7 @@ class ReplayBackend:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError as error:
-            raise BackendError(
-                f"replay: cannot read {self.path}: {error.strerror}", retryable=False
-            ) from None
+            raise ModelChoiceError(f"replay: cannot read {self.path}: {error.strerror}") from None
         self._replies: dict[str, dict] = {}
         for number, line in enumerate(lines, start=1):
             try:
