@@ -70,7 +70,8 @@ class Agents:
     model: str
     why: str  # why this backend ran
     options: dict[str, ModelOptions]
-    deferred: bool  # agents "follow-up": no model call in this run
+    deferred: bool  # agents "follow-up": no model call in this run, a follow-up run's instead
+    off: bool  # agents "off": no model call at all
     deployment: str | None
     max_retries: int
     measure_concurrency: bool
@@ -84,6 +85,7 @@ class Agents:
         options: dict[str, ModelOptions],
         *,
         deferred: bool,
+        off: bool,
         deployment: str | None,
         max_retries: int,
         measure_concurrency: bool,
@@ -92,10 +94,13 @@ class Agents:
         how = dict(
             options=options,
             deferred=deferred,
+            off=off,
             deployment=deployment,
             max_retries=max_retries,
             measure_concurrency=measure_concurrency,
         )
+        if off:
+            return cls(backend, model or "", "agents off: no model asked", **how)
         try:
             chosen = select_backend(backend, model)
         except BackendError as error:
@@ -111,7 +116,7 @@ class Agents:
 
     def run(self, stage: Path, findings: pl.DataFrame, run: int) -> AgentPair:
         """Both agents on the findings; rendered from the findings when deferred or unavailable."""
-        if self.deferred or self.unavailable:
+        if self.deferred or self.off or self.unavailable:
             return self._from_findings(findings)
         try:
             return self._agent_pair(
@@ -136,8 +141,12 @@ class Agents:
 
     def _from_findings(self, findings: pl.DataFrame) -> AgentPair:
         return AgentPair(
-            a=deferred_result(PERSONAS["A"], findings, self.options["A"], self.unavailable),
-            b=deferred_result(PERSONAS["B"], findings, self.options["B"], self.unavailable),
+            a=deferred_result(
+                PERSONAS["A"], findings, self.options["A"], self.unavailable, self.off
+            ),
+            b=deferred_result(
+                PERSONAS["B"], findings, self.options["B"], self.unavailable, self.off
+            ),
             concurrent_wall_ms=None,
             sequential_wall_ms=None,
         )
@@ -187,6 +196,7 @@ class RunSummary(BaseModel):
     findings: int
     claims_published: int
     agent_calls: int
+    agents: AgentsWhen
     backend: str
     model: str
     reports: list[str]
@@ -275,7 +285,8 @@ def benchmark_report(
         Field(
             description="now: the agents analyse in this run. follow-up: publish the tables and "
             "a report whose agent sections are rendered from the findings at once, then start this "
-            "deployment again with the agents (a quick refresh when new files land)."
+            "deployment again with the agents (a quick refresh when new files land). off: no "
+            "model at all; the sections are rendered from the findings."
         ),
     ] = "now",
 ) -> RunSummary:
@@ -316,11 +327,12 @@ def benchmark_report(
             model,
             options,
             deferred=agents == "follow-up",
+            off=agents == "off",
             deployment=agents_deployment or None,
             max_retries=max_retries,
             measure_concurrency=measure_concurrency,
         )
-        runs = 1 if agents_now.deferred else runs
+        runs = 1 if agents_now.deferred or agents_now.off else runs
         agent_runs = AgentRuns(calls=[], claims=[], reports=[])
         for run in range(1, runs + 1):
             run_clock = StageClock(dict(clock.seconds))
@@ -358,6 +370,7 @@ def _summary(
         findings=analysis.findings.height,
         claims_published=claims.filter(pl.col("published")).height,
         agent_calls=len(agent_runs.calls),
+        agents="off" if agents.off else "follow-up" if agents.deferred else "now",
         backend=agents.backend,
         model=agents.model,
         reports=agent_runs.reports,

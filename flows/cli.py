@@ -95,8 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         "--agents",
         choices=AGENTS_WHEN,
         default="now",
-        help="follow-up: publish the tables and a report whose agent sections come from the "
-        "findings, without asking a model (a deployment's run then starts one that does)",
+        help="now (default): the agents run; follow-up: publish the tables and a report whose "
+        "agent sections come from the findings, without asking a model (a deployment's run then "
+        "starts one that does); off: no model at all",
     )
     run.add_argument(
         "--measure-concurrency",
@@ -165,6 +166,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _agents_in_words(summary) -> str:
+    if summary.agents == "off":
+        return "agents: off; their sections are rendered from the findings"
+    if summary.agents == "follow-up":
+        return "agents: deferred to a follow-up run; their sections are rendered from the findings"
+    if summary.agents_unavailable:
+        return f"agents: {summary.backend} model unavailable: {summary.agents_unavailable}"
+    return (
+        f"agents: {summary.backend} {summary.model}: {summary.agent_calls} model calls, "
+        f"{summary.claims_published} claims published"
+    )
+
+
 def _in_words(summary) -> str:
     """The run in a few lines: what was read, where the reports are, what to read first."""
     import polars as pl
@@ -174,12 +188,7 @@ def _in_words(summary) -> str:
         f"{summary.files:,} files ({summary.files_parsed:,} parsed this run), "
         f"{summary.metrics:,} measurements ({summary.quarantined:,} quarantined), "
         f"{summary.findings:,} findings",
-        f"agents: {summary.backend} {summary.model}: "
-        + (
-            f"model unavailable: {summary.agents_unavailable}"
-            if summary.agents_unavailable
-            else f"{summary.agent_calls} model calls, {summary.claims_published} claims published"
-        ),
+        _agents_in_words(summary),
         "reports: " + ", ".join(summary.reports),
         f"tables: {out / 'tables'}; data quality: {out / 'quality' / 'data_quality.md'}",
     ]

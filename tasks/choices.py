@@ -8,7 +8,9 @@ from typing import Literal, get_args
 # replay: answers recorded on an earlier run (tasks/agents/backends/replay.py), no model
 BackendKind = Literal["auto", "ollama", "embedded", "replay"]
 ScenarioName = Literal["baseline_vs_chimera", "chimera_hetero", "chimera_homo"]
-AgentsWhen = Literal["now", "follow-up"]
+# now: the agents run; follow-up: a deployment run publishes at once and starts one that runs
+# them; off: no model at all, the sections rendered from the findings
+AgentsWhen = Literal["now", "follow-up", "off"]
 
 BACKENDS: tuple[str, ...] = get_args(BackendKind)
 SCENARIOS: tuple[str, ...] = get_args(ScenarioName)

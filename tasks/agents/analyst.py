@@ -41,7 +41,7 @@ class AgentResult:
     persona: Persona
     options: ModelOptions
     sections: dict[str, str]
-    # section -> "model" | "findings" | "deferred" (no model call yet) | "unavailable"
+    # section -> "model" | "findings" | "deferred" (no model call yet) | "off" | "unavailable"
     written_by: dict[str, str]
     claims: dict[str, list[CheckedClaim]] = field(default_factory=dict)  # published, per section
     rejected: list[CheckedClaim] = field(default_factory=list)  # the model's, with reasons
@@ -183,17 +183,22 @@ def deferred_result(
     findings: pl.DataFrame,
     options: ModelOptions,
     unavailable: str | None = None,
+    agents_off: bool = False,
 ) -> AgentResult:
     """The persona's sections rendered from the findings without calling the model: for a run
-    that leaves the analysis to a follow-up run (a quick refresh when new files land), or, with
-    `unavailable`, because the backend failed after its retries."""
+    that leaves the analysis to a follow-up run (a quick refresh when new files land), with
+    `agents_off` for a run that asks no model at all, or, with `unavailable`, because the
+    backend failed after its retries."""
     pack = pack_findings(findings, persona.kinds, 10**9)
     claims = fallback_claims(persona, findings)
     return AgentResult(
         persona=persona,
         options=options,
         sections={s: render_section(s, claims[s]) for s in persona.sections},
-        written_by=dict.fromkeys(persona.sections, "unavailable" if unavailable else "deferred"),
+        written_by=dict.fromkeys(
+            persona.sections,
+            "unavailable" if unavailable else "off" if agents_off else "deferred",
+        ),
         claims=claims,
         pack=pack,
         unavailable=unavailable,

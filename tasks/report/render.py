@@ -47,13 +47,26 @@ def _options_text(options: dict) -> str:
 
 
 NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
+_NO_CALL_BECAUSE = {
+    "deferred": NO_CALL,
+    "off": "No LLM call in this run: the agents were off (--agents off).",
+    "unavailable": "No LLM call completed in this run: the model was unavailable.",
+}
 _MARKERS = {
     "model": "_Sentences by the model, each checked against the finding it cites; numbers and "
     "names inserted from that finding._",
     "findings": "_Rendered from the findings by code: no claim of the model's passed the checks._",
     "deferred": "_Rendered from the findings by code: the agents' analysis follows in the next "
     "run._",
+    "off": "_Rendered from the findings by code: the agents were off for this run._",
 }
+
+
+def _no_call(*results: AgentResult) -> str:
+    """Why a report has no LLM call to show."""
+    said = {who for result in results for who in result.written_by.values()}
+    why = next((w for w in ("unavailable", "off", "deferred") if w in said), "deferred")
+    return _NO_CALL_BECAUSE[why]
 
 
 def final_call(result: AgentResult) -> dict | None:
@@ -106,7 +119,7 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         parts += [appendix.strip(), ""]
     parts += ["## Agent metrics", ""]
     if last is None:
-        parts += [NO_CALL, ""]
+        parts += [_no_call(result), ""]
     else:
         parts += [
             "| Metric | Value |",
@@ -182,7 +195,7 @@ def render_combined_report(
     and data quality; the report agents' own calls and concurrency last."""
     call_a, call_b = final_call(a), final_call(b)
     if call_a is None or call_b is None:
-        side_by_side = [NO_CALL]
+        side_by_side = [_no_call(a, b)]
     else:
         side_by_side = [
             "Figures of each agent's final LLM call; delta is B minus A.",
@@ -228,7 +241,7 @@ def render_combined_report(
         "",
     ]
     if call_a is None or call_b is None:
-        parts.append(NO_CALL)
+        parts.append(_no_call(a, b))
     elif context.concurrent_wall_ms is not None:
         parts.append(
             f"- Concurrent wall time of A and B: {fixed_number(context.concurrent_wall_ms)} ms"

@@ -59,5 +59,6 @@ def test_a_failing_server_leaves_a_complete_report_that_says_why(
     for report in ("agent_a.md", "agent_b.md", "combined.md"):
         text = (tmp_path / "out" / "reports" / report).read_text()
         assert "_Rendered from the findings by code: model unavailable: " in text, report
+        assert "follow-up run" not in text, report  # no later run is coming
     claims = pl.read_parquet(tmp_path / "out" / "tables" / "claims.parquet")
     assert claims.height > 0 and set(claims["written_by"]) == {"findings"}
