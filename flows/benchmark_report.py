@@ -127,6 +127,7 @@ class Agents:
                 model=self.model,
                 max_retries=self.max_retries,
                 measure_concurrency=self.measure_concurrency,
+                run=run,
             )
         except (BackendError, AgentRunError) as error:
             # A backend down, failing or hanging past its budget costs the agents' prose,

@@ -7,15 +7,18 @@ every call, and a result keyed by run id is never reused anyway.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 import polars as pl
 from prefect import task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
 
 from tasks.agents.analyst import AgentResult, run_agent
 from tasks.agents.backends import select_backend
 from tasks.agents.backends.base import BackendError
+from tasks.agents.drafting import instructions
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import PERSONAS
 from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
@@ -57,9 +60,34 @@ def _is_transport_error(task, task_run, state) -> bool:
     return False
 
 
+def agent_cache_key(_context: object, parameters: dict) -> str:
+    """What determines an agent's result, so that a re-run on unchanged inputs asks no model:
+    the findings' content (their table's sha256, not the frame), the persona and the words it
+    is given, the options (seed included), backend, model, guard retries, and which run of the
+    flow run it is (--runs N asks the model N times on purpose)."""
+    persona = PERSONAS[parameters["agent"]]
+    determined_by = {
+        "findings_sha256": parameters["findings_sha256"],
+        "persona": persona.name,
+        "instructions": instructions(persona),
+        "options": parameters["options"].to_ollama(),
+        "backend": parameters["backend"],
+        "model": parameters["model"],
+        "max_retries": parameters["max_retries"],
+        "run": parameters["run"],
+    }
+    return hashlib.sha256(json.dumps(determined_by, sort_keys=True).encode()).hexdigest()
+
+
+# Cached results persist in Prefect's local result storage (PREFECT_LOCAL_STORAGE_PATH), so they
+# outlive the temporary server of a one-off run.
+AGENT_CACHE = CacheKeyFnPolicy(cache_key_fn=agent_cache_key)
+
+
 @task(
     name="agent",
-    cache_policy=NO_CACHE,
+    cache_policy=AGENT_CACHE,
+    persist_result=True,
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_is_transport_error,
@@ -72,6 +100,8 @@ def agent(
     backend: str,
     model: str | None,
     max_retries: int,
+    findings_sha256: str,
+    run: int = 1,
 ) -> AgentResult:
     chat = select_backend(backend, model)  # type: ignore[arg-type]  # validated by the flow
     return run_agent(chat, PERSONAS[agent], findings, options, max_retries=max_retries)

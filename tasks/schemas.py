@@ -196,6 +196,7 @@ AGENT_CALLS = pl.Schema(
         "eval_ms": pl.Float64,
         "total_ms": pl.Float64,
         "done_reason": pl.Utf8,
+        "cached": pl.Boolean,  # an earlier run's call, its result reused (Prefect's cache)
         "guard_verdict": pl.Utf8,  # accepted | rejected
         "guard_reasons": pl.List(pl.Utf8),
         "gpu_util_pct": pl.Float64,  # null when there is no NVIDIA GPU

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "chimeraforge"
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Cached task results (the agents') in a folder of this test session, never the user's: a test
+# must not answer from a result an earlier session stored.
+os.environ.setdefault(
+    "PREFECT_LOCAL_STORAGE_PATH", tempfile.mkdtemp(prefix="chimera-test-results-")
+)
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,7 @@ def _call_row(
         "agent": persona.agent,
         "persona": persona.name,
         "attempt": attempt,
+        "cached": False,
         "backend": completion.backend,
         "model": completion.model,
         "options": json.dumps(completion.options, sort_keys=True),

@@ -47,6 +47,11 @@ def _options_text(options: dict) -> str:
 
 
 NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
+CACHED = (
+    "_No model was asked in this run: the agents' results were reused from an earlier run with "
+    "the same findings, persona, options and model (Prefect's cache), and the figures below are "
+    "that run's._"
+)
 _NO_CALL_BECAUSE = {
     "deferred": NO_CALL,
     "off": "No LLM call in this run: the agents were off (--agents off).",
@@ -121,6 +126,8 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
     if last is None:
         parts += [_no_call(result), ""]
     else:
+        if last.get("cached"):
+            parts += [CACHED, ""]
         parts += [
             "| Metric | Value |",
             "|---|---:|",
@@ -197,7 +204,9 @@ def render_combined_report(
     if call_a is None or call_b is None:
         side_by_side = [_no_call(a, b)]
     else:
+        cached = [CACHED, ""] if call_a.get("cached") or call_b.get("cached") else []
         side_by_side = [
+            *cached,
             "Figures of each agent's final LLM call; delta is B minus A.",
             "",
             "| Metric | Agent A | Agent B | Delta (B - A) |",
