@@ -197,6 +197,7 @@ class RunSummary(BaseModel):
     findings: int
     claims_published: int
     agent_calls: int
+    agent_calls_cached: int  # of agent_calls: reused from an earlier run, no model asked
     agents: AgentsWhen
     backend: str
     model: str
@@ -371,6 +372,7 @@ def _summary(
         findings=analysis.findings.height,
         claims_published=claims.filter(pl.col("published")).height,
         agent_calls=len(agent_runs.calls),
+        agent_calls_cached=sum(bool(call.get("cached")) for call in agent_runs.calls),
         agents="off" if agents.off else "follow-up" if agents.deferred else "now",
         backend=agents.backend,
         model=agents.model,

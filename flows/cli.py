@@ -173,8 +173,11 @@ def _agents_in_words(summary) -> str:
         return "agents: deferred to a follow-up run; their sections are rendered from the findings"
     if summary.agents_unavailable:
         return f"agents: {summary.backend} model unavailable: {summary.agents_unavailable}"
+    asked = summary.agent_calls - summary.agent_calls_cached
+    reused = summary.agent_calls_cached
+    reused = f" ({reused} reused from an earlier run)" if reused else ""
     return (
-        f"agents: {summary.backend} {summary.model}: {summary.agent_calls} model calls, "
+        f"agents: {summary.backend} {summary.model}: {asked} model calls{reused}, "
         f"{summary.claims_published} claims published"
     )
 

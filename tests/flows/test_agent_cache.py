@@ -39,6 +39,7 @@ def test_a_rerun_on_unchanged_inputs_reuses_the_agents_results(tmp_path, prefect
     assert first_calls.height > 0 and not first_calls["cached"].any()
     assert second.files_parsed == 0
     assert _calls(out)["cached"].all()  # no model call in the second run
+    assert second.agent_calls_cached == second.agent_calls == first.agent_calls
     assert _calls(out).drop("cached").equals(first_calls.drop("cached"))
     assert pl.read_parquet(out / "tables" / "claims.parquet").equals(first_claims)
     assert first.claims_published == second.claims_published
