@@ -174,8 +174,8 @@ def _agents_in_words(summary) -> str:
     if summary.agents_unavailable:
         return f"agents: {summary.backend} model unavailable: {summary.agents_unavailable}"
     asked = summary.agent_calls - summary.agent_calls_cached
-    reused = summary.agent_calls_cached
-    reused = f" ({reused} reused from an earlier run)" if reused else ""
+    cached = summary.agent_calls_cached
+    reused = f" ({cached} reused from an earlier run)" if cached else ""
     return (
         f"agents: {summary.backend} {summary.model}: {asked} model calls{reused}, "
         f"{summary.claims_published} claims published"
