@@ -114,10 +114,13 @@ class Agents:
             why = "auto: no Ollama server answered, so the embedded llama.cpp engine ran"
         return cls(chosen.name, chosen.model, why, **how)
 
-    def run(self, stage: Path, findings: pl.DataFrame, run: int) -> AgentPair:
+    def run(self, stage: Path, findings: pl.DataFrame, run: int, runs: int) -> AgentPair:
         """Both agents on the findings; rendered from the findings when deferred or unavailable."""
         if self.deferred or self.off or self.unavailable:
             return self._from_findings(findings)
+        get_run_logger().info(
+            "run %d of %d: agents A and B ask %s %s", run, runs, self.backend, self.model
+        )
         try:
             return self._agent_pair(
                 findings_path=str(FINDINGS_TABLE.path(stage)),
@@ -339,7 +342,7 @@ def benchmark_report(
         for run in range(1, runs + 1):
             run_clock = StageClock(dict(clock.seconds))
             with run_clock.stage("agents"):
-                pair = agents_now.run(stage, analysis.findings, run)
+                pair = agents_now.run(stage, analysis.findings, run, runs)
             agent_runs.add(run, scenario, pair)
             with run_clock.stage("report"):
                 context = agents_now.context(run, scenario, run_clock.seconds, pair, tables_note)

@@ -44,7 +44,14 @@ def _between(lowest: int, highest: int):
 def _environment_help() -> str:
     from tasks.settings import ChimeraSettings
 
-    lines = ["environment (tasks/settings.py):"]
+    lines = [
+        "examples:",
+        "  chimera sample bench && chimera run bench --out report",
+        "  chimera run /srv/bench --out /srv/report --backend ollama --model llama3.1:8b --runs 3",
+        "  chimera run bench --out report --agents off --json",
+        "",
+        "environment (tasks/settings.py):",
+    ]
     for name, field in ChimeraSettings.model_fields.items():
         aliases = field.validation_alias.choices if field.validation_alias else []
         names = " or ".join(map(str, aliases)) or f"CHIMERA_{name.upper()}"

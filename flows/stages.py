@@ -148,7 +148,14 @@ def write_reports(
         description=f"Combined report, run {context.run} ({context.scenario})",
     )
     logger = get_run_logger()
-    logger.info("run %d: reports in %s", context.run, out / folder.relative_to(stage))
+    logger.info(
+        "run %d of %d: reports in %s (claims published: A %d, B %d)",
+        context.run,
+        runs,
+        out / folder.relative_to(stage),
+        sum(map(len, pair.a.claims.values())),
+        sum(map(len, pair.b.claims.values())),
+    )
     concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
     if concurrency is not None:
         logger.info(
