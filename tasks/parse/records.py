@@ -175,7 +175,10 @@ class MetricSink:
                 pl.Series("file", self._record_file, dtype=pl.Int64),
             ]
         )
-        per_metric_record = records.select(pl.all().gather(metric_record))
+        # A dimension no record of the batch has is left out here and comes back from conform
+        # as a null literal, which Polars keeps as one scalar instead of a column per row.
+        present = [name for name in records.columns if records[name].null_count() < records.height]
+        per_metric_record = records.select(pl.col(present).gather(metric_record))
         files = pl.DataFrame(
             {
                 "source_path": self._file_source,
