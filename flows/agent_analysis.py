@@ -51,17 +51,17 @@ def agent_analysis(
     if findings is None:
         raise FileNotFoundError(f"findings table not found: {findings_path}")
     agent_task = agent.with_options(cache_policy=NO_CACHE) if measure_concurrency else agent
+    args = {
+        "findings": findings,
+        "backend": backend,
+        "model": model,
+        "max_retries": max_retries,
+        "findings_sha256": content_hash(Path(findings_path)),
+        "run": run,
+    }
 
     def run_pair(concurrently: bool) -> tuple[AgentResult, AgentResult, float]:
         started = time.perf_counter()
-        args = {
-            "findings": findings,
-            "backend": backend,
-            "model": model,
-            "max_retries": max_retries,
-            "findings_sha256": content_hash(Path(findings_path)),
-            "run": run,
-        }
         if concurrently:
             future_a = agent_task.submit("A", options=options_a, **args)
             future_b = agent_task.submit("B", options=options_b, **args)

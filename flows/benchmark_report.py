@@ -70,8 +70,7 @@ class Agents:
     model: str
     why: str  # why this backend ran
     options: dict[str, ModelOptions]
-    deferred: bool  # agents "follow-up": no model call in this run, a follow-up run's instead
-    off: bool  # agents "off": no model call at all
+    when: AgentsWhen  # now | follow-up (a follow-up run asks the model) | off (none does)
     deployment: str | None
     max_retries: int
     measure_concurrency: bool
@@ -84,8 +83,7 @@ class Agents:
         model: str | None,
         options: dict[str, ModelOptions],
         *,
-        deferred: bool,
-        off: bool,
+        when: AgentsWhen,
         deployment: str | None,
         max_retries: int,
         measure_concurrency: bool,
@@ -93,13 +91,12 @@ class Agents:
         """Resolve `auto` once per flow run; a backend that cannot be had is noted, not raised."""
         how = dict(
             options=options,
-            deferred=deferred,
-            off=off,
+            when=when,
             deployment=deployment,
             max_retries=max_retries,
             measure_concurrency=measure_concurrency,
         )
-        if off:
+        if when == "off":
             return cls(backend, model or "", "agents off: no model asked", **how)
         try:
             chosen = select_backend(backend, model)
@@ -116,7 +113,7 @@ class Agents:
 
     def run(self, stage: Path, findings: pl.DataFrame, run: int, runs: int) -> AgentPair:
         """Both agents on the findings; rendered from the findings when deferred or unavailable."""
-        if self.deferred or self.off or self.unavailable:
+        if self.when != "now" or self.unavailable:
             return self._from_findings(findings)
         get_run_logger().info(
             "run %d of %d: agents A and B ask %s %s", run, runs, self.backend, self.model
@@ -146,10 +143,10 @@ class Agents:
     def _from_findings(self, findings: pl.DataFrame) -> AgentPair:
         return AgentPair(
             a=deferred_result(
-                PERSONAS["A"], findings, self.options["A"], self.unavailable, self.off
+                PERSONAS["A"], findings, self.options["A"], self.unavailable, self.when == "off"
             ),
             b=deferred_result(
-                PERSONAS["B"], findings, self.options["B"], self.unavailable, self.off
+                PERSONAS["B"], findings, self.options["B"], self.unavailable, self.when == "off"
             ),
             concurrent_wall_ms=None,
             sequential_wall_ms=None,
@@ -331,13 +328,12 @@ def benchmark_report(
             backend,
             model,
             options,
-            deferred=agents == "follow-up",
-            off=agents == "off",
+            when=agents,
             deployment=agents_deployment or None,
             max_retries=max_retries,
             measure_concurrency=measure_concurrency,
         )
-        runs = 1 if agents_now.deferred or agents_now.off else runs
+        runs = 1 if agents_now.when != "now" else runs
         agent_runs = AgentRuns(calls=[], claims=[], reports=[])
         for run in range(1, runs + 1):
             run_clock = StageClock(dict(clock.seconds))
@@ -349,7 +345,7 @@ def benchmark_report(
                 agent_runs.reports.append(write_reports(stage, out, runs, pair, context, analysis))
         calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
         publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
-        follow_up = _start_follow_up() if agents_now.deferred else None
+        follow_up = _start_follow_up() if agents_now.when == "follow-up" else None
         return _summary(
             out, ingested, validation, analysis, claims, agent_runs, agents_now, clock, follow_up
         )
@@ -376,7 +372,7 @@ def _summary(
         claims_published=claims.filter(pl.col("published")).height,
         agent_calls=len(agent_runs.calls),
         agent_calls_cached=sum(bool(call.get("cached")) for call in agent_runs.calls),
-        agents="off" if agents.off else "follow-up" if agents.deferred else "now",
+        agents=agents.when,
         backend=agents.backend,
         model=agents.model,
         reports=agent_runs.reports,

@@ -1,8 +1,8 @@
 """The `chimera` command: run the benchmark-report flow, or write a sample corpus to try it on.
 
-chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded] [--model NAME]
+chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded|replay] [--model NAME]
             [--scenario baseline_vs_chimera|chimera_hetero|chimera_homo] [--runs N]
-            [--agents now|follow-up] [--force]
+            [--agents now|follow-up|off] [--force] [--json] [--debug]
 chimera sample DIR
 """
 
@@ -14,9 +14,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.operations_cli import add_lineage_parser, add_watch_parser
 from tasks.choices import AGENTS_WHEN, BACKENDS, MAX_RETRIES, RUNS, SCENARIOS
+
+if TYPE_CHECKING:  # the flow's module is imported when a run starts, not for --help
+    from flows.benchmark_report import RunSummary
 
 # Offline by default: no telemetry attempts, and room for a slow ephemeral-server cold start.
 OFFLINE_DEFAULTS = {
@@ -89,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-retries",
         type=_between(*MAX_RETRIES),
         default=2,
-        help="guard retries per draft (2)",
+        help="guard retries per draft (%(default)s)",
     )
     run.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     run.add_argument("--debug", action="store_true", help="show the traceback of a failure")
@@ -173,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _agents_in_words(summary) -> str:
+def _agents_in_words(summary: RunSummary) -> str:
     if summary.agents == "off":
         return "agents: off; their sections are rendered from the findings"
     if summary.agents == "follow-up":
@@ -189,7 +193,7 @@ def _agents_in_words(summary) -> str:
     )
 
 
-def _in_words(summary) -> str:
+def _in_words(summary: RunSummary) -> str:
     """The run in a few lines: what was read, where the reports are, what to read first."""
     import polars as pl
 

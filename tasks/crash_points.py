@@ -3,8 +3,8 @@ output folder usable and that the next run repairs it.
 
 With CHIMERA_CRASH_AT=<point> in the environment, the run kills itself with SIGKILL when it
 reaches that point: no handler, no atexit, no flush, as a power cut or the OOM killer would.
-The fault-injection tests (tests/faults/) run real `chimera run` processes this way. Unset, a
-point costs one dictionary lookup.
+The fault-injection tests (tests/faults/) run real `chimera run` processes this way. A run
+passes five points, each reading the settings once.
 """
 
 from __future__ import annotations

@@ -74,10 +74,6 @@ def _ms(nanoseconds: int | None) -> float:
     return (nanoseconds or 0) / _NS_PER_MS
 
 
-# How long one agent may wait on the server in all, over its retried requests (the agent task
-# tries three times): a server that never answers costs this, not half an hour.
-
-
 class OllamaBackend:
     """One model on one Ollama server; each chat() streams one /api/chat request."""
 
@@ -85,6 +81,9 @@ class OllamaBackend:
 
     def __init__(self, model: str, host: str | None = None, timeout_s: float | None = None) -> None:
         self.model = model
+        # The agent budget is how long one agent may wait on the server in all, over its
+        # retried requests (the agent task tries three times): a server that never answers
+        # costs that, not half an hour.
         timeout_s = settings().agent_budget_s / 3 if timeout_s is None else timeout_s
         self.host = normalize_host(host) if host else default_host()
         # Connecting should be quick; a long reply from a large model may not be.
