@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from flows.benchmark_report import benchmark_report
 from tasks.samples.corpus import write_sample_corpus
 
 RECORDING = Path(__file__).parents[1] / "fixtures" / "sample_replies.jsonl"
+# Four whole runs of the flow; the one fast end-to-end run is tests/flows/test_replay.py.
+pytestmark = pytest.mark.slow
 
 
 def _run(sources: Path, out: Path, **parameters):
