@@ -12,14 +12,20 @@ from __future__ import annotations
 import csv
 import functools
 import io
+from collections.abc import Iterator
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
 from tasks.parse import dimensions as dim
-from tasks.parse.records import MetricSink, ParseError
+from tasks.parse.records import FLUSH_VALUES, MetricSink, ParseError
 from tasks.parse.values import parse_value
 from tasks.parse.vocabulary import normalise_key, resolve_metric
 
 _HEADER_SEARCH_ROWS = 20
+# The header search, then a units row and the row under it.
+_HEAD_ROWS = _HEADER_SEARCH_ROWS + 2
+# Rows read, decoded and added per block: a big file streams through the sink in blocks.
+_BLOCK_ROWS = 20_000
 _MAX_UNIT_LENGTH = 24
 _DELIMITERS = (",", ";", "\t")
 _NOT_A_NUMBER = float("nan")
@@ -35,14 +41,18 @@ class _Column(NamedTuple):
 
 
 def parse_csv(text: str, sink: MetricSink) -> None:
-    """Add the CSV's records and metric values to the sink; ParseError when it has no table."""
+    """Add the CSV's records and metric values to the sink; ParseError when it has no table.
+    Read in blocks of rows, the sink flushed between them, so a big file never sits in memory
+    as Python lists whole (bench/bench_big_file.py)."""
     rows = _read_rows(text)
-    header_at = _find_header(rows)
-    header = [cell.strip() for cell in rows[header_at]]
-    body = rows[header_at + 1 :]
-    units = _units_row(body, len(header))
-    if units is not None:
-        body = body[1:]
+    head = list(islice(rows, _HEAD_ROWS))
+    if not head:
+        raise ParseError("invalid CSV: no rows")
+    header_at = _find_header(head)
+    header = [cell.strip() for cell in head[header_at]]
+    units = _units_row(head[header_at + 1 :], len(header))
+    first_data_row = header_at + (2 if units is not None else 1)
+    body = chain(head[first_data_row:], rows)
     columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
     table = _Table(
         metrics=[
@@ -62,24 +72,49 @@ def parse_csv(text: str, sink: MetricSink) -> None:
         outputs=[c.index for c in columns if c.role == "output"],
         error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
     )
-    body = [row for row in body if any(row)]
-    dimensions, numbers = _record_dimensions(body, table)
-    records = sink.add_records([f"row {n}" for n in range(1, len(body) + 1)], dimensions)
-    for record, row in zip(records, body, strict=True):
-        _add_values(row, record, table, numbers, sink)
+    numbered = 0  # "row N" counts the data rows that hold anything
+    while rows_read := list(islice(body, _BLOCK_ROWS)):
+        block = [row for row in rows_read if any(row)]
+        if not block:
+            continue
+        dimensions, numbers = _record_dimensions(block, table)
+        first = numbered + 1
+        numbered += len(block)
+        records = sink.add_records([f"row {n}" for n in range(first, numbered + 1)], dimensions)
+        for record, row in zip(records, block, strict=True):
+            _add_values(row, record, table, numbers, sink)
+        if sink.pending_values >= FLUSH_VALUES:
+            sink.flush()
 
 
-def _read_rows(text: str) -> list[list[str]]:
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+def _read_rows(text: str) -> Iterator[list[str]]:
+    """The CSV's rows, read lazily; a csv.Error becomes a ParseError naming the line."""
+    first_line = next((line for line in _lines(text) if line.strip()), "")
     delimiter = max(_DELIMITERS, key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Lines one at a time: io.StringIO would hold the text again, at 4 bytes a character. Bare
+    # "\r" line ends (old Mac files) need StringIO's own newline handling.
+    lines = io.StringIO(text, newline="") if _has_bare_cr(text) else _lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
-        rows = list(reader)
+        yield from reader
     except csv.Error as error:
         raise ParseError(f"invalid CSV: line {reader.line_num}: {error}") from error
-    if not rows:
-        raise ParseError("invalid CSV: no rows")
-    return rows
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their line ends, without splitting it whole."""
+    start, length = 0, len(text)
+    while start < length:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+def _has_bare_cr(text: str) -> bool:
+    return "\r" in text and text.count("\r") != text.count("\r\n")
 
 
 def _find_header(rows: list[list[str]]) -> int:

@@ -23,7 +23,7 @@ import re
 import polars as pl
 
 from tasks.parse.identity import model_identity
-from tasks.schemas import MODEL_IDENTITY, ROLES, cut_into
+from tasks.schemas import MODEL_IDENTITY, ROLES, chunk_layout, cut_into
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
 _RANK = {"tool": 0, "measurement": 1, "aggregate": 2, "table": 3, "narrative": 4}
@@ -82,15 +82,15 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
     new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
-    rows = metrics.with_columns(_aligned(column, metrics["source_path"]) for column in new)
+    rows = metrics.with_columns(_aligned(column, metrics) for column in new)
     return _file_roles(files, work, paths, file_index), rows
 
 
-def _aligned(column: pl.Series, like: pl.Series) -> pl.Series:
-    """The column cut into the chunks of `like`. A column whose chunks differ from the table's
-    makes Polars copy the whole table into one chunk at the next select: at 100,000 files,
-    3 s and 2 GB."""
-    return cut_into(column, like.chunk_lengths())
+def _aligned(column: pl.Series, like: pl.DataFrame) -> pl.Series:
+    """The column cut into the chunks of the table `like`. A column whose chunks differ from
+    the table's makes Polars copy the whole table into one chunk at the next select: at
+    100,000 files, 3 s and 2 GB."""
+    return cut_into(column, chunk_layout(like))
 
 
 def _sibling_key(path: str) -> str:
@@ -131,7 +131,7 @@ def _fill_from_siblings(
             found[file] = next(iter(names))
     if not any(found):
         return rows
-    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), rows["model"])
+    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), rows)
     return rows.with_columns(pl.coalesce(pl.col("model"), sibling_model))
 
 
@@ -157,9 +157,7 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
             names, list(range(len(names))), default=None, return_dtype=pl.UInt32
         )
     ).to_series()
-    return rows.with_columns(
-        _aligned(column, rows["model"]) for column in found.select(pl.all().gather(at))
-    )
+    return rows.with_columns(_aligned(column, rows) for column in found.select(pl.all().gather(at)))
 
 
 # --- roles and copies -------------------------------------------------------------------------
@@ -258,7 +256,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
             .fill_null(True)
             .cum_sum()
             .alias("file"),
-            _aligned(rank, rows["value"]).alias("rank"),
+            _aligned(rank, rows).alias("rank"),
         )
         .with_row_index("_row")
         .filter(pl.col("value").is_not_null() & pl.col("rank").is_not_null())
@@ -312,7 +310,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     copy_of = pl.Series("copy_of", [None] * rows.height, dtype=pl.Utf8).scatter(
         found["_row"], origin.select(pl.format("{} {}", "source_path", "locator")).to_series()
     )
-    return rows.with_columns(_aligned(copy_of, rows["value"])).with_columns(
+    return rows.with_columns(_aligned(copy_of, rows)).with_columns(
         pl.when(pl.col("copy_of").is_not_null())
         .then(pl.lit("copy"))
         .otherwise(pl.col("role"))

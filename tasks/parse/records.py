@@ -8,6 +8,11 @@ value's (metric, raw name, unit, statistic, scale) is stored once as a "kind": a
 kind for all its cells, so a cell costs two list appends, not four. The kind's scale (what the
 written value was multiplied by to reach the canonical unit) gives each value its resolution:
 half a unit of the last digit written, which says when two files hold the same number.
+
+A big file is streamed: its parser adds a block of records at a time and calls `flush()`, which
+turns what is collected into a frame chunk and empties the lists. Python lists cost some 20 times
+the frame's bytes: a 50 MB CSV (3.8 million values) peaked at 1.5 GB in one go, and a frame chunk
+per block keeps the lists to one block's worth.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ if TYPE_CHECKING:
 # The metric name of the one row a failed record without any measured value still gets, so that
 # its error reaches validation: value and unit are null, `error`/`success` say what happened.
 FAILED_RECORD_METRIC = "error"
+# A streaming parser flushes the sink when this many values wait in its lists (some 30 MB).
+FLUSH_VALUES = 250_000
 _ERROR_AT, _SUCCESS_AT = DIMENSION_NAMES.index("error"), DIMENSION_NAMES.index("success")
 
 
@@ -31,7 +38,13 @@ class ParseError(ValueError):
 
 class Checkpoint(NamedTuple):
     files: int
-    records: int
+    records: int  # ids count from the sink's start, flushed records included
+    metrics: int
+
+
+class _Chunk(NamedTuple):
+    frame: pl.DataFrame  # PARSED_METRICS rows of records first_record.. (to the next chunk's)
+    first_record: int
     metrics: int
 
 
@@ -49,27 +62,33 @@ class MetricSink:
         self._metric_record: list[int] = []
         self._metric_kind: list[int] = []
         self._metric_value: list[float | None] = []
+        # Flushed frames; the lists above hold the records from _record_base on.
+        self._chunks: list[_Chunk] = []
+        self._record_base = 0
+        self._flushed_metrics = 0
+        self._file_first_record = 0
 
     def start_file(self, source_path: str, sha256: str, fmt: str) -> None:
         self._file_source.append(source_path)
         self._file_sha256.append(sha256)
         self._file_format.append(fmt)
+        self._file_first_record = self._record_base + len(self._record_locator)
 
     def add_record(self, locator: str, dims: dict[str, Any]) -> int:
         """A record of the current file; returns its id for `add_metric`."""
         self._record_file.append(len(self._file_source) - 1)
         self._record_locator.append(locator)
         self._record_dims.append(dimensions_tuple(dims))
-        return len(self._record_locator) - 1
+        return self._record_base + len(self._record_locator) - 1
 
     def add_records(self, locators: list[str], dimensions: list[tuple[Any, ...]]) -> range:
         """Records of the current file at once, their dimensions in DIMENSION_NAMES order;
         returns their ids."""
-        first = len(self._record_locator)
+        first = self._record_base + len(self._record_locator)
         self._record_file.extend([len(self._file_source) - 1] * len(locators))
         self._record_locator.extend(locators)
         self._record_dims.extend(dimensions)
-        return range(first, len(self._record_locator))
+        return range(first, first + len(locators))
 
     def metric_kind(
         self,
@@ -98,19 +117,19 @@ class MetricSink:
         scale: float = 1.0,
     ) -> None:
         """One value, already in the canonical unit (written value x scale)."""
-        self._metric_record.append(record)
+        self._metric_record.append(record - self._record_base)
         self._metric_kind.append(self.metric_kind(metric, raw_metric, unit, statistic, scale))
         self._metric_value.append(value)
 
     def add_values(self, record: int, kinds: list[int], values: list[float | None]) -> None:
         """Several values of one record at once, each with its `metric_kind` id."""
-        self._metric_record.extend([record] * len(kinds))
+        self._metric_record.extend([record - self._record_base] * len(kinds))
         self._metric_kind.extend(kinds)
         self._metric_value.extend(values)
 
     def add_failure_if_empty(self, record: int, metrics_added: int, raw_metric: str) -> int:
         """Give a failed record that measured nothing its one error row; returns rows added."""
-        dims = self._record_dims[record]
+        dims = self._record_dims[record - self._record_base]
         if metrics_added or (dims[_ERROR_AT] is None and dims[_SUCCESS_AT] is not False):
             return 0
         self.add_metric(record, FAILED_RECORD_METRIC, raw_metric, None, None)
@@ -121,9 +140,16 @@ class MetricSink:
         file's path); a model filled in also fills the quantization its name implies."""
         if not dims:
             return
+        self._chunks = [
+            chunk._replace(frame=_filled(chunk.frame, dims))
+            if chunk.first_record >= first_record
+            else chunk
+            for chunk in self._chunks
+        ]
         positions = [(DIMENSION_NAMES.index(name), value) for name, value in dims.items()]
         model_at, quant_at = DIMENSION_NAMES.index("model"), DIMENSION_NAMES.index("quant")
-        for record in range(first_record, len(self._record_dims)):
+        start = max(first_record - self._record_base, 0)
+        for record in range(start, len(self._record_dims)):
             current = list(self._record_dims[record])
             changed = False
             for at, value in positions:
@@ -139,40 +165,103 @@ class MetricSink:
 
     @property
     def metric_count(self) -> int:
+        """Values added so far, flushed ones included."""
+        return self._flushed_metrics + len(self._metric_kind)
+
+    @property
+    def pending_values(self) -> int:
+        """Values in the lists, not yet flushed."""
         return len(self._metric_kind)
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(len(self._file_source), len(self._record_locator), self.metric_count)
+        return Checkpoint(
+            len(self._file_source),
+            self._record_base + len(self._record_locator),
+            self.metric_count,
+        )
 
     def rollback(self, to: Checkpoint) -> None:
         """Forget everything added after the checkpoint (a file that failed half-way)."""
         for column in (self._file_source, self._file_sha256, self._file_format):
             del column[to.files :]
+        # flush() never puts records of two sides of a file start in one chunk: the chunks
+        # from the checkpoint's record on hold only what is forgotten. (A chunk flushed after
+        # the checkpoint can hold the records before it, still pending then: it stays.)
+        kept = sum(chunk.first_record < to.records for chunk in self._chunks)
+        dropped = self._chunks[kept:]
+        del self._chunks[kept:]
+        if dropped:
+            self._record_base = dropped[0].first_record
+            self._flushed_metrics -= sum(chunk.metrics for chunk in dropped)
+        local_records = to.records - self._record_base
+        local_metrics = to.metrics - self._flushed_metrics
         for column in (self._record_file, self._record_locator, self._record_dims):
-            del column[to.records :]
+            del column[local_records:]
         for column in (self._metric_record, self._metric_kind, self._metric_value):
-            del column[to.metrics :]
+            del column[local_metrics:]
+
+    def flush(self) -> None:
+        """Turn what is collected into frame chunks and empty the lists (see the module's
+        docstring). The records before the current file's and its own go to separate chunks,
+        so a rollback of the file drops whole chunks."""
+        split = self._file_first_record - self._record_base
+        if 0 < split < len(self._record_locator):
+            self._flush_records(split)
+        if self._record_locator:
+            self._flush_records(len(self._record_locator))
+
+    def _flush_records(self, records: int) -> None:
+        """Flush the first `records` of the lists (their values come first in theirs)."""
+        import bisect
+
+        metrics = bisect.bisect_left(self._metric_record, records)
+        frame = self._frame(records, metrics)
+        self._chunks.append(_Chunk(frame, self._record_base, metrics))
+        for column in (self._record_file, self._record_locator, self._record_dims):
+            del column[:records]
+        for column in (self._metric_kind, self._metric_value):
+            del column[:metrics]
+        self._metric_record = [record - records for record in self._metric_record[metrics:]]
+        self._record_base += records
+        self._flushed_metrics += metrics
 
     def to_frame(self) -> pl.DataFrame:
-        """Everything collected, one row per metric value, exactly PARSED_METRICS."""
-        # Imported here: a parse worker fills a sink and sends it back without loading Polars.
+        """Everything collected, one row per metric value, exactly PARSED_METRICS. The sink
+        hands its flushed chunks over (they are joined column by column, each freed once
+        copied), so this is the last call on a sink that was flushed."""
+        from tasks.schemas import concat_one_chunk
+
+        pending = self._frame(len(self._record_locator), len(self._metric_kind))
+        frames = [chunk.frame for chunk in self._chunks if chunk.metrics]
+        if not frames:
+            return pending
+        self._chunks.clear()
+        if pending.height:
+            frames.append(pending)
+        # In one chunk, as a frame built in one go would be, its literal columns kept.
+        return concat_one_chunk(frames)
+
+    def _frame(self, records: int, metrics: int) -> pl.DataFrame:
+        """The first `records` and `metrics` of the lists as PARSED_METRICS rows."""
+        # Imported here: a parse worker fills a sink and sends it back without loading Polars
+        # (only a big file's flushed chunks need it there).
         import polars as pl
 
         from tasks.schemas import DIMENSIONS, PARSED_METRICS, conform
 
-        if not self._metric_kind:
+        if not metrics:
             return pl.DataFrame(schema=PARSED_METRICS)
-        metric_record = pl.Series("record", self._metric_record, dtype=pl.Int64)
+        metric_record = pl.Series("record", _head(self._metric_record, metrics), dtype=pl.Int64)
         # Column by column: Polars builds a frame from rows of tuples several times slower.
-        dimension_columns = zip(*self._record_dims, strict=True)
+        dimension_columns = zip(*_head(self._record_dims, records), strict=True)
         records = pl.DataFrame(
             [
                 pl.Series(name, column, dtype=dtype)
                 for (name, dtype), column in zip(DIMENSIONS.items(), dimension_columns, strict=True)
             ]
             + [
-                pl.Series("locator", self._record_locator, dtype=pl.Utf8),
-                pl.Series("file", self._record_file, dtype=pl.Int64),
+                pl.Series("locator", _head(self._record_locator, records), dtype=pl.Utf8),
+                pl.Series("file", _head(self._record_file, records), dtype=pl.Int64),
             ]
         )
         # A dimension no record of the batch has is left out here and comes back from conform
@@ -199,9 +288,10 @@ class MetricSink:
             },
             orient="row",
         )
-        per_metric_kind = kinds.select(pl.all().gather(pl.Series(self._metric_kind)))
+        kind_per_metric = pl.Series(_head(self._metric_kind, metrics))
+        per_metric_kind = kinds.select(pl.all().gather(kind_per_metric))
         values = per_metric_kind.with_columns(
-            pl.Series("value", self._metric_value, dtype=pl.Float64)
+            pl.Series("value", _head(self._metric_value, metrics), dtype=pl.Float64)
         ).with_columns(resolution=written_resolution(pl.col("value"), pl.col("scale")))
         # Identity, role and copy_of are filled for the whole pile afterwards (tasks.parse.pile).
         return conform(
@@ -211,6 +301,31 @@ class MetricSink:
 
 
 _MAX_DECIMALS = 10
+
+
+def _head(values: list, count: int) -> list:
+    # The whole list as it is (no copy) in the common case of a frame of everything.
+    return values if count == len(values) else values[:count]
+
+
+def _filled(frame: pl.DataFrame, dims: dict[str, Any]) -> pl.DataFrame:
+    """`MetricSink.fill_missing` on a flushed chunk: rows lacking any of the dimensions get
+    them; a model filled in also fills the quantization its name implies."""
+    import polars as pl
+
+    lacking = pl.any_horizontal([pl.col(name).is_null() for name in dims])
+    filled = frame.with_columns(
+        _lacking=lacking,
+        **{name: pl.col(name).fill_null(pl.lit(value)) for name, value in dims.items()},
+    )
+    models = filled["model"].drop_nulls().unique().to_list()
+    implied = {model: dict(implied_dimensions(None, model)).get("quant") for model in models}
+    quant = (
+        pl.when(pl.col("_lacking") & pl.col("quant").is_null() & pl.col("model").is_not_null())
+        .then(pl.col("model").replace_strict(implied, default=None, return_dtype=pl.Utf8))
+        .otherwise(pl.col("quant"))
+    )
+    return filled.with_columns(quant=quant).drop("_lacking")
 
 
 def written_resolution(value: pl.Expr, scale: pl.Expr) -> pl.Expr:

@@ -103,15 +103,19 @@ def measurement_counts(rows: pl.DataFrame, metrics: pl.DataFrame) -> pl.Series:
 
     `rows` holds record_id and metric, `metrics` the full rows in the same order. Counting over
     the full key is slow on a million rows, so only rows whose metric repeats within the record
-    are counted that way.
+    are counted that way; whether any does is answered by sorting one integer per row: a
+    window count over (record, metric) took 570 MB and 3 s on 3.8 million rows.
     """
-    repeated = rows.select(pl.len().over("record_id", "metric") > 1).to_series()
-    counts = pl.Series("measurement_count", [1] * rows.height, pl.UInt32)
-    if repeated.any():
-        subset = metrics.with_row_index("row").filter(repeated)
-        counted = subset.select("row", pl.len().over(MEASUREMENT).alias("n"))
-        counts = counts.scatter(counted["row"], counted["n"])
-    return counts
+    metric_code = pl.col("metric").cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    key = pl.col("record_id").cast(pl.UInt64) * (1 << 32) + metric_code
+    keys = rows.select(key.alias("key")).to_series()
+    ones = pl.repeat(1, rows.height, dtype=pl.UInt32, eager=True).alias("measurement_count")
+    if not (keys.sort().diff() == 0).any():
+        return ones
+    repeated = keys.is_duplicated()
+    subset = metrics.with_row_index("row").filter(repeated)
+    counted = subset.select("row", pl.len().over(MEASUREMENT).alias("n"))
+    return ones.scatter(counted["row"], counted["n"])
 
 
 def metric_names_that(rows: pl.DataFrame, rule: pl.Expr) -> pl.Series:
