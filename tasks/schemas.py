@@ -238,14 +238,15 @@ def aligned_chunks(frame: pl.DataFrame) -> pl.DataFrame:
     if len(lengths) == 1:
         return frame
     uneven = [name for name, layout in layouts.items() if layout != lengths]
-    constant = frame.select((pl.col(name).n_unique() == 1).alias(name) for name in uneven).row(
-        0, named=True
-    )
-    firsts = frame.select(pl.col(name).first() for name in uneven if constant[name]).row(0)
-    firsts_by_name = dict(zip([n for n in uneven if constant[n]], firsts, strict=True))
+    if not uneven:
+        return frame
+    one_value = frame.select(pl.col(name).n_unique() == 1 for name in uneven).row(0)
+    literal = [name for name, single in zip(uneven, one_value, strict=True) if single]
+    firsts = frame.select(pl.col(literal).first()).row(0) if literal else ()
+    values = dict(zip(literal, firsts, strict=True))
     return frame.with_columns(
-        pl.lit(firsts_by_name[name], dtype=frame.schema[name]).alias(name)
-        if constant[name]
+        pl.lit(values[name], dtype=frame.schema[name]).alias(name)
+        if name in values
         else cut_into(frame.get_column(name), lengths)
         for name in uneven
     )
