@@ -235,8 +235,8 @@ def _twin_copies(usable: pl.DataFrame, paths: list[str]) -> list[pl.DataFrame]:
         (pl.col("rank") == _RANK["measurement"]) & pl.col("file").is_in(list(twin_of))
     ).with_columns(pl.col("file").replace_strict(twin_of, return_dtype=pl.UInt32).alias("twin"))
     by = ["metric", "twin"]
-    candidates = twins.filter(pl.col("file") != pl.col("twin")).sort(*by, "value")
-    primaries = twins.filter(pl.col("file") == pl.col("twin")).sort(*by, "value")
+    candidates = _by_group_and_value(twins.filter(pl.col("file") != pl.col("twin")), by)
+    primaries = _by_group_and_value(twins.filter(pl.col("file") == pl.col("twin")), by)
     return [_nearest_equal(candidates, primaries, by)]
 
 
@@ -270,14 +270,15 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     # a semi join on the two columns 0.76 s.
     pair = pl.col("metric").cast(pl.UInt64) * (1 << 32) + pl.col("model_id").cast(pl.UInt64)
     named = candidates.filter(pl.col("model_id").is_not_null()).select(pair.unique()).to_series()
-    by_model = usable.filter(pair.is_in(named.implode())).sort("metric", "model_id", "value")
+    sharing_a_pair = usable.filter(pair.is_in(named.implode()))
+    by_model = _by_group_and_value(sharing_a_pair, ["metric", "model_id"])
     unnamed = candidates.filter(
         pl.col("model_id").is_null()
         & (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION)
     )
-    by_metric = unnamed.sort("metric", "value")
-    any_model = usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())).sort(
-        "metric", "value"
+    by_metric = _by_group_and_value(unnamed, ["metric"])
+    any_model = _by_group_and_value(
+        usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())), ["metric"]
     )
     links = _twin_copies(usable, paths)
     copied = (
@@ -307,7 +308,9 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         return rows
     found = pl.concat(links)
     origin = rows.select("source_path", "locator")[found["_p_row"]]
-    copy_of = pl.Series("copy_of", [None] * rows.height, dtype=pl.Utf8).scatter(
+    # Nulls made by Polars: a Python list of 4.6 million Nones took 0.7 s.
+    nulls = pl.repeat(None, rows.height, dtype=pl.Utf8, eager=True).alias("copy_of")
+    copy_of = nulls.scatter(
         found["_row"], origin.select(pl.format("{} {}", "source_path", "locator")).to_series()
     )
     return rows.with_columns(_aligned(copy_of, rows)).with_columns(
@@ -316,6 +319,16 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         .otherwise(pl.col("role"))
         .alias("role")
     )
+
+
+def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Rows sorted by the `by` columns (unsigned 32-bit codes), then value. Two stable sorts on
+    one column each (value, then the codes as one 64-bit key) took 0.6 s where one sort on
+    three columns took 1.7 s, on 3 million rows."""
+    key = pl.col(by[0]).cast(pl.UInt64)
+    for column in by[1:]:
+        key = key * (1 << 32) + pl.col(column).cast(pl.UInt64)
+    return rows.sort("value").sort(key, maintain_order=True)
 
 
 def _nearest_equal(
