@@ -93,4 +93,3 @@ def test_flush_keeps_record_ids_and_counts(tiny_blocks: None) -> None:
     frame = sink.to_frame()
     assert frame.height == sink.metric_count
     assert frame["locator"].n_unique() == 60
-
