@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tasks.choices import PARSE_RUNNERS
 from tasks.ingest.workers import BATCH_FILES
 
 # Offline hygiene, set before Prefect is imported: no telemetry, a patient ephemeral server.
@@ -172,12 +173,15 @@ def print_summary(results: list[tuple[int, list[dict]]]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.parse_runner:
+        os.environ["CHIMERA_PARSE_RUNNER"] = args.parse_runner  # the children inherit it
     if args.child:
         child(Path(args.child), args)
         return
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runner {args.runner} "
-        f"x{args.workers}, {args.batch_files} files per parse task, {args.repeats} runs per size"
+        f"x{args.workers}, {args.batch_files} files per parse task, {args.repeats} runs per size, "
+        f"parsed on {os.environ.get('CHIMERA_PARSE_RUNNER', 'workers')}"
         + (f", stages {args.settle:g} s into the flow run" if args.settle else "")
     )
     results = []
@@ -323,6 +327,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.0,
         help="seconds the flow waits before the stages, past Prefect's client start-up "
         "(default 0: the stages start with the flow run, as in `chimera run`)",
+    )
+    parser.add_argument(
+        "--parse-runner",
+        choices=PARSE_RUNNERS,
+        help="where a big pile's batches are parsed (sets CHIMERA_PARSE_RUNNER; default: the "
+        "flow's default, workers); dask: a local cluster of worker processes",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", help="where the temporary corpora go (default: system temp)")

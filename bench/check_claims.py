@@ -251,7 +251,9 @@ def wording_problems(sentence: str, verdict: str | None, kind: str) -> list[str]
         problems.append(f'"{_SUPERLATIVE.search(sentence).group(0)}" without a significant best')
     comparative = _COMPARATIVE.search(sentence)
     if comparative and not (
-        (compared and verdict in ("significant", "differs")) or kind in ("cold_start", "outlier")
+        (compared and verdict in ("significant", "differs"))
+        # a change since earlier runs (tasks.history) was tested against them
+        or kind in ("cold_start", "outlier", "regression", "improvement")
     ):
         problems.append(f'"{comparative.group(0)}" without a tested difference')
     if _NULL.search(sentence) and verdict != "no measurable difference":

@@ -50,6 +50,7 @@ SKIPPED_SECTIONS = {
 # rather than the data.
 SKIPPED_LINE_PREFIXES = ("- GPU:", "- Tables:")
 FINDINGS_SECTIONS = {
+    "What changed since the last run",
     "Top findings",
     "Coverage matrix",
     "Benchmark findings",
@@ -185,6 +186,23 @@ def findings_numbers(metrics: pl.DataFrame, files: pl.DataFrame) -> list[float]:
     return numbers
 
 
+def history_numbers(
+    findings: pl.DataFrame, series: pl.DataFrame, changes: pl.DataFrame
+) -> list[float]:
+    """What "What changed since the last run" may state: the history's findings as stored (they
+    rest on the history store, which no table of the run holds whole), the change points, and
+    the counts of series it gives."""
+    kinds = ("regression", "improvement", "new_configuration", "removed_configuration")
+    numbers = frame_numbers(findings.filter(pl.col("kind").is_in(kinds)).drop("source_rows"))
+    numbers += frame_numbers(changes)
+    numbers += [
+        series.height,
+        series.filter(pl.col("points") > 1).height,
+        series.filter(pl.col("status") == "unstable").height,
+    ]
+    return numbers
+
+
 def _suite_numbers() -> list[float]:
     """Numbers the expectation suites state in their reasons (limits such as 3,600,000 ms)."""
     numbers: list[float] = []
@@ -297,7 +315,8 @@ def check_run(out_dir: Path) -> tuple[list[Untraced], dict[str, list[str]]]:
 
     base = AllowedNumbers(
         claims=frame_numbers(tables["findings"].drop("source_rows")),
-        findings=findings_numbers(tables["metrics"], tables["files"]),
+        findings=findings_numbers(tables["metrics"], tables["files"])
+        + history_numbers(tables["findings"], tables["series"], tables["changes"]),
         quality=quality_numbers(
             tables["metrics"],
             tables["quarantine"],

@@ -17,6 +17,7 @@ from prefect.states import State
 from tasks.agents.analyst import AgentResult
 from tasks.agents.options import ModelOptions
 from tasks.prefect_tasks import agent
+from tasks.progress import report_progress
 from tasks.tables import content_hash, read_table
 
 
@@ -82,4 +83,12 @@ def _marked(result: AgentResult, state: State) -> AgentResult:
     """The result, its calls marked `cached` when Prefect answered from its cache."""
     if state.name != "Cached":
         return result
+    agent_name = result.persona.agent
+    report_progress(
+        f"agent {agent_name}",
+        1,
+        1,
+        "agent %s: reused from an earlier run, no model asked",
+        agent_name,
+    )
     return replace(result, calls=[{**call, "cached": True} for call in result.calls])

@@ -24,7 +24,9 @@ from flows.stages import (
     AgentRuns,
     Analysis,
     analyse,
+    append_history,
     publish,
+    read_run_history,
     write_reports,
     write_summary,
     write_tables,
@@ -39,6 +41,7 @@ from tasks.agents.telemetry import gpu_status
 from tasks.choices import MAX_RETRIES, RUNS, AgentsWhen, BackendKind, ScenarioName
 from tasks.out_dir import check_out_dir, out_dir_lock, stage_run
 from tasks.prefect_tasks import validate
+from tasks.progress import report_progress
 from tasks.report.render import RunContext
 from tasks.tables import FILES_TABLE, FINDINGS_TABLE, METRICS_TABLE, read_table
 from tasks.validate import ValidationResult
@@ -115,8 +118,16 @@ class Agents:
         """Both agents on the findings; rendered from the findings when deferred or unavailable."""
         if self.when != "now" or self.unavailable:
             return self._from_findings(findings)
-        get_run_logger().info(
-            "run %d of %d: agents A and B ask %s %s", run, runs, self.backend, self.model
+        report_progress(
+            "runs",
+            run - 1,
+            runs,
+            "run %d of %d: agents A and B ask %s %s",
+            run,
+            runs,
+            self.backend,
+            self.model,
+            unit="runs",
         )
         try:
             return self._agent_pair(
@@ -208,14 +219,30 @@ class RunSummary(BaseModel):
 
 
 def _log_ingest(ingested: Ingested) -> None:
-    get_run_logger().info(
+    report_progress(
+        "parse",
+        ingested.files_parsed,
+        ingested.files_parsed,
         "%d files: parsed %d (%d kept from the last run) %s: %d measurements",
         ingested.files.height,
         ingested.files_parsed,
         ingested.files_kept,
-        f"in {ingested.workers} worker processes" if ingested.workers else "in this process",
+        _where_parsed(ingested.runner, ingested.workers),
         ingested.parsed.height,
+        unit="files",
     )
+
+
+def _where_parsed(runner: str, processes: int) -> str:
+    if runner == "in process":
+        return "in this process"
+    if runner == "workers":
+        return f"in {processes} worker processes"
+    if runner == "process":
+        return f"in Prefect's process pool ({processes} processes)"
+    if processes:
+        return f"on a local Dask cluster ({processes} worker processes)"
+    return "on the Dask cluster"
 
 
 def _start_follow_up() -> str | None:
@@ -236,6 +263,8 @@ def _start_follow_up() -> str | None:
     return follow_up.name
 
 
+# The deployment form's help texts are the docstring's Args: Prefect 3.8 builds the parameter
+# schema from them (or from a Field given as the default), never from a Field in Annotated.
 @flow(name="benchmark-report", log_prints=True)
 def benchmark_report(
     sources: Annotated[list[str], Field(description="Folders of benchmark files.")],
@@ -295,12 +324,58 @@ def benchmark_report(
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.
     3. Validate the metrics with the Great Expectations suites; quarantine failures.
-    4. Analyse the rows that passed: the findings, ranked; write the tables.
+    4. Place the measurements in their series over the run history and find what changed
+       since the last run; analyse the rows that passed: the findings, ranked, what changed
+       among them; write the tables.
     5. Per run, agents A and B write claims on the findings concurrently, each claim checked
        (deferred with agents "follow-up", or the model unavailable: their sections are
        rendered from the findings); then that run's reports.
     6. The agents' tables, charts and summary; publish the run at once, with its artifacts
        and lineage.
+    7. Then, and only then, an event per regression, and the run appended to the history.
+
+    Args:
+        sources: Folders of benchmark result files, as absolute paths on the worker's host, one
+            item per folder. Every file under them is listed; CSV, JSON and Markdown files and
+            the benchmark tools' own outputs are parsed.
+        out_dir: Folder the run writes, an absolute path on the worker's host: tables/ (Parquet),
+            quality/ and reports/ (combined.md, agent_a.md, agent_b.md). It must not be inside a
+            source folder nor hold one. A later run into the same folder parses only new or
+            changed files.
+        backend: Where the agents' model runs. auto: the Ollama server at the worker's
+            OLLAMA_HOST when it answers, else embedded. ollama: that server only. embedded:
+            llama.cpp inside the run, with a small bundled model (no server, no GPU needed).
+            replay: answers recorded on an earlier run (set model to the recording's file).
+        model: The model for that backend; empty: its default (gemma3:270m on Ollama,
+            smollm2-135m embedded). An Ollama tag such as llama3.1:8b, an embedded model
+            (smollm2-135m, gemma3-270m) or the path of a GGUF file on the worker.
+        scenario: Which model options agents A and B use. baseline_vs_chimera: A on the
+            backend's defaults, B on the tuned options. chimera_hetero: two different tuned
+            sets. chimera_homo: the same tuned set for both.
+        runs: How many times agents A and B write their analysis, from 1 to 100. Above 1, each
+            run's reports go to reports/run-N/ and reports/summary.md compares A and B over the
+            runs, with charts.
+        options_a: Model options for agent A over the scenario's (temperature, seed, num_ctx,
+            num_gpu...); an option left empty keeps the scenario's value.
+        options_b: Model options for agent B over the scenario's, as for agent A.
+        config_file: A TOML file on the worker's host with per-scenario options for A and B,
+            laid over the built-in ones (same shape as tasks/agents/scenarios.toml); empty:
+            the built-in options.
+        max_retries: How many more drafts an agent may write, from 0 to 5, when the checks
+            reject its claims (each at a lower temperature). A section still without an
+            accepted claim is then written from the findings.
+        measure_concurrency: Also run agent A then agent B one after the other, to report the
+            speedup of running them together. Doubles the agents' time and always asks the
+            model afresh (no cached answers).
+        agents_deployment: Run the agents as a run of this deployment on its own work pool,
+            e.g. agent-analysis/gpu for the GPU workers; empty: inside this run.
+        force: Move tables/, quality/ and reports/ that this program did not write in out_dir
+            aside (into out_dir/.chimera/replaced-<time>/) instead of refusing to run. Nothing
+            is deleted.
+        agents: now: the agents analyse in this run. follow-up: publish the tables and a
+            report at once, its agent sections written from the findings, then start this
+            deployment again with agents now (what a run for new files does). off: no model is
+            asked; the sections are written from the findings.
     """
     out = check_out_dir(sources, out_dir)  # refused inside a source, and a source inside it
     with out_dir_lock(out):  # one run at a time in an output folder
@@ -315,8 +390,10 @@ def benchmark_report(
         _log_ingest(ingested)
         with clock.stage("validate"):
             validation = validate(ingested.parsed)
+        with clock.stage("history"):
+            history = read_run_history(out, stage, sources, ingested.files, validation)
         with clock.stage("findings"):
-            analysis = analyse(ingested.files, validation)
+            analysis = analyse(ingested.files, validation, history)
         tables_note = write_tables(stage, ingested.files, validation, analysis)
 
         options = scenario_options(
@@ -345,6 +422,7 @@ def benchmark_report(
                 agent_runs.reports.append(write_reports(stage, out, runs, pair, context, analysis))
         calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
         publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
+        append_history(history, analysis.findings, agent_runs.reports[0])  # only once published
         follow_up = _start_follow_up() if agents_now.when == "follow-up" else None
         return _summary(
             out, ingested, validation, analysis, claims, agent_runs, agents_now, clock, follow_up

@@ -4,6 +4,7 @@ chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded|replay
             [--scenario baseline_vs_chimera|chimera_hetero|chimera_homo] [--runs N]
             [--agents now|follow-up|off] [--force] [--json] [--debug]
 chimera sample DIR
+chimera history OUT [--all] [--json]
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import os
 import signal
 import sys
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.history_cli import add_history_parser
 from flows.operations_cli import add_lineage_parser, add_watch_parser
 from tasks.choices import AGENTS_WHEN, BACKENDS, MAX_RETRIES, RUNS, SCENARIOS
+from tasks.report.layout import HTML_REPORT
 
 if TYPE_CHECKING:  # the flow's module is imported when a run starts, not for --help
     from flows.benchmark_report import RunSummary
@@ -123,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_watch_parser(commands)
     add_lineage_parser(commands)
+    add_history_parser(commands)
     return parser
 
 
@@ -154,19 +159,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"chimera: {error}", file=sys.stderr)
         return 1
     try:
-        summary = benchmark_report(
-            sources=[str(s) for s in args.sources],
-            out_dir=str(args.out),
-            backend=args.backend,
-            model=args.model,
-            scenario=args.scenario,
-            runs=args.runs,
-            config_file=str(args.config) if args.config else None,
-            max_retries=args.max_retries,
-            measure_concurrency=args.measure_concurrency,
-            force=args.force,
-            agents=args.agents,
-        )
+        with _progress_display():
+            summary = benchmark_report(
+                sources=[str(s) for s in args.sources],
+                out_dir=str(args.out),
+                backend=args.backend,
+                model=args.model,
+                scenario=args.scenario,
+                runs=args.runs,
+                config_file=str(args.config) if args.config else None,
+                max_retries=args.max_retries,
+                measure_concurrency=args.measure_concurrency,
+                force=args.force,
+                agents=args.agents,
+            )
     except Exception as error:
         if args.debug:
             raise
@@ -175,6 +181,17 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(summary.model_dump_json(indent=2) if args.json else _in_words(summary))
     return 0
+
+
+def _progress_display() -> AbstractContextManager[object]:
+    """A live display of the run's progress on a terminal; elsewhere Prefect's log lines."""
+    from flows.progress_view import is_interactive, live_progress
+
+    if not is_interactive():
+        return nullcontext()
+    from rich.console import Console
+
+    return live_progress(Console())
 
 
 def _agents_in_words(summary: RunSummary) -> str:
@@ -204,11 +221,18 @@ def _in_words(summary: RunSummary) -> str:
         f"{summary.findings:,} findings",
         _agents_in_words(summary),
         "reports: " + ", ".join(summary.reports),
+        "in a browser: " + ", ".join(str(Path(r).with_name(HTML_REPORT)) for r in summary.reports),
         f"tables: {out / 'tables'}; data quality: {out / 'quality' / 'data_quality.md'}",
     ]
     findings = pl.read_parquet(out / "tables" / "findings.parquet")
     leading = findings.filter(pl.col("kind").is_in(["ranking", "effect"])).sort("rank").head(3)
     lines += ["leading findings:"] + [f"- {s}" for s in leading["statement"]]
+    changed = findings.filter(pl.col("kind").is_in(["regression", "improvement"])).sort("rank")
+    if changed.height:  # what changed since the last run (tasks.history)
+        lines += ["what changed since the last run:"]
+        lines += [f"- {s}" for s in changed["statement"].head(5)]
+        if changed.height > 5:
+            lines += [f"- and {changed.height - 5} more; `chimera history {out}` lists them"]
     return "\n".join(lines)
 
 

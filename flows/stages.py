@@ -22,23 +22,37 @@ from tasks.agents.concurrency import measured_concurrency
 from tasks.crash_points import crash_point
 from tasks.facts import compute_findings
 from tasks.facts.measurements import coverage_matrix, performance_rows
+from tasks.history.events import emit_regression_events
+from tasks.history.lifecycle import (
+    HistoryRun,
+    history_events,
+    prepare_history,
+    record_history,
+    with_finding_ids,
+)
+from tasks.history.store import HistoryError
 from tasks.lineage.record import record_lineage
 from tasks.out_dir import commit_run
+from tasks.progress import report_progress, tick
 from tasks.report.artifacts import publish_artifacts
+from tasks.report.changes import ChangesContext, render_what_changed
 from tasks.report.charts import write_charts
 from tasks.report.findings import render_coverage_matrix, render_findings, render_top_findings
-from tasks.report.layout import report_folder
+from tasks.report.html import read_images, render_html_report
+from tasks.report.layout import COMBINED_REPORT, HTML_REPORT, report_folder
 from tasks.report.quality_summary import render_quality_summary
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
 from tasks.report.summary import render_summary
 from tasks.schemas import conform
 from tasks.tables import (
     AGENT_CALLS_TABLE,
+    CHANGES_TABLE,
     CLAIMS_TABLE,
     FILES_TABLE,
     FINDINGS_TABLE,
     METRICS_TABLE,
     QUARANTINE_TABLE,
+    SERIES_TABLE,
     content_hash,
     write_table,
     write_text,
@@ -53,6 +67,22 @@ class Analysis:
     coverage: str
     detail: str
     quality_summary: str
+    history: HistoryRun | None = None  # what changed since the last run, and the history's view
+
+    def what_changed(self, report_folder: Path) -> str:
+        """'## What changed since the last run' for a report in `report_folder`."""
+        if self.history is None:
+            return ""
+        view = self.history.view
+        context = ChangesContext(
+            brings_news=view.brings_news,
+            first_of_pile=view.first_of_pile,
+            series=view.series,
+            changes=view.changes,
+            charts=self.history.charts,
+            history=str(self.history.location),
+        )
+        return render_what_changed(self.findings, context, report_folder)
 
 
 @dataclass
@@ -72,17 +102,54 @@ class AgentRuns:
             ]
 
 
+@task(name="history", cache_policy=NO_CACHE)
+def read_run_history(
+    out: Path, stage: Path, sources: list[str], files: pl.DataFrame, validation: ValidationResult
+) -> HistoryRun:
+    """This run's measurements placed in their series over the run history, what changed since
+    the last run, and a chart per changed series (tasks.history)."""
+    from prefect.runtime import flow_run
+
+    history = prepare_history(
+        out,
+        stage,
+        sources,
+        files,
+        validation.metrics,
+        datetime.now(UTC),
+        (flow_run.id, flow_run.name),
+    )
+    view = history.view
+    get_run_logger().info(
+        "history %s: %d series, %d with news (%s run's), %d unstable",
+        history.location,
+        view.series.height,
+        view.news["series_id"].n_unique(),
+        "this" if view.brings_news else "the last",
+        view.series.filter(pl.col("status") == "unstable").height,
+    )
+    return history
+
+
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse(files: pl.DataFrame, validation: ValidationResult) -> Analysis:
-    """The findings, their renderings, and the files and findings suites."""
-    finding_table = compute_findings(files, validation.metrics)
+def analyse(
+    files: pl.DataFrame, validation: ValidationResult, history: HistoryRun | None = None
+) -> Analysis:
+    """The findings (with what changed since the last run), their renderings, and the files and
+    findings suites."""
+    tick("findings", 0, 1, "findings: analysing %s measurements", f"{validation.metrics.height:,}")
+    extra = history.findings if history is not None else []
+    finding_table = compute_findings(files, validation.metrics, extra)
+    history = with_finding_ids(history, finding_table) if history is not None else None
     checks = pl.concat([validate_files(files), validate_findings(finding_table)])
+    report_progress("findings", 1, 1, "findings: %d findings, ranked", finding_table.height)
     return Analysis(
         findings=finding_table,
         top_findings=render_top_findings(finding_table),
         coverage=render_coverage_matrix(coverage_matrix(performance_rows(validation.metrics))),
         detail=render_findings(finding_table),
         quality_summary=render_quality_summary(validation, files, checks),
+        history=history,
     )
 
 
@@ -97,6 +164,7 @@ def write_tables(
         (METRICS_TABLE, validation.metrics),
         (QUARANTINE_TABLE, validation.quarantine),
         (FINDINGS_TABLE, analysis.findings),
+        *_history_tables(analysis),
     ):
         write_table(frame, table.path(stage))
         if table is FILES_TABLE:
@@ -109,6 +177,13 @@ def write_tables(
     note = _tables_note(stage)
     crash_point("tables-written")
     return note
+
+
+def _history_tables(analysis: Analysis) -> list[tuple]:
+    if analysis.history is None:
+        return [(t, pl.DataFrame(schema=t.schema)) for t in (SERIES_TABLE, CHANGES_TABLE)]
+    view = analysis.history.view
+    return [(SERIES_TABLE, view.series), (CHANGES_TABLE, view.changes)]
 
 
 def _tables_note(stage: Path) -> str:
@@ -138,6 +213,7 @@ def write_reports(
         analysis.top_findings,
         analysis.coverage,
         analysis.detail,
+        what_changed=analysis.what_changed(folder),
     )
     write_text(render_agent_report(pair.a, context, analysis.coverage), folder / "agent_a.md")
     write_text(render_agent_report(pair.b, context), folder / "agent_b.md")
@@ -147,15 +223,19 @@ def write_reports(
         key="benchmark-report",
         description=f"Combined report, run {context.run} ({context.scenario})",
     )
-    logger = get_run_logger()
-    logger.info(
+    report_progress(
+        "runs",
+        context.run,
+        runs,
         "run %d of %d: reports in %s (claims published: A %d, B %d)",
         context.run,
         runs,
         out / folder.relative_to(stage),
         sum(map(len, pair.a.claims.values())),
         sum(map(len, pair.b.claims.values())),
+        unit="runs",
     )
+    logger = get_run_logger()
     concurrency = measured_concurrency(pair.concurrent_wall_ms, pair.sequential_wall_ms)
     if concurrency is not None:
         logger.info(
@@ -173,7 +253,9 @@ def write_reports(
 def write_summary(
     stage: Path, agent_runs: AgentRuns, metrics: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    """The agents' call and claim tables, the charts and summary.md: (calls, claims, summary)."""
+    """The agents' call and claim tables, the charts, summary.md, and report.html beside each
+    combined.md (here, where the charts it embeds are drawn): (calls, claims, summary)."""
+    tick("summary", 0, 1, "summary: agent tables, charts, summary.md, report.html")
     calls = conform(
         pl.DataFrame(agent_runs.calls, infer_schema_length=None), AGENT_CALLS_TABLE.schema
     )
@@ -184,7 +266,23 @@ def write_summary(
     charts = write_charts(metrics, calls, reports / "charts")
     summary = render_summary(calls, charts, report_dir=reports)
     write_text(summary, reports / "summary.md")
+    _write_html_reports(reports, summary)
+    tick("summary", 1, 1, "summary: %d charts, summary.md and %s written", len(charts), HTML_REPORT)
     return calls, claims, summary
+
+
+def _write_html_reports(reports: Path, summary: str) -> list[Path]:
+    """report.html beside each combined.md staged under `reports`: that report, then the
+    summary with its charts embedded, rendered from the very Markdown just written."""
+    images = read_images(summary, reports)
+    written = []
+    for combined_path in sorted(reports.rglob(COMBINED_REPORT)):
+        combined = combined_path.read_text(encoding="utf-8")
+        page = render_html_report(
+            [combined, summary], images | read_images(combined, combined_path.parent)
+        )
+        written.append(write_text(page, combined_path.with_name(HTML_REPORT)))
+    return written
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -198,7 +296,28 @@ def publish(
     reports: list[str],
 ) -> None:
     """Make the staged run the published one, then its artifacts and lineage."""
+    tick("publish", 0, 1, "publish: %s", out)
     crash_point("before-commit")
     commit_run(out, stage)  # from here on, readers see this run's outputs
     publish_artifacts(out, summary, calls, validation.expectations)
     record_lineage(out, files, reports)  # asset events: sources -> tables -> reports
+    report_progress("publish", 1, 1, "published: tables, quality and reports in %s", out)
+
+
+@task(name="append-history", cache_policy=NO_CACHE)
+def append_history(history: HistoryRun, findings: pl.DataFrame, report: str | None) -> int:
+    """After publish: an event per regression this run brings, then the run into the history.
+    A history that cannot be written costs the record, not the published run: the next run of
+    the pile finds the same measurements new and appends them."""
+    logger = get_run_logger()
+    events = history_events(history, report)
+    sent = emit_regression_events(events)
+    if events:
+        logger.info("%d chimera.regression.detected event(s) sent", sent)
+    try:
+        added = record_history(history, findings)
+    except (HistoryError, OSError) as error:
+        logger.warning("history %s not appended: %s", history.location, error)
+        return 0
+    logger.info("history %s: run appended, %d new measurements", history.location, added)
+    return added

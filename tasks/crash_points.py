@@ -4,7 +4,7 @@ output folder usable and that the next run repairs it.
 With CHIMERA_CRASH_AT=<point> in the environment, the run kills itself with SIGKILL when it
 reaches that point: no handler, no atexit, no flush, as a power cut or the OOM killer would.
 The fault-injection tests (tests/faults/) run real `chimera run` processes this way. A run
-passes five points, each reading the settings once.
+passes six points, each reading the settings once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ POINTS = {
     "tables-written": "every table written, no report yet",
     "before-commit": "tables and reports written, not yet published",
     "after-commit": "published, the replaced run's folder not yet removed",
+    "history-append": "published, the run's history folder written but not yet renamed in",
 }
 
 

@@ -24,6 +24,7 @@ from tasks.agents.personas import PERSONAS
 from tasks.ingest.discover import FileEntry, inventory_frame, inventory_rows
 from tasks.ingest.workers import ParseWorkers, parse_batch_on
 from tasks.parse import FileOutcome, FileToParse
+from tasks.progress import report_progress, tick
 from tasks.validate import ValidationResult, validate_metrics
 
 
@@ -43,9 +44,30 @@ def parse(
     return parse_batch_on(workers, files)
 
 
+# (path, relative_path, sha256, format) per file: plain values, because a task runner that
+# ships parameters to other processes (Dask) rebuilt the FileToParse dataclasses as tuples.
+ListedFile = tuple[str, str, str, str]
+
+
+@task(name="parse-batch-listed", cache_policy=NO_CACHE)
+def parse_listed(files: list[ListedFile]) -> tuple[pl.DataFrame, list[FileOutcome]]:
+    """`parse` of files that are read where the task runs (a process pool, a Dask worker)."""
+    return parse_batch_on(None, [FileToParse(*file) for file in files])
+
+
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(metrics: pl.DataFrame) -> ValidationResult:
-    return validate_metrics(metrics)
+    tick("validate", 0, 1, "validate: %s measurements", f"{metrics.height:,}")
+    result = validate_metrics(metrics)
+    report_progress(
+        "validate",
+        1,
+        1,
+        "validate: %s measurements passed, %s quarantined",
+        f"{result.metrics.height:,}",
+        f"{result.quarantine.height:,}",
+    )
+    return result
 
 
 def _is_transport_error(task, task_run, state) -> bool:
@@ -104,4 +126,31 @@ def agent(
     run: int = 1,
 ) -> AgentResult:
     chat = select_backend(backend, model)  # type: ignore[arg-type]  # validated by the flow
-    return run_agent(chat, PERSONAS[agent], findings, options, max_retries=max_retries)
+
+    def on_draft(draft: int, most: int) -> None:
+        report_progress(
+            f"agent {agent}",
+            draft - 1,
+            most,
+            "agent %s: draft %d of at most %d",
+            agent,
+            draft,
+            most,
+            unit="drafts",
+        )
+
+    result = run_agent(
+        chat, PERSONAS[agent], findings, options, max_retries=max_retries, on_draft=on_draft
+    )
+    drafts, published = len(result.calls), sum(map(len, result.claims.values()))
+    report_progress(
+        f"agent {agent}",
+        drafts,
+        drafts,
+        "agent %s: %d drafts, %d claims published",
+        agent,
+        drafts,
+        published,
+        unit="drafts",
+    )
+    return result

@@ -121,6 +121,12 @@ FINDING_KINDS = (
     "coverage_gap",  # what the pile does not measure
     "data_quality",  # validation counts
     "inventory",  # files and folders
+    # what changed since earlier runs (tasks/history): a series' change point, or a
+    # configuration that appears or disappears
+    "regression",
+    "improvement",
+    "new_configuration",
+    "removed_configuration",
 )
 VERDICTS = ("significant", "differs", "no measurable difference", "inconclusive", "not testable")
 FINDINGS = pl.Schema(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tasks.choices import ParseRunner
+
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 
 
@@ -29,8 +31,22 @@ class ChimeraSettings(BaseSettings):
         default=None,
         description="a JSON Lines file each model reply is appended to, for --backend replay",
     )
+    parse_runner: ParseRunner | None = Field(
+        default=None,
+        description="where a big pile's parse batches run: workers (processes of our own, the "
+        "default), process (Prefect's process pool) or dask (a Dask cluster)",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="a Dask scheduler (tcp://host:8786) to parse on; implies parse_runner=dask",
+    )
     crash_at: str | None = Field(
         default=None, description="a named point where the run kills itself (tests only)"
+    )
+    history_dir: str | None = Field(
+        default=None,
+        description="the history store every run appends to (a team points all runs at one "
+        "folder); unset: OUT/history",
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from tasks.history.schemas import CHANGES, SERIES
 from tasks.schemas import AGENT_CALLS, CLAIMS, FILES, FINDINGS, METRICS, QUARANTINE
 
 
@@ -66,6 +67,20 @@ AGENT_CALLS_TABLE = Table(
     ("findings",),
     no_suite="written by code from the backend's own counters, one row per call",
 )
+SERIES_TABLE = Table(
+    "series",
+    SERIES,
+    "every series the sources measure, over the run history: latest value, trend, stability",
+    ("metrics",),
+    no_suite="computed by code from the metrics and the history store (tasks.history)",
+)
+CHANGES_TABLE = Table(
+    "changes",
+    CHANGES,
+    "every change point of those series: size, confidence, runs before and after, news or not",
+    ("metrics",),
+    no_suite="computed by code from the metrics and the history store (tasks.history)",
+)
 TABLES = {
     table.name: table
     for table in (
@@ -75,6 +90,8 @@ TABLES = {
         FINDINGS_TABLE,
         CLAIMS_TABLE,
         AGENT_CALLS_TABLE,
+        SERIES_TABLE,
+        CHANGES_TABLE,
     )
 }
 

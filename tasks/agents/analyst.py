@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -117,8 +118,10 @@ def run_agent(
     options: ModelOptions,
     *,
     max_retries: int = 2,
+    on_draft: Callable[[int, int], None] | None = None,
 ) -> AgentResult:
-    """Draft claims from the findings, check them, retry, and fall back to the findings."""
+    """Draft claims from the findings, check them, retry, and fall back to the findings.
+    `on_draft(draft, most)` is told as each draft begins (1-based, of at most max_retries + 1)."""
     started = time.perf_counter()
     num_predict = options.num_predict or MAX_TOKENS[persona.agent]
     num_ctx = options.num_ctx or DEFAULT_NUM_CTX
@@ -138,6 +141,8 @@ def run_agent(
         if attempt:
             update["temperature"] = _temperature(options, attempt, max_retries)
         attempt_options = options.model_copy(update=update)
+        if on_draft is not None:
+            on_draft(attempt + 1, max_retries + 1)
         with GpuSampler() as sampler:
             completion = backend.chat(messages, attempt_options, json_schema=schema)
         checked = check_claims(

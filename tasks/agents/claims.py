@@ -103,7 +103,8 @@ _NUMBER_WORDS = re.compile(
     re.I,
 )
 _COMPARED_KINDS = ("ranking", "effect")
-_DIFFERENCE_KINDS = ("cold_start", "outlier")
+# A change since earlier runs (tasks.history) is a tested difference too.
+_DIFFERENCE_KINDS = ("cold_start", "outlier", "regression", "improvement")
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,12 @@ _KIND_WORDS = {
     "data_quality": "validation valid invalid quarantined passed",
     "inventory": "file files folder folders format formats json csv markdown",
     "configuration": "configuration repeated spread speed",
+    "regression": "regression regressed slower worse dropped drop fell decline declined earlier "
+    "previous since change changed runs",
+    "improvement": "improvement improved faster better rose gained earlier previous since change "
+    "changed runs",
+    "new_configuration": "configuration new first added measured",
+    "removed_configuration": "configuration removed missing dropped previous measured",
 }
 
 

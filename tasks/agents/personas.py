@@ -41,9 +41,18 @@ class Persona:
 # Which findings each section may cite: an inventory cites counts, a risk a failure or a gap.
 SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "data_inventory": ("inventory", "data_quality"),
-    "coverage": ("coverage_gap", "configuration", "inventory", "ranking"),
+    "coverage": (
+        "coverage_gap",
+        "configuration",
+        "inventory",
+        "ranking",
+        "new_configuration",
+        "removed_configuration",
+    ),
     "gaps": ("failure_cause", "coverage_gap", "data_quality", "outlier", "cold_start"),
     "executive_summary": (
+        "regression",
+        "improvement",
         "ranking",
         "effect",
         "cold_start",
@@ -52,7 +61,7 @@ SECTION_KINDS: dict[str, tuple[str, ...]] = {
         "data_quality",
     ),
     "recommendations": ("ranking", "effect", "cold_start", "coverage_gap", "failure_cause"),
-    "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect"),
+    "risks": ("failure_cause", "coverage_gap", "cold_start", "outlier", "effect", "regression"),
 }
 # Which findings a section rendered by code (tasks.agents.fallback) shows when no claim of the
 # model's passes: fewer than a claim may cite, the ones that lead such a section. Recommendations
@@ -61,7 +70,7 @@ FALLBACK_KINDS: dict[str, tuple[str, ...]] = {
     "data_inventory": ("inventory",),
     "coverage": ("coverage_gap", "configuration"),
     "gaps": ("failure_cause", "data_quality", "coverage_gap"),
-    "executive_summary": ("ranking", "effect", "cold_start"),
+    "executive_summary": ("regression", "improvement", "ranking", "effect", "cold_start"),
 }
 
 

@@ -92,6 +92,12 @@ def _finding(kind: str, topic: str, statement: str, importance: float, **columns
     }
 
 
+def new_finding(kind: str, topic: str, statement: str, importance: float, **columns) -> dict:
+    """A finding made outside this module (tasks.history), for compute_findings' `extra`; a
+    `gist` among the columns is kept as it is."""
+    return _finding(kind, topic, statement, importance, **columns)
+
+
 # --- comparisons ------------------------------------------------------------------------------
 
 
@@ -771,8 +777,11 @@ _ANALYSED = (
 )
 
 
-def compute_findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
-    """Every finding, ranked by importance, with ids F001.. in rank order."""
+def compute_findings(
+    files: pl.DataFrame, metrics: pl.DataFrame, extra: Iterable[dict] = ()
+) -> pl.DataFrame:
+    """Every finding, ranked by importance, with ids F001.. in rank order; `extra`: findings
+    made elsewhere (new_finding), such as what changed since the last run."""
     # Only the columns the analysis reads: the comparisons cut the rows into many small groups,
     # and gathering the 40-column table for each was two thirds of this step (480 files: 2.0 s).
     rows = performance_rows(metrics).select(_ANALYSED)
@@ -802,6 +811,7 @@ def compute_findings(files: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame
         *gap_findings(metrics, warm),
         *quality_findings(metrics),
         *inventory_findings(files),
+        *extra,
     ]
     return findings_table(found)
 
@@ -819,6 +829,8 @@ _SUBJECT_NOUNS = {  # a dimension as a sentence names one of its levels
 def gist(row: dict) -> str:
     """The finding in words alone, no number: what an agent's prompt shows, so that a small
     model restates findings instead of copying numbers it cannot check (code adds them)."""
+    if row.get("gist"):
+        return row["gist"]  # written with the finding (new_finding)
     kind, verdict = row["kind"], row.get("verdict")
     what = metric_words(row.get("metric") or "").replace("_", " ")
     raw = row.get("subject") or ""

@@ -328,7 +328,9 @@ def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     key = pl.col(by[0]).cast(pl.UInt64)
     for column in by[1:]:
         key = key * (1 << 32) + pl.col(column).cast(pl.UInt64)
-    return rows.sort("value").sort(key, maintain_order=True)
+    # Both stable: which of several equal primary values a copy links to must not change
+    # between runs of the same pile (a re-run after a crash must give the same tables).
+    return rows.sort("value", maintain_order=True).sort(key, maintain_order=True)
 
 
 def _nearest_equal(

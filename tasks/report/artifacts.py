@@ -1,5 +1,6 @@
 """Prefect artifacts of a run: the summary as Markdown, the A/B and data-quality tables, and
-links to the Parquet tables and reports, so the UI shows what the run produced.
+links to the Parquet tables and reports (the Markdown and report.html), so the UI shows what the
+run produced.
 
 In: the output folder, summary.md's text, the agent_calls and expectation frames. Out: artifacts
 on the current flow run (this must be called inside one).
@@ -16,6 +17,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
+from tasks.report.layout import HTML_REPORT
 from tasks.tables import TABLES
 
 AB_COLUMNS = ("run", "agent", "model", "options", "tokens_per_s", "ttft_ms", "total_ms", "attempt")
@@ -46,5 +48,19 @@ def publish_artifacts(
         )
     for report in sorted((out / "reports").rglob("*.md")):
         relative = report.relative_to(out / "reports").with_suffix("").as_posix()
-        key = "report-" + "".join(c if c.isalnum() else "-" for c in relative.lower())
-        create_link_artifact(report.as_uri(), link_text=report.name, key=key)
+        create_link_artifact(report.as_uri(), link_text=report.name, key=report_key(relative))
+    for page in sorted((out / "reports").rglob(HTML_REPORT)):
+        relative = page.relative_to(out / "reports").as_posix()  # report.html, run-2/report.html
+        create_link_artifact(
+            page.as_uri(),
+            link_text=relative,
+            key=report_key(relative),
+            description="The report and the summary in one page, charts embedded: open it in a "
+            "browser",
+        )
+
+
+def report_key(relative: str) -> str:
+    """An artifact key for a report's path under reports/: lower case, other characters as
+    dashes (combined -> report-combined, run-2/report.html -> report-run-2-report-html)."""
+    return "report-" + "".join(c if c.isalnum() else "-" for c in relative.lower())

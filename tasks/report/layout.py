@@ -1,5 +1,6 @@
-"""Where a run's reports go: reports/agent_a.md, agent_b.md and combined.md for one run;
-reports/run-1/ .. run-N/ with `--runs N`. Each run writes into a fresh folder
+"""Where a run's reports go: reports/agent_a.md, agent_b.md, combined.md and report.html (the
+combined report and the summary in one page for a browser) for one run; reports/run-1/ ..
+run-N/ with `--runs N`; summary.md and charts/ in reports/. Each run writes into a fresh folder
 (tasks.out_dir.stage_run), so no report of an earlier run is left beside the new tables.
 """
 
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPORT_FILES = ("agent_a.md", "agent_b.md", "combined.md")
+COMBINED_REPORT = "combined.md"
+HTML_REPORT = "report.html"  # beside each combined.md
+REPORT_FILES = ("agent_a.md", "agent_b.md", COMBINED_REPORT, HTML_REPORT)
 
 
 def report_folder(reports: Path, run: int, runs: int) -> Path:

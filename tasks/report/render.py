@@ -197,9 +197,11 @@ def render_combined_report(
     top_findings: str = "",
     coverage: str = "",
     findings: str = "",
+    what_changed: str = "",
 ) -> str:
-    """The top findings first; then the agents' sections, the coverage matrix, every finding
-    and data quality; the report agents' own calls and concurrency last."""
+    """What changed since the last run and the top findings first; then the agents' sections,
+    the coverage matrix, every finding and data quality; the report agents' own calls and
+    concurrency last."""
     call_a, call_b = final_call(a), final_call(b)
     if call_a is None or call_b is None:
         side_by_side = [_no_call(a, b)]
@@ -230,6 +232,8 @@ def render_combined_report(
         "",
     ]
     # The benchmark first; the report agents' own LLM calls after it, for whoever tunes them.
+    if what_changed:
+        parts += [what_changed.strip(), ""]
     parts += [top_findings.strip(), "", "## The agents' analysis", ""]
     for result in (a, b):
         for section in result.persona.sections:

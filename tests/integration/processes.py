@@ -42,14 +42,23 @@ def command_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def wait_for(check: Callable[[], T], timeout_s: float, every_s: float = 1.0, what: str = "") -> T:
-    """Call `check` until it returns something truthy; fail after timeout_s."""
+def wait_for(
+    check: Callable[[], T],
+    timeout_s: float,
+    every_s: float = 1.0,
+    what: str = "",
+    fatal: type[Exception] | None = None,
+) -> T:
+    """Call `check` until it returns something truthy; fail after timeout_s, or at once when it
+    raises `fatal` (a process that died will not come back)."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
             result = check()
         except Exception as error:  # the server may not answer yet
+            if fatal is not None and isinstance(error, fatal):
+                raise
             last_error = error
         else:
             if result:
@@ -83,8 +92,13 @@ class Processes:
         command: list[str],
         cwd: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        user: int | None = None,
+        group: int | None = None,
     ) -> Started:
+        """`command` in a new process group, logging to LOG_DIR/NAME.log; as `user` and `group`
+        (ids; the caller must be root) when given, with no supplementary groups."""
         log = self.log_dir / f"{name}.log"
+        as_user = {} if user is None else {"user": user, "group": group, "extra_groups": []}
         with log.open("wb") as handle:
             process = subprocess.Popen(
                 command,
@@ -94,6 +108,7 @@ class Processes:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                **as_user,
             )
         started = Started(name, process, log)
         self.started.append(started)

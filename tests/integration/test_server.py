@@ -1,14 +1,16 @@
-"""The deployments on a real Prefect server, as a team runs them.
+"""The deployments on a real Prefect server, as a team runs them, on SQLite and on PostgreSQL.
 
-One server for the module (its own PREFECT_HOME, basic auth on), two process work pools
-(`chimera-cpu`, and `gpu` from deployments/gpu-pool.base-job-template.json), `prefect deploy
---all` of prefect.yaml, a worker per pool and `chimera watch` on a sample benchmark folder. Then:
+The `deployed` fixture (conftest.py, servers.py) gives a server with basic auth on, two process
+work pools (`chimera-cpu`, and `gpu` from deployments/gpu-pool.base-job-template.json), `prefect
+deploy --all` of prefect.yaml, a worker per pool and `chimera watch` on a sample benchmark
+folder; every test here runs once per database. Then:
 
 - a client without the auth string is refused;
 - the nightly deployment has scheduled runs;
 - a burst of files copied into the watched folder makes one completed run of on-new-files whose
-  report covers them, created within seconds (plus one SQLite busy timeout when the server
-  logged its database locked meanwhile; the time from landing to completion is printed);
+  report covers them, created within seconds (on SQLite, plus one busy timeout when the server
+  logged its database locked meanwhile; on PostgreSQL, no such allowance; the time from landing
+  to creation and to completion is printed per database);
 - a manual `prefect deployment run` with parameters completes and writes tables and reports,
   its agents run by the agent-analysis deployment on the gpu pool;
 - `chimera lineage` lists the source files behind a report.
@@ -16,14 +18,13 @@ One server for the module (its own PREFECT_HOME, basic auth on), two process wor
 Everything started is stopped by process group, also when a test fails. To keep it fast, runs use
 the embedded backend, no guard retries and temperature 0 on the small sample corpus; for the
 event-triggered runs an operator would set those as the deployment's default parameters, which
-is what the `deployed` fixture does through the API.
+is what `deploy` does through the API.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,79 +35,25 @@ import polars as pl
 import pytest
 
 from tasks.samples.corpus import write_sample_corpus
-from tests.integration.processes import Processes, command_env, free_port, wait_for
+from tests.integration.processes import wait_for
+from tests.integration.servers import (
+    FAST_RUN,
+    FINAL_STATES,
+    RUN_TIMEOUT_S,
+    Deployed,
+    Server,
+    iso_seconds,
+)
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FAST_RUN = {
-    "backend": "embedded",
-    "max_retries": 0,
-    "options_a": {"temperature": 0.0, "seed": 7},
-    "options_b": {"temperature": 0.0, "seed": 7},
-}
-SERVER_START_S = 180  # a cold start on 2 busy cores takes a while
-RUN_TIMEOUT_S = 300
-FINAL_STATES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
-RETRY_STATUSES = {429, 502, 503}  # the ones Prefect's client retries
-API_ATTEMPTS = 6  # 0.5 + 1 + 2 + 4 + 8 s of waiting at most
 TRIGGER_S = 30  # landing -> run created, on a server whose database answered
 # Prefect's server waits this long on a locked SQLite database before it gives up and retries
 # the event (PRAGMA busy_timeout in prefect.server.database.configurations).
 SQLITE_BUSY_TIMEOUT_S = 60
 SQLITE_LOCKED = "database is locked"
-
-
-@dataclass
-class Server:
-    api_url: str
-    auth: str
-    processes: Processes
-    root: Path
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": "Basic " + base64.b64encode(self.auth.encode()).decode()}
-
-    def request(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
-        """One API call, retried as Prefect's own client retries it.
-
-        On SQLite the server answers 503 while the database is busy (the scheduler inserting
-        runs right after a deploy, say): a "try again", not a failure.
-        """
-        for attempt in range(API_ATTEMPTS):
-            response = httpx.request(
-                method, f"{self.api_url}{path}", json=body, headers=self.headers(), timeout=30
-            )
-            if response.status_code not in RETRY_STATUSES or attempt == API_ATTEMPTS - 1:
-                break
-            time.sleep(0.5 * 2**attempt)
-        response.raise_for_status()
-        return response
-
-    def deployment_id(self, name: str) -> str:
-        return self.request("GET", f"/deployments/name/{name}").json()["id"]
-
-    def flow_runs(self, deployment: str, state_types: list[str] | None = None) -> list[dict]:
-        flow_runs: dict = {"deployment_id": {"any_": [self.deployment_id(deployment)]}}
-        if state_types:
-            flow_runs["state"] = {"type": {"any_": state_types}}
-        body = {"flow_runs": flow_runs, "sort": "EXPECTED_START_TIME_ASC"}
-        return self.request("POST", "/flow_runs/filter", body).json()
-
-    def logs(self) -> str:
-        return "\n\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes.started)
-
-    @property
-    def log(self) -> Path:
-        return self.root / "server.log"
-
-    def log_size(self) -> int:
-        return self.log.stat().st_size
-
-    def log_since(self, offset: int) -> str:
-        with self.log.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read().decode(errors="replace")
+# What the server logs when its database fails it: SQLite's lock, SQLAlchemy's and asyncpg's errors
+DATABASE_ERRORS = (SQLITE_LOCKED, "sqlalchemy.exc.", "asyncpg.exceptions.")
 
 
 @dataclass
@@ -115,107 +62,8 @@ class NewFilesRun:
     landed: list[Path]
     landed_at: float
     report_text: str  # combined.md as that run left it
-    database_locked: int  # "database is locked" in the server log before the run was made
-
-
-@dataclass
-class Deployed:
-    server: Server
-    bench: Path  # the watched folder
-    out: Path  # CHIMERA_OUT_DIR
-
-
-def _iso_seconds(text: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("prefect_server")
-    port = free_port()
-    auth = f"chimera:{secrets.token_hex(8)}"
-    env = command_env(
-        {
-            "PREFECT_HOME": str(root / "prefect-home"),
-            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-            "PREFECT_API_AUTH_STRING": auth,
-            "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_UI_ENABLED": "false",
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
-            "CHIMERA_PROJECT_DIR": str(REPO_ROOT),
-            "CHIMERA_OUT_DIR": str(root / "out"),
-        }
-    )
-    processes = Processes(log_dir=root, env=env)
-    try:
-        processes.start(
-            "server",
-            ["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            extra_env={"PREFECT_SERVER_API_AUTH_STRING": auth},
-        )
-        wait_for(
-            lambda: httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).is_success,
-            SERVER_START_S,
-            what="the server's /api/health",
-        )
-        yield Server(env["PREFECT_API_URL"], auth, processes, root)
-    finally:
-        processes.stop_all()
-
-
-@pytest.fixture(scope="module")
-def deployed(server):
-    """Pools, the folders variable, prefect.yaml deployed, workers and the watcher running."""
-    processes, root = server.processes, server.root
-    bench = root / "bench"
-    write_sample_corpus(bench)
-
-    # Independent set-up commands run side by side: each pays the CLI's start-up time.
-    setup = [
-        ["prefect", "work-pool", "create", "chimera-cpu", "--type", "process"],
-        [
-            "prefect",
-            "work-pool",
-            "create",
-            "gpu",
-            "--type",
-            "process",
-            "--base-job-template",
-            str(REPO_ROOT / "deployments/gpu-pool.base-job-template.json"),
-        ],
-        ["prefect", "variable", "set", "chimera_benchmark_folders", json.dumps([str(bench)])],
-    ]
-    started = [processes.start(f"setup-{i}", command) for i, command in enumerate(setup)]
-    for step in started:
-        assert step.process.wait(timeout=120) == 0, step.tail()
-
-    deploy = processes.run(["prefect", "--no-prompt", "deploy", "--all"], cwd=REPO_ROOT)
-    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    on_new_files = server.deployment_id("benchmark-report/on-new-files")
-    defaults = server.request("GET", f"/deployments/{on_new_files}").json()["parameters"]
-    assert defaults == {"agents": "follow-up"}
-    server.request("PATCH", f"/deployments/{on_new_files}", {"parameters": defaults | FAST_RUN})
-
-    processes.start(
-        "worker-cpu", ["prefect", "worker", "start", "--pool", "chimera-cpu", "--name", "cpu-1"]
-    )
-    processes.start(
-        "worker-gpu", ["prefect", "worker", "start", "--pool", "gpu", "--name", "gpu-1"]
-    )
-    watcher = processes.start(
-        "watcher",
-        ["chimera", "watch", str(bench), "--quiet", "1", "--state-dir", str(root / "watch-state")],
-    )
-    wait_for(
-        lambda: "watching" in watcher.log.read_text(),
-        60,
-        every_s=0.5,
-        what="chimera watch to start",
-    )
-    return Deployed(server=server, bench=bench, out=root / "out")
+    # The server log's lines naming a database error, from landing to the run's creation
+    database_errors: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +87,11 @@ def new_files_run(deployed, tmp_path_factory):
 
     wait_for(lambda: triggered_runs(server), RUN_TIMEOUT_S, every_s=0.5, what="an on-new-files run")
     # Only what the server logged before the run existed can have delayed its creation.
-    database_locked = server.log_since(log_offset).count(SQLITE_LOCKED)
+    database_errors = [
+        line
+        for line in server.log_since(log_offset).splitlines()
+        if any(error in line for error in DATABASE_ERRORS)
+    ]
     run = wait_for(
         lambda: triggered_runs(server, FINAL_STATES),
         RUN_TIMEOUT_S,
@@ -253,7 +105,7 @@ def new_files_run(deployed, tmp_path_factory):
         landed=landed,
         landed_at=landed_at,
         report_text=report.read_text() if report.is_file() else "",
-        database_locked=database_locked,
+        database_errors=database_errors,
     )
 
 
@@ -360,25 +212,39 @@ def test_a_burst_of_new_files_makes_one_completed_run_covering_them(
     # Published at once; the agents' analysis is left to the follow-up run.
     assert "the agents' analysis follows in the next run" in new_files_run.report_text
 
-    created = _iso_seconds(run["created"]) - landed_at
-    completed = _iso_seconds(run["end_time"]) - landed_at
+    created = iso_seconds(run["created"]) - landed_at
+    completed = iso_seconds(run["end_time"]) - landed_at
     with capsys.disabled():
         print(
-            f"\nfile landed -> on-new-files run created {created:.1f} s, "
+            f"\n[{server.database}] file landed -> on-new-files run created {created:.1f} s, "
             f"completed {completed:.1f} s (run took {run['total_run_time']:.1f} s)"
         )
-    # Now and then Prefect's server holds its SQLite database locked for a whole busy timeout
-    # (PrefectHQ/prefect #10188, #18934); the event then waits that out and is retried. Allow
-    # one such wait when the server logged it, and say so; without it, seconds it is.
-    limit_s = TRIGGER_S
-    if new_files_run.database_locked:
-        limit_s += SQLITE_BUSY_TIMEOUT_S
-        with capsys.disabled():
-            print(
-                f"the server's log said '{SQLITE_LOCKED}' {new_files_run.database_locked} times "
-                f"meanwhile: allowing {limit_s} s"
-            )
-    assert created < limit_s, "the trigger should create the run within seconds of the file"
+    assert created < trigger_limit_s(server, new_files_run, capsys), (
+        "the trigger should create the run within seconds of the file"
+    )
+
+
+def trigger_limit_s(server: Server, new_files_run: NewFilesRun, capsys) -> float:
+    """Seconds from landing to the run's creation, plus one busy timeout where SQLite said so.
+
+    Now and then Prefect's server holds its SQLite database locked for a whole busy timeout
+    (PrefectHQ/prefect #10188, #18934); the event then waits that out and is retried. Allow one
+    such wait when the server logged it, and say so. PostgreSQL has no such lock: there the
+    server must have logged no database error at all.
+    """
+    if server.database == "postgresql":
+        assert new_files_run.database_errors == [], new_files_run.database_errors
+        return TRIGGER_S
+    locked = sum(SQLITE_LOCKED in line for line in new_files_run.database_errors)
+    if not locked:
+        return TRIGGER_S
+    limit_s = TRIGGER_S + SQLITE_BUSY_TIMEOUT_S
+    with capsys.disabled():
+        print(
+            f"the server's log said '{SQLITE_LOCKED}' {locked} times meanwhile: "
+            f"allowing {limit_s} s"
+        )
+    return limit_s
 
 
 def test_the_follow_up_run_rewrites_the_report_with_the_agents(deployed, new_files_run):

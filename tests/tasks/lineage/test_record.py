@@ -41,6 +41,8 @@ def test_the_sources_are_the_files_that_yielded_metrics(tmp_path):
         "findings",
         "claims",
         "agent_calls",
+        "series",
+        "changes",
     }
     assert plan.reports == [str(tmp_path / "reports" / "combined.md")]
 

@@ -1,0 +1,111 @@
+"""A run's measurements as the history keeps them: each with its series and the data's own time.
+
+In: the validated METRICS table and the FILES table of a run. Out: HISTORY_MEASUREMENTS rows for
+every measurement the findings count (tasks.facts.measurements.performance_rows: passed, each
+measured value once, named model), warm calls only: quarantined rows, copies, targets, cold
+first calls and outliers never enter a series. A series is one fingerprint: the model's
+identity, the metric and statistic, the reader (which harness wrote the file) and every setting
+dimension (options, backend, runtime, hardware, concurrency, lengths, `extra`), never the file's
+path, so dated run folders of one benchmark line up as one series.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import polars as pl
+
+from tasks.facts.findings import outliers
+from tasks.facts.measurements import performance_rows
+from tasks.history.schemas import FINGERPRINT_DIMENSIONS, HISTORY_MEASUREMENTS, UTC_TIME
+from tasks.schemas import conform
+
+# The time formats benchmark files write (tasks.parse.pile reads the files' times the same way);
+# an offset is dropped: times are compared as written, most files write UTC or none.
+_TIME_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y%m%d-%H%M%S",
+    "%Y%m%d_%H%M%S",
+    "%Y-%m-%d",
+)
+_KEY_PARTS = ("metric", "statistic", "model", "reader", *FINGERPRINT_DIMENSIONS)
+
+
+def parsed_time(column: str) -> pl.Expr:
+    """A text column of timestamps as UTC datetimes; null where no format fits."""
+    text = pl.col(column).str.replace(r"(?:Z|[+-]\d{2}:?\d{2})$", "")
+    return pl.coalesce(
+        [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TIME_FORMATS]
+    ).dt.replace_time_zone("UTC")
+
+
+def _text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Utf8).fill_null("")
+
+
+def config_words() -> pl.Expr:
+    """The fingerprint beside model and metric, in words: "temperature=0.3, runtime=ollama;
+    generic csv" (the settings a row states, then its reader and statistic)."""
+    settings = pl.concat_str(
+        [
+            pl.when(pl.col(c).is_not_null()).then(pl.format(f"{c}={{}}", pl.col(c)))
+            for c in FINGERPRINT_DIMENSIONS
+        ],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    tail = pl.concat_str(
+        [pl.col("reader"), pl.format("statistic {}", pl.col("statistic"))],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    return (
+        pl.when(settings != "")
+        .then(pl.concat_str([settings, tail], separator="; ", ignore_nulls=True))
+        .otherwise(pl.coalesce(tail, pl.lit("no settings stated")))
+    )
+
+
+def _series_ids(fingerprints: pl.Series) -> dict[str, str]:
+    # sha256 rather than Polars' hash: the id must be the same in every version and process.
+    return {
+        text: hashlib.sha256(text.encode()).hexdigest()[:16]
+        for text in fingerprints.unique().to_list()
+    }
+
+
+def history_measurements(
+    metrics: pl.DataFrame, files: pl.DataFrame, seen_at: datetime
+) -> pl.DataFrame:
+    """The run's countable measurements as HISTORY_MEASUREMENTS rows, seen at `seen_at`."""
+    rows = performance_rows(metrics)
+    warm = rows.filter(~pl.col("cold"))
+    strays = outliers(warm).select("source_path", "locator", "metric")
+    kept = warm.join(strays, on=["source_path", "locator", "metric"], how="anti")
+    file_info = files.select(
+        pl.col("relative_path").alias("source_path"),
+        "reader",
+        parsed_time("data_time_min").alias("_file_time"),
+    )
+    framed = kept.join(file_info, on="source_path", how="left").with_columns(
+        pl.coalesce(parsed_time("timestamp"), pl.col("_file_time")).alias("data_time"),
+        pl.lit(seen_at).cast(UTC_TIME).alias("seen_at"),
+        pl.concat_str([_text(c) for c in _KEY_PARTS], separator="|").alias("_fingerprint"),
+        pl.concat_str(
+            [_text("sha256"), _text("locator"), _text("metric"), _text("statistic")],
+            separator="|",
+        ).alias("measurement_key"),
+        config_words().alias("config"),
+    )
+    ids = _series_ids(framed["_fingerprint"])
+    framed = framed.with_columns(
+        pl.col("_fingerprint").replace_strict(ids, return_dtype=pl.Utf8).alias("series_id")
+    )
+    # One value per key: a record that states one metric twice (a CSV with two throughput
+    # columns) is one measurement, the first.
+    return conform(framed.unique("measurement_key", keep="first", maintain_order=True),
+                   HISTORY_MEASUREMENTS)  # fmt: skip
