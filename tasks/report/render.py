@@ -109,7 +109,7 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         "",
         f"- Agent type: {persona.name}",
         f"- Backend: {context.backend} ({escape(context.backend_note)})",
-        f"- Model: {escape(context.model)}",
+        f"- Model: {escape(context.model) or 'none asked'}",
         f"- Configuration (scenario): {_options_text(result.options.to_ollama())}",
         f"- Options of the final call: "
         f"{_options_text(json.loads(last['options'])) if last else 'no call'}",
@@ -224,7 +224,7 @@ def render_combined_report(
         "",
         f"- Scenario: {context.scenario}",
         f"- Backend: {context.backend} ({escape(context.backend_note)})",
-        f"- Model: {escape(context.model)}",
+        f"- Model: {escape(context.model) or 'none asked'}",
         f"- GPU: {context.gpu}",
         *([f"- Tables: {context.tables}"] if context.tables else []),
         f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",
