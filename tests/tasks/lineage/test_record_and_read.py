@@ -64,10 +64,13 @@ def test_a_report_traces_back_to_the_files_that_yielded_metrics(tmp_path, prefec
 
     assert lineage is not None
     assert lineage.sources == sorted(asset_key(p) for p in sources)
+    # Every table the report is written from; agent_calls is the agents' own record.
     assert {Path(key).name for key in lineage.tables} == {
+        "changes.parquet",
         "claims.parquet",
         "files.parquet",
         "findings.parquet",
         "metrics.parquet",
         "quarantine.parquet",
+        "series.parquet",
     }
