@@ -263,63 +263,25 @@ def _start_follow_up() -> str | None:
     return follow_up.name
 
 
-# The deployment form's help texts are the docstring's Args: Prefect 3.8 builds the parameter
-# schema from them (or from a Field given as the default), never from a Field in Annotated.
+# The deployment form's help texts are the docstring's Args, their one place: Prefect 3.8 builds
+# the parameter schema's descriptions from them, never from a Field in Annotated (whose bounds it
+# does check).
 @flow(name="benchmark-report", log_prints=True)
 def benchmark_report(
-    sources: Annotated[list[str], Field(description="Folders of benchmark files.")],
-    out_dir: Annotated[str, Field(description="Where tables/, quality/ and reports/ go.")],
-    backend: Annotated[
-        BackendKind, Field(description="auto: Ollama when it answers, else embedded.")
-    ] = "auto",
-    model: Annotated[
-        str | None, Field(description="Ollama model name, embedded model or GGUF path.")
-    ] = None,
-    scenario: Annotated[ScenarioName, Field(description="Agent option scenario.")] = (
-        "baseline_vs_chimera"
-    ),
-    runs: Annotated[
-        int, Field(ge=RUNS[0], le=RUNS[1], description="How many times the agents run.")
-    ] = 1,
-    options_a: Annotated[
-        ModelOptions | None, Field(description="Overrides for agent A's model options.")
-    ] = None,
-    options_b: Annotated[
-        ModelOptions | None, Field(description="Overrides for agent B's model options.")
-    ] = None,
-    config_file: Annotated[
-        str | None, Field(description="TOML file of per-scenario agent options.")
-    ] = None,
-    max_retries: Annotated[
-        int,
-        Field(ge=MAX_RETRIES[0], le=MAX_RETRIES[1], description="Guard retries per agent draft."),
-    ] = 2,
-    measure_concurrency: Annotated[
-        bool, Field(description="Also run A then B one after the other, to time the speedup.")
-    ] = False,
-    agents_deployment: Annotated[
-        str | None,
-        Field(
-            description="Run the agents as this deployment (e.g. agent-analysis/gpu) on its "
-            "work pool's workers; empty: in this flow run."
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        Field(
-            description="Move aside tables/, quality/ and reports/ in out_dir that this program "
-            "did not write there (into .chimera/replaced-<time>/), instead of refusing."
-        ),
-    ] = False,
-    agents: Annotated[
-        AgentsWhen,
-        Field(
-            description="now: the agents analyse in this run. follow-up: publish the tables and "
-            "a report whose agent sections are rendered from the findings at once, then start this "
-            "deployment again with the agents (a quick refresh when new files land). off: no "
-            "model at all; the sections are rendered from the findings."
-        ),
-    ] = "now",
+    sources: list[str],
+    out_dir: str,
+    backend: BackendKind = "auto",
+    model: str | None = None,
+    scenario: ScenarioName = "baseline_vs_chimera",
+    runs: Annotated[int, Field(ge=RUNS[0], le=RUNS[1])] = 1,
+    options_a: ModelOptions | None = None,
+    options_b: ModelOptions | None = None,
+    config_file: str | None = None,
+    max_retries: Annotated[int, Field(ge=MAX_RETRIES[0], le=MAX_RETRIES[1])] = 2,
+    measure_concurrency: bool = False,
+    agents_deployment: str | None = None,
+    force: bool = False,
+    agents: AgentsWhen = "now",
 ) -> RunSummary:
     """1. Discover every file under the sources and inventory it.
     2. Parse new or changed files, in batches, into one long metrics table.

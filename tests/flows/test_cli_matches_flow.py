@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import get_args, get_type_hints
+from typing import Annotated, get_args, get_origin, get_type_hints
 
 from flows.benchmark_report import benchmark_report
 from flows.cli import _parser
@@ -29,5 +29,6 @@ def test_every_run_option_is_a_flow_parameter_with_its_default_and_choices():
         if parameter.default is not inspect.Parameter.empty:
             assert action.default == parameter.default, dest
         if action.choices:
-            literal = get_args(hints[name])[0]  # Annotated[Literal[...], Field(...)]
+            hint = hints[name]
+            literal = get_args(hint)[0] if get_origin(hint) is Annotated else hint
             assert tuple(action.choices) == get_args(literal), dest
