@@ -294,8 +294,16 @@ def chunk_layout(frame: pl.DataFrame) -> list[int]:
 
 def _layouts(frame: pl.DataFrame) -> dict[str, list[int]]:
     # Each column looked at through a frame of its own: taking a literal column out of the
-    # frame writes it out in full, and the frame would keep that copy.
-    return {name: frame.select(name).to_series().chunk_lengths() for name in frame.columns}
+    # frame writes it out in full, and the frame would keep that copy. A column of nulls only
+    # counts as one chunk without being looked at (most dimensions of a pile: each would be
+    # written out, if only for the moment, at every call).
+    nulls = frame.select(pl.all().null_count()).row(0)
+    return {
+        name: [frame.height]
+        if count == frame.height
+        else frame.select(name).to_series().chunk_lengths()
+        for name, count in zip(frame.columns, nulls, strict=True)
+    }
 
 
 def cut_into(column: pl.Series, lengths: list[int]) -> pl.Series:

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -33,15 +34,22 @@ def chromium_path() -> str:
     """The system Chromium, or a skip that says how to install it."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        reason = "needs Debian's chromium package (apt-get install chromium); .ci/run installs it"
-        # CI installs it, so there a missing browser is a failure, not a skip.
-        if os.environ.get("CHIMERA_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_part(
+            "needs Debian's chromium package (apt-get install chromium); .ci/run installs it",
+            "CHIMERA_REQUIRE_BROWSER",
+        )
     return path
 
 
-def test_output_dir() -> Path:
+def missing_part(reason: str, required_by: str) -> NoReturn:
+    """Skip a test whose part of the machine is not installed; fail instead where the variable
+    `required_by` is 1, as CI sets it once it has installed the part."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def screenshot_dir() -> Path:
     """Where tests keep screenshots for a person to look at."""
     folder = Path(os.environ.get("CHIMERA_TEST_OUTPUT", REPO_ROOT / "test-output"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,28 +19,15 @@ import polars as pl
 from tasks.facts.findings import outliers
 from tasks.facts.measurements import performance_rows
 from tasks.history.schemas import FINGERPRINT_DIMENSIONS, HISTORY_MEASUREMENTS, UTC_TIME
+from tasks.parse.pile import written_time
 from tasks.schemas import conform
 
-# The time formats benchmark files write (tasks.parse.pile reads the files' times the same way);
-# an offset is dropped: times are compared as written, most files write UTC or none.
-_TIME_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y%m%d-%H%M%S",
-    "%Y%m%d_%H%M%S",
-    "%Y-%m-%d",
-)
 _KEY_PARTS = ("metric", "statistic", "model", "reader", *FINGERPRINT_DIMENSIONS)
 
 
 def parsed_time(column: str) -> pl.Expr:
     """A text column of timestamps as UTC datetimes; null where no format fits."""
-    text = pl.col(column).str.replace(r"(?:Z|[+-]\d{2}:?\d{2})$", "")
-    return pl.coalesce(
-        [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TIME_FORMATS]
-    ).dt.replace_time_zone("UTC")
+    return written_time(column).dt.replace_time_zone("UTC")
 
 
 def _text(column: str) -> pl.Expr:

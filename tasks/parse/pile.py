@@ -373,8 +373,9 @@ def _nearest_equal(
 # --- files ------------------------------------------------------------------------------------
 
 
-def _parsed_time(column: str) -> pl.Expr:
-    # The offset is dropped: times are compared as written (most files write UTC or none).
+def written_time(column: str) -> pl.Expr:
+    """A text column of timestamps as the datetimes benchmark files write; null where no format
+    fits. The offset is dropped: times are compared as written (most files write UTC or none)."""
     text = pl.col(column).str.replace(r"(?:Z|[+-]\d{2}:?\d{2})$", "")
     return pl.coalesce(
         [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DATETIME_FORMATS]
@@ -390,7 +391,7 @@ def _file_roles(
         per_row.lazy()
         .select("file", "timestamp")
         .unique()
-        .with_columns(_parsed_time("timestamp").alias("_time"))
+        .with_columns(written_time("timestamp").alias("_time"))
         .group_by("file")
         .agg(
             pl.col("_time").min().dt.strftime("%Y-%m-%dT%H:%M:%S").alias("_min"),

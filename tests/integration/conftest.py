@@ -8,13 +8,13 @@ next one starts, or when a test fails.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import missing_part
 from tests.integration.postgres import PostgresServer, postgres_bin_dir, start_postgres
 from tests.integration.processes import free_port
 from tests.integration.servers import (
@@ -36,11 +36,10 @@ def postgres_binaries() -> Path:
     """PostgreSQL's server binaries, or a skip that says how to install them."""
     found = postgres_bin_dir()
     if found is None:
-        reason = "needs PostgreSQL's server (apt-get install postgresql); .ci/run installs it"
-        # CI installs it, so there a missing server is a failure, not a skip.
-        if os.environ.get("CHIMERA_REQUIRE_POSTGRESQL") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_part(
+            "needs PostgreSQL's server (apt-get install postgresql); .ci/run installs it",
+            "CHIMERA_REQUIRE_POSTGRESQL",
+        )
     return found
 
 

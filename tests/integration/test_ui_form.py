@@ -5,7 +5,7 @@ goes Deployments -> manual -> Run -> Custom run, reads the parameters' help text
 typed fields (sources, out_dir, backend, scenario, runs; no guard retries and temperature 0 for
 both agents, as the other integration runs), submits, opens the new run from the deployment's
 list and, once the API says it is over, its Artifacts tab. Screenshots of the filled form and of
-the artifacts go to test-output/ (tests.browser.test_output_dir).
+the artifacts go to test-output/ (tests.browser.screenshot_dir).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import Locator, Page
 
-from tests import browser  # not its test_output_dir by name: pytest would collect it
+from tests import browser
 from tests.integration.processes import wait_for
 from tests.integration.servers import FINAL_STATES, RUN_TIMEOUT_S, Deployed, Server
 
@@ -144,7 +144,7 @@ def form_run(deployed: Deployed) -> FormRun:
     deployment = server.request(
         "GET", f"/deployments/{server.deployment_id('benchmark-report/manual')}"
     ).json()
-    shots = browser.test_output_dir()
+    shots = browser.screenshot_dir()
     (shots / FAILURE_SHOT).unlink(missing_ok=True)  # one left there says this run failed
     with browser.chromium_page() as page:
         page.set_default_timeout(UI_TIMEOUT_MS)

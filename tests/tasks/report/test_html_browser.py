@@ -12,7 +12,7 @@ from flows.benchmark_report import benchmark_report
 from tasks.markdown import escape, table
 from tasks.report.html import render_html_report
 from tasks.samples.corpus import write_sample_corpus
-from tests import browser  # its test_output_dir() imported by name would be collected as a test
+from tests import browser
 
 RECORDING = Path(__file__).parents[2] / "fixtures" / "sample_replies.jsonl"
 
@@ -51,9 +51,9 @@ def test_the_report_shows_its_findings_tables_and_charts(report_html):
         assert page.locator("table").count() > 0 and page.locator("table").first.is_visible()
         widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
         assert len(widths) >= 1 and all(width > 0 for width in widths)  # decoded, embedded
-        page.screenshot(path=browser.test_output_dir() / "report_html_top.png")
+        page.screenshot(path=browser.screenshot_dir() / "report_html_top.png")
         page.locator("h2#charts").evaluate("heading => heading.scrollIntoView()")
-        page.screenshot(path=browser.test_output_dir() / "report_html_chart.png")
+        page.screenshot(path=browser.screenshot_dir() / "report_html_chart.png")
 
     assert errors == []  # no script error, nothing the page's policy had to block
 
@@ -71,7 +71,7 @@ def test_clicking_a_column_heading_sorts_its_table(report_html):
         button.click()
         descending = _column(page, "coverage-matrix", "Configurations")
         page.locator("h2#coverage-matrix").scroll_into_view_if_needed()
-        page.screenshot(path=browser.test_output_dir() / "report_html_sorted.png")
+        page.screenshot(path=browser.screenshot_dir() / "report_html_sorted.png")
 
     numbers = sorted(before, key=lambda cell: float(cell.replace(",", "")))
     assert len(set(before)) > 1
