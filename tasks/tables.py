@@ -58,7 +58,7 @@ CLAIMS_TABLE = Table(
     CLAIMS,
     "every claim an agent made or the fallback rendered, published or rejected",
     ("findings",),
-    no_suite="each claim is checked against its finding as it is made (tasks.agents.claims)",
+    no_suite="each claim is checked against its finding as it is made (tasks.agents.guard.claims)",
 )
 AGENT_CALLS_TABLE = Table(
     "agent_calls",

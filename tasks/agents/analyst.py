@@ -1,9 +1,10 @@
 """One analyst agent's turn: findings in, checked claims and one agent_calls row per LLM call out.
 
-draft -> check each claim (tasks.agents.claims) -> (retry with a lower temperature) -> publish.
+draft (tasks.agents.drafting, the persona's schema and token cap) -> check each claim (the guard,
+tasks.agents.guard.claims) -> (retry with a lower temperature) -> publish.
 A section is published as the model wrote it when at least one of its claims passed; a section
-where none did is rendered from the findings by code and marked as such. Transport failures
-raise (Prefect retries them); rejected claims never do.
+where none did is rendered from the findings by code (Persona.fallback) and marked as such.
+Transport failures raise (Prefect retries them); rejected claims never do.
 """
 
 from __future__ import annotations
@@ -16,15 +17,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tasks.agents.backends.base import ChatBackend, Completion
-from tasks.agents.claims import (
-    CheckedClaim,
-    check_claims,
-    claims_from_reply,
-    render_section,
-    response_schema,
-)
+from tasks.agents.claims import CheckedClaim, claims_from_reply, render_section
 from tasks.agents.drafting import build_messages, instructions
-from tasks.agents.fallback import fallback_claims
+from tasks.agents.guard.claims import check_claims
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import Persona
 from tasks.agents.telemetry import GpuReading, GpuSampler
@@ -33,8 +28,6 @@ from tasks.facts.pack import estimate_tokens
 
 DEFAULT_NUM_CTX = 2048  # Ollama's default when num_ctx is not set
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default when temperature is not set
-# Replies are ~1.8 tokens per word; the cap leaves room for JSON punctuation and ids.
-MAX_TOKENS = {"A": 450, "B": 750}
 
 
 @dataclass(frozen=True)
@@ -123,13 +116,13 @@ def run_agent(
     """Draft claims from the findings, check them, retry, and fall back to the findings.
     `on_draft(draft, most)` is told as each draft begins (1-based, of at most max_retries + 1)."""
     started = time.perf_counter()
-    num_predict = options.num_predict or MAX_TOKENS[persona.agent]
+    num_predict = options.num_predict or persona.max_tokens
     num_ctx = options.num_ctx or DEFAULT_NUM_CTX
     # The findings get what the context window has left after the persona and the reply.
     budget = num_ctx - estimate_tokens(persona.prompt) - num_predict - 160
     pack = pack_findings(findings, persona.kinds, max(budget, 0))
     messages = build_messages(persona, pack)
-    schema = response_schema(persona, pack.findings)
+    schema = persona.schema(pack.findings)
 
     published: dict[str, list[CheckedClaim]] = {}
     rejected: list[CheckedClaim] = []
@@ -146,7 +139,10 @@ def run_agent(
         with GpuSampler() as sampler:
             completion = backend.chat(messages, attempt_options, json_schema=schema)
         checked = check_claims(
-            claims_from_reply(persona, completion.text), pack.findings, instructions(persona)
+            claims_from_reply(persona, completion.text),
+            pack.findings,
+            persona.outline,
+            instructions(persona),
         )
         reasons: list[str] = []
         for section in persona.sections:
@@ -168,13 +164,13 @@ def run_agent(
 
     # From every finding, not the pack: the fallback is code and need not fit a context window
     # (a recommendation's caveat on output quality rests on a gap the pack may have left out).
-    fallback = fallback_claims(persona, findings)
+    fallback = persona.fallback(findings)
     claims = {s: published.get(s) or fallback[s] for s in persona.sections}
     written_by = {s: "model" if s in published else "findings" for s in persona.sections}
     return AgentResult(
         persona=persona,
         options=options,
-        sections={s: render_section(s, claims[s]) for s in persona.sections},
+        sections={s.key: render_section(s, claims[s.key]) for s in persona.outline},
         written_by=written_by,
         claims=claims,
         rejected=rejected,
@@ -196,11 +192,11 @@ def deferred_result(
     `agents_off` for a run that asks no model at all, or, with `unavailable`, because the
     backend failed after its retries."""
     pack = pack_findings(findings, persona.kinds, 10**9)
-    claims = fallback_claims(persona, findings)
+    claims = persona.fallback(findings)
     return AgentResult(
         persona=persona,
         options=options,
-        sections={s: render_section(s, claims[s]) for s in persona.sections},
+        sections={s.key: render_section(s, claims[s.key]) for s in persona.outline},
         written_by=dict.fromkeys(
             persona.sections,
             "unavailable" if unavailable else "off" if agents_off else "deferred",

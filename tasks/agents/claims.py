@@ -1,110 +1,27 @@
-"""Claims: what an agent may publish. Each is a sentence in words that cites one finding.
+"""Claims: what an agent writes, read from its reply and rendered for the report.
 
-The model writes the words; the numbers and names come from the cited finding, inserted by code
-(`render_claim`). A claim is published only when
-- it cites a finding of the agent's pack;
-- its sentence has no digit (a number the model writes is one it may have invented) and is
-  clean English of at least MIN_WORDS words;
-- its comparative words agree with the finding: "fastest", "best" or "prefer" need a finding whose
-  best level is significantly ahead; "faster", "improves" or "higher" need a finding that tested
-  a difference (or a cold start or outlier, which are differences); "no difference", "similar"
-  or "negligible" need one that found no measurable difference;
-- the metric it speaks of ("throughput", "time to first token") is the finding's, and a model
-  family it names ("Gemma") is one the finding is about, the best one for a superlative.
-A rejected claim is dropped with its reasons; a section with no claim left is rendered from the
-findings by code (tasks.agents.fallback). Pure: no I/O.
+A claim is a sentence in words that cites one finding. In: a model's JSON reply (the shape a
+persona's schema asks for, tasks.agents.personas) or code's claims (tasks.agents.fallback). Out:
+Claim and CheckedClaim values, and the published Markdown: the model writes the words; the
+numbers and names come from the cited finding, inserted by code (`render_claim`). Whether a
+claim may be published is the guard's to say (tasks.agents.guard.claims). Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from tasks.agents.guard.language import language_problems
-from tasks.agents.personas import SECTION_KINDS, Persona
 from tasks.markdown import adaptive_number, escape, one_decimal, p_value, table
 
-MIN_WORDS = 5
-MAX_CLAIMS = 3  # per section: more is a list the reader skims
+if TYPE_CHECKING:  # personas imports this module for its types
+    from tasks.agents.personas import Persona, Section
 
-_SUPERLATIVE = re.compile(
-    r"\b(fastest|quickest|best|top|leads?|leading|winner|wins|optimal|ideal|prefer(?:red|able)?|"
-    r"recommended|outperforms?)\b",
-    re.I,
-)
-_NEGATIVE_SUPERLATIVE = re.compile(r"\b(slowest|worst)\b", re.I)
-_HIGHEST_LOWEST = re.compile(r"\b(highest|lowest)\b", re.I)
-_COMPARATIVE = re.compile(
-    r"\b(faster|slower|quicker|better|worse|higher|lower|ahead|behind|improv\w*|degrad\w*|"
-    r"boost\w*|speeds? up|slows? down|increas\w*|decreas\w*|reduc\w*|beats?|more than|"
-    r"less than|exceeds?|outperform\w*|underperform\w*|dominat\w*)\b",
-    re.I,
-)
-_NO_DIFFERENCE = re.compile(
-    r"\b(no (?:\w+ )?(?:difference|effect|impact)|"
-    r"similar|comparable|same|negligible|within (?:the )?noise|indistinguishable|equivalent|"
-    r"identical|insignificant|(?:does|do)(?: not|n't) (?:matter|change|affect)|unaffected|"
-    r"(?:does|do)(?: not|n't) make (?:any |a )?(?:\w+ )?difference|"
-    r"little (?:effect|impact|difference))\b",
-    re.I,
-)
-_METRIC_WORDS = {
-    "throughput_tok_s": r"throughput|tokens per second|generation speed|decode speed",
-    "ttft_ms": r"time to first token|first token|ttft|latency|responsiveness",
-    "e2e_latency_ms": r"end-to-end|latency",
-    "itl_ms": r"inter-token|latency",
-    "tpot_ms": r"per output token|latency",
-    "load_ms": r"load(?:ing)? times?|loading|loads?",
-}
-# What a comparison is about, in the words a sentence would use for it: a claim that ranks
-# ("best", "faster") must name the compared dimension ("Llama is the best model" is no claim
-# about quantization levels).
-_SUBJECT_WORDS = {
-    "model": r"models?",
-    "quantization": r"quanti[sz]\w*|precision|bits?|q4|q5|q8",
-    "num_gpu": r"gpu|layers?|offload\w*",
-    "num_ctx": r"context|ctx|window",
-    "temperature": r"temperature|sampling",
-    "backend": r"backends?|compil\w*|runtimes?|engines?",
-    "concurrency": r"concurren\w*|parallel\w*|load levels?|users?",
-    "input_tokens": r"input|prompt",
-    "output_tokens": r"output",
-    "config": r"configurations?|settings?|setups?",
-}
-# Talk about the report or the reader instead of the data.
-_META = re.compile(
-    r"\b(we|us|our|you|your|i|my|(?:this|the|that) (?:finding|report|analysis|fact))\b", re.I
-)
-# Words that say nothing about a finding in particular (the pile's own vocabulary, and the
-# quantifiers, connectives and auxiliaries of any sentence): they neither count as shared with
-# a finding nor have to be its words.
-_GENERIC_WORDS = (
-    "many several multiple most some single only each every both also clear clearly "
-    "gives give shows show makes make made does done were been being have having into onto "
-    "than then that this these those there their they them with within without while which "
-    "what when where whether because since however although across between among about above "
-    "below under over after before during other another same such very much more less least "
-    "about above after again also analysis benchmark benchmarks between could data does each "
-    "every finding findings from have into more most much other over report results "
-    "should show shows some such than that their there these they this those under very were "
-    "what when which while with would measured measurements measurement model models value "
-    "values time number"
-)
-_GENERIC = frozenset(_GENERIC_WORDS.split())
-_NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|cannot)\b|n't\b", re.I)
-# Counts in words; "one" only where the finding's own words say "one" ("One model gives...").
-_NUMBER_WORDS = re.compile(
-    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundreds?|thousands?|millions?|dozens?|half|twice|double|triple|quarter|thirds?)\b",
-    re.I,
-)
-_COMPARED_KINDS = ("ranking", "effect")
-# A change since earlier runs (tasks.history) is a tested difference too.
-_DIFFERENCE_KINDS = ("cold_start", "outlier", "regression", "improvement")
+# Findings that compare levels of one dimension (models, an option's values): their evidence
+# is the levels' medians and the test's result.
+COMPARED_KINDS = ("ranking", "effect")
 
 
 @dataclass(frozen=True)
@@ -112,13 +29,13 @@ class Claim:
     section: str
     finding_id: str
     sentence: str
-    mitigation: str = ""  # risks only: what to do about it
+    mitigation: str = ""  # in a section that asks for one (a risk): what to do about it
 
 
 @dataclass(frozen=True)
 class CheckedClaim:
     claim: Claim
-    reasons: tuple[str, ...]  # empty when accepted
+    reasons: tuple[str, ...]  # why the guard rejects it; empty when accepted
     rendered: str  # the sentence with the finding's evidence, as published
 
     @property
@@ -126,50 +43,9 @@ class CheckedClaim:
         return not self.reasons
 
 
-@dataclass
-class SectionClaims:
-    """Per section, the claims an agent's reply made, checked."""
-
-    checked: dict[str, list[CheckedClaim]] = field(default_factory=dict)
-
-    def accepted(self, section: str) -> list[CheckedClaim]:
-        return [c for c in self.checked.get(section, []) if c.accepted]
-
-
-# A sentence as the decoder may write it: a capital, then words without digits or markup, long
-# enough to say something. Both backends turn the pattern into a grammar, so a tiny model
-# cannot copy a finding's numbers; text_problems still checks (a backend may ignore it).
-WORDS = {"type": "string", "pattern": '^[A-Z][^0-9{}\\[\\]<>|#*`"\\\\]{24,240}$'}
-
-
-def section_ids(section: str, findings: pl.DataFrame) -> list[str]:
-    """The ids of the findings a section may cite (SECTION_KINDS), in rank order."""
-    kinds = SECTION_KINDS.get(section)
-    chosen = findings if kinds is None else findings.filter(pl.col("kind").is_in(kinds))
-    return chosen.sort("rank")["finding_id"].to_list()
-
-
-def response_schema(persona: Persona, findings: pl.DataFrame) -> dict:
-    """JSON schema of a reply: per section, one to MAX_CLAIMS claims, each citing a packed
-    finding of a kind the section may cite (the constrained decoder cannot pick another)."""
-    properties = {}
-    for section in persona.sections:
-        ids = section_ids(section, findings)
-        finding = {"type": "string", "enum": ids} if ids else {"type": "string"}
-        item = {"finding": finding, "sentence": WORDS}
-        if section == "risks":
-            item["mitigation"] = WORDS
-        properties[section] = {
-            "type": "array",
-            "items": {"type": "object", "properties": item, "required": list(item)},
-            "minItems": 1,
-            "maxItems": MAX_CLAIMS,
-        }
-    return {"type": "object", "properties": properties, "required": list(persona.sections)}
-
-
 def claims_from_reply(persona: Persona, reply: str) -> list[Claim]:
-    """The claims of a JSON reply; anything malformed is skipped."""
+    """The claims of a JSON reply, at most persona.max_claims per section of the persona;
+    anything malformed is skipped."""
     match = re.search(r"\{.*\}", reply, flags=re.DOTALL)
     try:
         data = json.loads(match.group(0)) if match else {}
@@ -182,7 +58,7 @@ def claims_from_reply(persona: Persona, reply: str) -> list[Claim]:
         items = data.get(section)
         if not isinstance(items, list):
             continue
-        for item in items[:MAX_CLAIMS]:
+        for item in items[: persona.max_claims]:
             if not isinstance(item, dict):
                 continue
             text = " ".join(str(item.get("sentence", "")).split())
@@ -191,194 +67,11 @@ def claims_from_reply(persona: Persona, reply: str) -> list[Claim]:
     return claims
 
 
-def _families(names: list[str]) -> set[str]:
-    """The letter words of model names: "gemma3:270m-instruct" -> {"gemma", "instruct"}."""
-    words = set()
-    for name in names:
-        head = re.split(r"[:/]", name)[0]
-        words |= {w.lower() for w in re.findall(r"[A-Za-z]{3,}", head)}
-    return words
-
-
-def _finding_names(finding: dict) -> list[str]:
-    """The models a finding is about: its scope's, and its levels when it compares models
-    (a level "num_gpu=80" names no model family)."""
-    models = finding.get("levels") if finding.get("subject") in ("model", "quantization") else []
-    return [n for n in [finding.get("model"), *(models or [])] if n]
-
-
-def wording_problems(sentence: str, finding: dict, pack_names: list[str]) -> list[str]:
-    """Where the sentence's words disagree with the finding (see the module docstring)."""
-    problems = []
-    kind, verdict = finding["kind"], finding.get("verdict")
-    compared = kind in _COMPARED_KINDS
-    direction = finding.get("direction")
-    superlative = _SUPERLATIVE.search(sentence) or _NEGATIVE_SUPERLATIVE.search(sentence)
-    extreme = _HIGHEST_LOWEST.search(sentence)
-    if (superlative or extreme) and not (compared and verdict == "significant"):
-        word = (superlative or extreme).group(0)
-        problems.append(f'"{word}" needs a finding with a significant best; {_what(finding)}')
-    comparative = _COMPARATIVE.search(sentence)
-    if comparative and not (
-        (compared and verdict in ("significant", "differs")) or kind in _DIFFERENCE_KINDS
-    ):
-        problems.append(f'"{comparative.group(0)}" needs a tested difference; {_what(finding)}')
-    null = _NO_DIFFERENCE.search(sentence)
-    if null and verdict != "no measurable difference":
-        problems.append(f'"{null.group(0)}" needs a finding of no measurable difference')
-    metric = finding.get("metric")
-    if (superlative or extreme or comparative or null) and compared:
-        subject = finding.get("subject") or ""
-        words = _SUBJECT_WORDS.get(subject, re.escape(subject.replace("_", " ")))
-        if not re.search(rf"\b({words})", sentence, re.I):
-            problems.append(f"does not name what is compared ({subject})")
-    for other, words in _METRIC_WORDS.items():
-        if other == "load_ms" and finding["kind"] == "cold_start":
-            continue  # a cold start is about loading
-        if other != metric and re.search(rf"\b({words})\b", sentence, re.I):
-            own = _METRIC_WORDS.get(metric or "")
-            if not (own and re.search(rf"\b({own})\b", sentence, re.I)):
-                problems.append(f"speaks of {other}, but the finding is about {metric}")
-                break
-    # A model family named must be one the finding is about; with a superlative, the best.
-    named = {w for w in _families(pack_names) if re.search(rf"\b{w}\w*\b", sentence, re.I)}
-    about = _families(_finding_names(finding))
-    if named - about:
-        problems.append(f"names {', '.join(sorted(named - about))}, not in the finding")
-    elif named and superlative and finding.get("levels"):
-        positive = _SUPERLATIVE.search(sentence) and not _NEGATIVE_SUPERLATIVE.search(sentence)
-        target = finding["levels"][0 if positive else -1]
-        if not named <= _families([target]):
-            problems.append(f"the superlative names {', '.join(sorted(named))}, not {target}")
-    if extreme and direction and finding.get("levels") and named:
-        # "highest" is the best of a higher-is-better metric and the worst of the other kind
-        best_word = "highest" if direction == "higher" else "lowest"
-        target = finding["levels"][0 if extreme.group(0).lower() == best_word else -1]
-        if not named <= _families([target]):
-            problems.append(f'"{extreme.group(0)}" does not describe {", ".join(sorted(named))}')
-    return problems
-
-
-def _what(finding: dict) -> str:
-    verdict = finding.get("verdict")
-    return f"the finding is {finding['kind']}" + (f" ({verdict})" if verdict else "")
-
-
-def _stems(text: str) -> set[str]:
-    words = re.findall(r"[a-z]{4,}", text.lower().replace("_", " "))
-    return {w[:5] for w in words if w not in _GENERIC}
-
-
-def _about(finding: dict) -> str:
-    about = " ".join(str(finding.get(k) or "") for k in ("statement", "gist", "subject", "metric"))
-    return f"{about} {_KIND_WORDS.get(finding['kind'], '')}"
-
-
-def vocabulary(finding: dict) -> set[str]:
-    """The word stems a claim about the finding may use."""
-    return _stems(_about(finding))
-
-
-def _names(sentence: str) -> list[str]:
-    """Capitalised words not opening a sentence: names (Triton, Windows, Gemma) or acronyms."""
-    names = []
-    for part in re.split(r"[.!?:;]\s+", sentence):
-        words = re.findall(r"[A-Za-z][A-Za-z-]*", part)
-        names += [w for w in words[1:] if w[0].isupper()]
-    return names
-
-
-def _negations(text: str) -> int:
-    return len(_NEGATION.findall(text))
-
-
-def relevance_problems(
-    sentence: str, finding: dict, vocabularies: dict[str, set[str]]
-) -> list[str]:
-    """A claim must share a content word with its finding and name nothing the finding does
-    not ("Triton" against a finding on a refused connection)."""
-    finding_id = finding["finding_id"]
-    words = _stems(sentence)
-    own = vocabularies[finding_id]
-    # Two words in common: one ("file", "failed") is a coincidence, two are a subject.
-    if len(words & own) < 2:
-        return ["shares fewer than two words with the finding it cites"]
-    # A small model restates a finding or invents: every content word must be its finding's
-    # ("One quantization takes most of the time to first token" against the load finding).
-    foreign = sorted(words - own)
-    if foreign:
-        return [f"says {', '.join(foreign)}, which {finding_id} does not"]
-    about = _about(finding).lower()
-    unknown = [name for name in _names(sentence) if name.lower() not in about]
-    if unknown:
-        return [f"names {', '.join(unknown)}, which {finding_id} does not"]
-    gist = finding.get("gist") or finding["statement"]
-    # A negation its finding does not make turns it around ("... a cold start (not a cold
-    # start)", "files were not validated").
-    # Counted outside the phrases of no difference, whose verdict the wording check holds.
-    if _negations(_NO_DIFFERENCE.sub("", sentence)) > _negations(_NO_DIFFERENCE.sub("", gist)):
-        return [f"negates what {finding_id} says"]
-    asides = [a for a in re.findall(r"\(([^()]*)\)", sentence) if a.lower() not in gist.lower()]
-    if asides:
-        return [f"adds an aside its finding does not make: ({asides[0]})"]
-    if re.search(r"\bone\b", sentence, re.I) and not re.search(r"\bone\b", gist, re.I):
-        return ['writes a number in words ("one"); numbers come from the finding']
-    return []
-
-
-_KIND_WORDS = {
-    "cold_start": "cold start warm warming load loading first call reload",
-    "failure_cause": "fail failed failure error errors crash connection server",
-    "coverage_gap": "missing lack lacks gap gaps absent repeat repetitions repeated quality",
-    "outlier": "outlier unusual stray anomaly anomalous deviates",
-    "ranking": "rank ranking fastest slowest speed faster slower",
-    "effect": "setting settings option options parameter parameters tuning speed",
-    "data_quality": "validation valid invalid quarantined passed",
-    "inventory": "file files folder folders format formats json csv markdown",
-    "configuration": "configuration repeated spread speed",
-    "regression": "regression regressed slower worse dropped drop fell decline declined earlier "
-    "previous since change changed runs",
-    "improvement": "improvement improved faster better rose gained earlier previous since change "
-    "changed runs",
-    "new_configuration": "configuration new first added measured",
-    "removed_configuration": "configuration removed missing dropped previous measured",
-}
-
-
-def text_problems(sentence: str) -> list[str]:
-    problems = []
-    if _META.search(sentence):
-        problems.append(f'talks about "{_META.search(sentence).group(0)}", not the data')
-    if re.search(r"\d", sentence) or any(unicodedata.category(ch)[0] == "N" for ch in sentence):
-        problems.append("writes a number; numbers come from the cited finding")
-    if _NUMBER_WORDS.search(sentence):
-        word = _NUMBER_WORDS.search(sentence).group(0)
-        problems.append(f'writes a number in words ("{word}"); numbers come from the finding')
-    if len(re.findall(r"[A-Za-z][A-Za-z'-]*", sentence)) < MIN_WORDS:
-        problems.append(f"fewer than {MIN_WORDS} words")
-    problems += language_problems(sentence, ngram=4)
-    if re.search(r"\bF\d{3}\b|[{}\[\]<>|#*`]", sentence):
-        problems.append("carries markup or ids instead of a sentence")
-    if re.search(r"://|www\.|\w[/_]\w|\w\.\w|_{2,}", sentence):
-        problems.append("writes a file name, path or URL; names come from the cited finding")
-    if (
-        "..." in sentence
-        or "…" in sentence
-        or len(sentence) >= 235
-        or sentence.count("(") != sentence.count(")")
-    ):
-        problems.append("is cut off")
-    letters = sum(ch.isalpha() for ch in sentence)
-    if letters < 0.75 * len(sentence.replace(" ", "")):
-        problems.append("is not made of words")
-    return problems
-
-
 def evidence(finding: dict) -> str:
     """The numbers and names a claim about the finding is published with, from its columns."""
     kind, verdict, unit = finding["kind"], finding.get("verdict"), finding.get("unit") or ""
     levels = finding.get("levels") or []
-    if kind in _COMPARED_KINDS and levels:
+    if kind in COMPARED_KINDS and levels:
         medians, counts = finding["level_medians"], finding["level_n"]
         scope = _scope(finding)
         if verdict == "significant":
@@ -420,61 +113,13 @@ def render_claim(claim: Claim, finding: dict) -> str:
     return f"{sentence} ({evidence(finding)}; {finding['finding_id']})."
 
 
-def _echo(sentence: str, instructions: str, words: int = 5) -> bool:
-    """Whether the sentence repeats `words` consecutive words of the instructions."""
-    said = re.findall(r"[a-z']+", sentence.lower())
-    told = " " + " ".join(re.findall(r"[a-z']+", instructions.lower())) + " "
-    return any(f" {' '.join(said[i : i + words])} " in told for i in range(len(said) - words + 1))
-
-
-def check_claims(
-    claims: list[Claim], findings: pl.DataFrame, instructions: str = ""
-) -> SectionClaims:
-    """Each claim checked against the finding it cites, among the agent's packed `findings`;
-    a sentence that repeats the `instructions` (persona and rules) is an echo, not a claim."""
-    by_id = {row["finding_id"]: row for row in findings.iter_rows(named=True)}
-    vocabularies = {finding_id: vocabulary(row) for finding_id, row in by_id.items()}
-    pack_names = [n for row in by_id.values() for n in _finding_names(row)]
-    result = SectionClaims()
-    seen: set[tuple[str, str]] = set()
-    for claim in claims:
-        finding = by_id.get(claim.finding_id)
-        reasons = text_problems(claim.sentence)
-        if instructions and _echo(claim.sentence, instructions):
-            reasons.append("repeats the instructions")
-        if claim.section == "risks":
-            reasons += [f"mitigation: {r}" for r in text_problems(claim.mitigation)]
-        if finding is None:
-            reasons.append(f"cites {claim.finding_id or 'no finding'}, not one of its findings")
-        else:
-            kinds = SECTION_KINDS.get(claim.section)
-            if kinds is not None and finding["kind"] not in kinds:
-                reasons.append(f"a {finding['kind']} finding does not belong in {claim.section}")
-            reasons += relevance_problems(claim.sentence, finding, vocabularies)
-            reasons += wording_problems(claim.sentence, finding, pack_names)
-            if claim.section == "risks":
-                reasons += [
-                    f"mitigation: {r}"
-                    for r in wording_problems(claim.mitigation, finding, pack_names)
-                ]
-        key = (claim.section, claim.finding_id)
-        if key in seen:
-            reasons.append("cites the same finding twice in one section")
-        seen.add(key)
-        rendered = render_claim(claim, finding) if finding is not None else ""
-        result.checked.setdefault(claim.section, []).append(
-            CheckedClaim(claim, tuple(reasons), rendered)
-        )
-    return result
-
-
-def render_section(section: str, claims: list[CheckedClaim]) -> str:
+def render_section(section: Section, claims: list[CheckedClaim]) -> str:
     """A section's published Markdown from its accepted claims."""
     if not claims:
         return "No finding of this kind."
-    if section == "risks":
+    if section.mitigation:
         rows = [(c.rendered, c.claim.mitigation.rstrip(".") + ".") for c in claims]
         return table(("Risk", "Mitigation"), rows)
-    if section == "recommendations":
+    if section.numbered:
         return "\n".join(f"{i}. {escape(c.rendered)}" for i, c in enumerate(claims, 1))
     return "\n".join(f"- {escape(c.rendered)}" for c in claims)

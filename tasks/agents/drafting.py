@@ -1,6 +1,6 @@
 """Drafts: a persona and a findings pack in, chat messages out.
 
-The model is asked for JSON claims (tasks.agents.claims.response_schema, passed as Ollama's
+The model is asked for JSON claims (the persona's schema, Persona.schema, passed as Ollama's
 `format` or llama.cpp's response_format): per section, sentences in words, each citing the id of
 the finding it rests on. Tiny models keep that structure far better than free Markdown, and a
 sentence without numbers is one a check can hold to its finding.
@@ -44,7 +44,9 @@ def build_messages(persona: Persona, pack: FindingsPack) -> list[dict[str, str]]
         f"{RULES}\n"
         f"Answer with one JSON object with the keys {keys}; each holds a list of claims "
         '{"finding": id, "sentence": words}'
-        + (', and each risk also a "mitigation" in words.' if "risks" in persona.sections else ".")
+        # The persona says whether a section asks for a mitigation; the words stay as recorded
+        # replies were asked them (a replayed reply is keyed by its prompt).
+        + (', and each risk also a "mitigation" in words.' if persona.wants_mitigation else ".")
     )
     return [
         {"role": "system", "content": persona.prompt},

@@ -1,22 +1,27 @@
 """Sections rendered from the findings by code, for when no claim of the model's passes.
 
-In: a persona and the FINDINGS frame (the agent's pack). Out: per section, the claims it makes:
-each a finding's own statement, or a recommendation built from a finding's kind and verdict, so
-every number traces to a finding and every comparative word agrees with it by construction.
+In: a persona's Section (its key, fallback kinds and limit) and the FINDINGS frame. Out: the
+claims code makes for it: each a finding's own statement, or a recommendation built from a
+finding's kind and verdict, so every number traces to a finding and every comparative word
+agrees with it by construction. Each Section names its builder (tasks.agents.personas);
+Persona.fallback calls them.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from tasks.agents.claims import MAX_CLAIMS, CheckedClaim, Claim, evidence
-from tasks.agents.personas import FALLBACK_KINDS, Persona
+from tasks.agents.claims import CheckedClaim, Claim, evidence
 from tasks.facts.evidence import MIN_REPETITIONS
 from tasks.facts.findings import metric_words
 
+if TYPE_CHECKING:  # personas imports this module for its builders
+    from tasks.agents.personas import Section
+
 # A summary leads with what was tested, then what could not be.
 _SUMMARY_VERDICTS = ("significant", "no measurable difference", "differs", None)
-_MAX_INVENTORY = 8
 
 
 def _statement_claim(section: str, finding: dict) -> CheckedClaim:
@@ -28,10 +33,18 @@ def _rows(findings: pl.DataFrame, kinds: tuple[str, ...]) -> list[dict]:
     return findings.filter(pl.col("kind").is_in(kinds)).sort("rank").to_dicts()
 
 
-def _summary(findings: pl.DataFrame) -> list[dict]:
-    rows = _rows(findings, FALLBACK_KINDS["executive_summary"])
+def statements(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
+    """The section's fallback kinds' own statements, most important first."""
+    rows = _rows(findings, section.fallback_kinds)[: section.fallback_limit]
+    return [_statement_claim(section.key, r) for r in rows]
+
+
+def summary(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
+    """Statements as `statements`, but what was tested first, then what could not be."""
+    rows = _rows(findings, section.fallback_kinds)
     order = {v: i for i, v in enumerate(_SUMMARY_VERDICTS)}
-    return sorted(rows, key=lambda r: (order.get(r["verdict"], len(order)), r["rank"]))[:4]
+    rows = sorted(rows, key=lambda r: (order.get(r["verdict"], len(order)), r["rank"]))
+    return [_statement_claim(section.key, r) for r in rows[: section.fallback_limit]]
 
 
 def _advice(section: str, finding: dict, words: str) -> CheckedClaim:
@@ -39,10 +52,11 @@ def _advice(section: str, finding: dict, words: str) -> CheckedClaim:
     return CheckedClaim(claim, (), f"{words} ({evidence(finding)}; {finding['finding_id']}).")
 
 
-def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
-    """One per concern, each resting on a finding: what to choose, what not to tune, what to
-    measure next."""
+def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
+    """One per concern, each resting on a finding of any kind: what to choose, what not to
+    tune, what to measure next."""
     rows = findings.to_dicts()
+    limit = section.fallback_limit
     chosen: list[CheckedClaim] = []
     best = next(
         (r for r in rows if r["kind"] in ("ranking", "effect") and r["verdict"] == "significant"),
@@ -54,7 +68,7 @@ def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
         caveat = "; no file measures output quality, so compare their answers first"
         chosen.append(
             _advice(
-                "recommendations",
+                section.key,
                 best,
                 f"Where {metric_words(best['metric'])} matters, choose {best['levels'][0]} over "
                 f"{best['levels'][1]}" + (caveat if unmeasured else ""),
@@ -64,7 +78,7 @@ def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
     if same:
         chosen.append(
             _advice(
-                "recommendations",
+                section.key,
                 same,
                 f"Set {same['subject']} for memory or context needs rather than speed, since it "
                 f"makes no measurable difference to {metric_words(same['metric'])}",
@@ -74,25 +88,26 @@ def _recommendations(findings: pl.DataFrame) -> list[CheckedClaim]:
     if load:
         chosen.append(
             _advice(
-                "recommendations",
+                section.key,
                 load,
                 "Warm each model up and record its load time apart from the time to first token "
                 "before comparing settings on it",
             )
         )
     repetitions = next((r for r in rows if r["subject"] == "repetitions"), None)
-    if repetitions and len(chosen) < MAX_CLAIMS:
+    if repetitions and len(chosen) < limit:
         chosen.append(
             _advice(
-                "recommendations",
+                section.key,
                 repetitions,
                 f"Repeat each configuration at least {MIN_REPETITIONS} times so that its "
                 "differences can be tested",
             )
         )
-    return chosen[:MAX_CLAIMS]
+    return chosen[:limit]
 
 
+# What to do about a risk of each kind; a risk code writes is one of these kinds.
 _MITIGATIONS = {
     "failure_cause": "Check that the server is running at the address the client uses before "
     "a sweep, and re-run the failed records",
@@ -100,32 +115,16 @@ _MITIGATIONS = {
     "cold_start": "Warm the model up before measuring and report first calls apart",
     "outlier": "Re-run that configuration and check the machine's load at the time",
 }
+MITIGATED_KINDS = tuple(_MITIGATIONS)
 
 
-def _risks(findings: pl.DataFrame) -> list[CheckedClaim]:
-    rows = _rows(findings, ("failure_cause", "coverage_gap", "cold_start", "outlier"))[:MAX_CLAIMS]
-    risks = []
+def risks(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
+    """The section's fallback kinds' statements, each with the mitigation for its kind."""
+    rows = _rows(findings, section.fallback_kinds)[: section.fallback_limit]
+    claims = []
     for finding in rows:
-        claim = Claim(
-            "risks", finding["finding_id"], finding["statement"], _MITIGATIONS[finding["kind"]]
-        )
+        mitigation = _MITIGATIONS[finding["kind"]]
+        claim = Claim(section.key, finding["finding_id"], finding["statement"], mitigation)
         rendered = f"{finding['statement']} ({finding['finding_id']})"
-        risks.append(CheckedClaim(claim, (), rendered))
-    return risks
-
-
-def fallback_claims(persona: Persona, findings: pl.DataFrame) -> dict[str, list[CheckedClaim]]:
-    """Per section of the persona, the claims rendered by code (possibly none)."""
-    claims: dict[str, list[CheckedClaim]] = {}
-    for section in persona.sections:
-        if section == "recommendations":
-            claims[section] = _recommendations(findings)
-        elif section == "risks":
-            claims[section] = _risks(findings)
-        elif section == "executive_summary":
-            claims[section] = [_statement_claim(section, r) for r in _summary(findings)]
-        else:
-            limit = _MAX_INVENTORY if section == "data_inventory" else 6
-            rows = _rows(findings, FALLBACK_KINDS[section])[:limit]
-            claims[section] = [_statement_claim(section, r) for r in rows]
+        claims.append(CheckedClaim(claim, (), rendered))
     return claims

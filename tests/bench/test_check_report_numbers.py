@@ -16,7 +16,6 @@ from bench.check_report_numbers import (
 )
 from tasks.agents.analyst import AgentResult
 from tasks.agents.claims import render_section
-from tasks.agents.fallback import fallback_claims
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tasks.facts import compute_findings
@@ -136,11 +135,11 @@ CONTEXT = RunContext(
 
 def _result(persona, findings: pl.DataFrame) -> AgentResult:
     row = CALLS.filter((pl.col("run") == 1) & (pl.col("agent") == persona.agent)).row(0, named=True)
-    claims = fallback_claims(persona, findings)
+    claims = persona.fallback(findings)
     return AgentResult(
         persona=persona,
         options=ModelOptions(),
-        sections={s: render_section(s, claims[s]) for s in persona.sections},
+        sections={s.key: render_section(s, claims[s.key]) for s in persona.outline},
         written_by=dict.fromkeys(persona.sections, "findings"),
         calls=[{k: v for k, v in row.items() if k not in ("run", "scenario")}],
     )

@@ -1,4 +1,5 @@
-"""The thresholds of the text checks (GuardPolicy)."""
+"""The thresholds of the text checks (GuardPolicy): of a report's numbers and sections
+(numbers.py, language.py) and of an agent's claims (claims.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ class GuardPolicy:
     # Degenerate repetition: share of word n-grams that repeat an earlier one in the section.
     max_repeated_ngram_share: float = 0.4
     repetition_ngram_words: int = 6
+    # A claim: one sentence, so a loop shows in shorter n-grams than in a section.
+    claim_repetition_ngram_words: int = 4
+    min_claim_words: int = 5  # fewer say nothing about a finding
+    # A claim must share this many content words with its finding: one ("file", "failed") is a
+    # coincidence, two are a subject.
+    min_shared_words: int = 2
+    # A claim that repeats this many consecutive words of its instructions is an echo.
+    echo_words: int = 5
+    # A sentence this long ran into the schema's length limit (241 characters): it is cut off.
+    cut_off_chars: int = 235
+    # Below this share of letters among its non-space characters, a sentence is not words.
+    min_letter_share: float = 0.75
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:
@@ -40,5 +53,15 @@ class GuardPolicy:
             raise ValueError("relative_tolerance and max_rounding_error must not be negative")
         if not 0 < self.max_repeated_ngram_share <= 1:
             raise ValueError("max_repeated_ngram_share must lie in (0, 1]")
-        if self.repetition_ngram_words < 1:
-            raise ValueError("repetition_ngram_words must be >= 1")
+        for name in (
+            "repetition_ngram_words",
+            "claim_repetition_ngram_words",
+            "min_claim_words",
+            "min_shared_words",
+            "echo_words",
+            "cut_off_chars",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if not 0 <= self.min_letter_share <= 1:
+            raise ValueError("min_letter_share must lie in [0, 1]")

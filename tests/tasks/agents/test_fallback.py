@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.agents.fallback import fallback_claims
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tasks.facts import compute_findings
 from tests.tasks.agents.findings_fixture import finding_id, small_findings
@@ -14,7 +13,7 @@ FINDINGS = small_findings()
 
 
 def test_a_configuration_is_chosen_only_on_a_significant_finding() -> None:
-    recommendations = fallback_claims(INSIGHT_AGENT, FINDINGS)["recommendations"]
+    recommendations = INSIGHT_AGENT.fallback(FINDINGS)["recommendations"]
 
     first = recommendations[0]
     assert first.claim.finding_id == finding_id(FINDINGS, kind="ranking")
@@ -34,7 +33,7 @@ def test_without_a_tested_difference_nothing_is_chosen() -> None:
     metrics = metrics_frame(rows)
     findings = compute_findings(files_frame(metrics), metrics)
 
-    recommendations = fallback_claims(INSIGHT_AGENT, findings)["recommendations"]
+    recommendations = INSIGHT_AGENT.fallback(findings)["recommendations"]
 
     assert not any("choose" in c.rendered for c in recommendations)
     assert any(c.rendered.startswith("Repeat each configuration") for c in recommendations)
@@ -43,7 +42,7 @@ def test_without_a_tested_difference_nothing_is_chosen() -> None:
 def test_every_fallback_claim_cites_a_finding_and_states_only_its_numbers() -> None:
     by_id = {r["finding_id"]: r for r in FINDINGS.iter_rows(named=True)}
     for persona in (DATA_COLLECTOR, INSIGHT_AGENT):
-        for section, claims in fallback_claims(persona, FINDINGS).items():
+        for section, claims in persona.fallback(FINDINGS).items():
             assert claims, section
             for claim in claims:
                 finding = by_id[claim.claim.finding_id]

@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 from flows.cli import main
-from tasks.agents.claims import Claim, check_claims
+from tasks.agents.claims import Claim
+from tasks.agents.guard.claims import check_claims
+from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tasks.history.events import REGRESSION_DETECTED, regression_events
 from tasks.report.changes import ChangesContext, render_what_changed
 from tests.tasks.history.piles import Q4, SLOWER, Runs, slow_down, write_nights
@@ -69,7 +71,8 @@ def test_a_claim_that_says_the_throughput_dropped_passes_the_guard_and_a_best_do
         Claim("gaps", finding_id, "The throughput of one configuration dropped since then"),
     ]
 
-    checked = check_claims(claims, findings)
+    # The claims span both agents' sections.
+    checked = check_claims(claims, findings, DATA_COLLECTOR.outline + INSIGHT_AGENT.outline)
 
     assert checked.accepted("executive_summary")
     (best,) = checked.checked["risks"]
