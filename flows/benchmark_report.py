@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import polars as pl
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
@@ -214,7 +215,9 @@ class RunSummary(BaseModel):
     model: str
     reports: list[str]
     stage_seconds: dict[str, float]
-    follow_up_run: str | None
+    # agents "follow-up": the automation that starts the follow-up run (agents "now") when
+    # this run completes (prefect.yaml's trigger on on-new-files); None when none will.
+    follow_up_by: str | None
     agents_unavailable: str | None
 
 
@@ -245,22 +248,57 @@ def _where_parsed(runner: str, processes: int) -> str:
     return "on the Dask cluster"
 
 
-def _start_follow_up() -> str | None:
-    """Start this run's deployment again with the same parameters and agents "now"; the new
-    run's name, or None when this run is not a deployment's (nothing to start)."""
-    from prefect.deployments import run_deployment
+FOLLOW_UP_EVENT = "prefect.flow-run.Completed"
+
+
+def _follow_up_by() -> str | None:
+    """The automation that starts this run's follow-up run (agents "now") once this run
+    completes: an enabled automation of this run's deployment that runs the deployment on
+    `prefect.flow-run.Completed` (prefect.yaml, on-new-files), when an automation created this
+    run. None when none will: not a deployment's run, a run started by hand, no such trigger."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.actions import RunDeployment
     from prefect.runtime import deployment, flow_run
 
+    log = get_run_logger()
     if deployment.id is None:
-        get_run_logger().info(
+        log.info(
             "agents deferred: not a deployment's run, so no follow-up; run again with agents='now'"
         )
         return None
-    parameters = {**flow_run.parameters, "agents": "now"}
-    # timeout=0: start it and return; the deployment's concurrency limit queues it behind us.
-    follow_up = run_deployment(deployment.id, parameters=parameters, timeout=0, as_subflow=False)
-    get_run_logger().info("agents deferred: flow run %s analyses next", follow_up.name)
-    return follow_up.name
+    try:
+        with get_client(sync_client=True) as client:
+            created_by = client.read_flow_run(flow_run.id).created_by
+            automations = client.read_resource_related_automations(
+                f"prefect.deployment.{deployment.id}"
+            )
+    except httpx.HTTPError as error:
+        log.warning("agents deferred: could not read this deployment's automations: %s", error)
+        return None
+    triggers = [
+        automation
+        for automation in automations
+        if automation.enabled
+        and FOLLOW_UP_EVENT in getattr(automation.trigger, "expect", ())
+        and any(
+            isinstance(action, RunDeployment) and str(action.deployment_id) == deployment.id
+            for action in automation.actions
+        )
+    ]
+    by_automation = created_by is not None and created_by.type == "AUTOMATION"
+    follow_up = [a for a in triggers if by_automation and str(a.id) != str(created_by.id)]
+    if not follow_up:
+        log.info(
+            "agents deferred: no trigger of deployment %s starts a follow-up of this run; run "
+            "again with agents='now'",
+            deployment.name,
+        )
+        return None
+    log.info(
+        "agents deferred: automation %r starts the follow-up run once this one completes",
+        follow_up[0].name,
+    )
+    return follow_up[0].name
 
 
 # The deployment form's help texts are the docstring's Args, their one place: Prefect 3.8 builds
@@ -335,9 +373,10 @@ def benchmark_report(
             aside (into out_dir/.chimera/replaced-<time>/) instead of refusing to run. Nothing
             is deleted.
         agents: now: the agents analyse in this run. follow-up: publish the tables and a
-            report at once, its agent sections written from the findings, then start this
-            deployment again with agents now (what a run for new files does). off: no model is
-            asked; the sections are written from the findings.
+            report at once, its agent sections written from the findings; a run of the same
+            folders with agents now follows, started by the deployment's trigger on this run's
+            completion (what a run for new files does). off: no model is asked; the sections
+            are written from the findings.
     """
     out = check_out_dir(sources, out_dir)  # refused inside a source, and a source inside it
     with out_dir_lock(out):  # one run at a time in an output folder
@@ -385,7 +424,7 @@ def benchmark_report(
         calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
         publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
         append_history(history, analysis.findings, agent_runs.reports[0])  # only once published
-        follow_up = _start_follow_up() if agents_now.when == "follow-up" else None
+        follow_up = _follow_up_by() if agents_now.when == "follow-up" else None
         return _summary(
             out, ingested, validation, analysis, claims, agent_runs, agents_now, clock, follow_up
         )
@@ -417,6 +456,6 @@ def _summary(
         model=agents.model,
         reports=agent_runs.reports,
         stage_seconds=clock.seconds,
-        follow_up_run=follow_up,
+        follow_up_by=follow_up,
         agents_unavailable=agents.unavailable,
     )

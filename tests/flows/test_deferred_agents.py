@@ -1,5 +1,6 @@
 """agents="follow-up": a quick refresh that publishes at once and leaves the analysis to a
-follow-up run of the deployment (tested against a real server in tests/integration)."""
+follow-up run, started by the deployment's trigger on the run's completion (prefect.yaml; tested
+against a real server in tests/integration)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def test_deferred_agents_publish_sections_from_findings_without_a_model_call(
         agents="follow-up",
     )
 
-    # Not a deployment's run: there is nothing to start, and the run says so by returning None.
-    assert result.follow_up_run is None
+    # Not a deployment's run: no trigger starts a follow-up, and the run says so with None.
+    assert result.follow_up_by is None
     assert result.agent_calls == 0
     calls = pl.read_parquet(tmp_path / "out" / "tables" / "agent_calls.parquet")
     assert calls.is_empty()
@@ -50,7 +51,7 @@ def test_agents_off_asks_no_model_and_promises_no_follow_up(tmp_path, prefect_se
 
     # No Ollama runs here: with the agents off, the backend is never asked for.
     assert result.agents == "off" and result.agents_unavailable is None
-    assert result.agent_calls == 0 and result.follow_up_run is None
+    assert result.agent_calls == 0 and result.follow_up_by is None
     for report in ("agent_a.md", "agent_b.md", "combined.md"):
         text = (tmp_path / "out" / "reports" / report).read_text()
         assert "the agents were off" in text, report

@@ -11,6 +11,8 @@ folder; every test here runs once per database. Then:
   report covers them, created within seconds (on SQLite, plus one busy timeout when the server
   logged its database locked meanwhile; on PostgreSQL, no such allowance; the time from landing
   to creation and to completion is printed per database);
+- that run's completion makes the deployment's second trigger start exactly one follow-up run
+  with the agents, which rewrites the report (and triggers nothing itself);
 - a manual `prefect deployment run` with parameters completes and writes tables and reports,
   its agents run by the agent-analysis deployment on the gpu pool;
 - `chimera lineage` lists the source files behind a report.
@@ -54,6 +56,12 @@ SQLITE_BUSY_TIMEOUT_S = 60
 SQLITE_LOCKED = "database is locked"
 # What the server logs when its database fails it: SQLite's lock, SQLAlchemy's and asyncpg's errors
 DATABASE_ERRORS = (SQLITE_LOCKED, "sqlalchemy.exc.", "asyncpg.exceptions.")
+# The on-new-files deployment's two automations (prefect.yaml, its triggers' names).
+NEW_FILES_TRIGGER = "chimera on-new-files: new files"
+FOLLOW_UP_TRIGGER = "chimera on-new-files: agents follow-up"
+# How long the follow-up run's own completion is given to start another run, which it must not:
+# the trigger service acts within a second or two of an event.
+NO_LOOP_S = 20
 
 
 @dataclass
@@ -110,7 +118,7 @@ def new_files_run(deployed, tmp_path_factory):
 
 
 def triggered_runs(server: Server, state_types: list[str] | None = None) -> list[dict]:
-    """Runs the trigger created; their follow-up runs (agents "now") are left out."""
+    """Runs the new-files trigger created; their follow-up runs (agents "now") are left out."""
     return _on_new_files_runs(server, "follow-up", state_types)
 
 
@@ -121,6 +129,20 @@ def follow_up_runs(server: Server, state_types: list[str] | None = None) -> list
 def _on_new_files_runs(server: Server, agents: str, state_types: list[str] | None) -> list[dict]:
     runs = server.flow_runs("benchmark-report/on-new-files", state_types)
     return [run for run in runs if run["parameters"].get("agents") == agents]
+
+
+def on_new_files_automations(server: Server) -> dict[str, str]:
+    """The on-new-files deployment's automations, name -> id."""
+    deployment_id = server.deployment_id("benchmark-report/on-new-files")
+    automations = server.request(
+        "GET", f"/automations/related-to/prefect.deployment.{deployment_id}"
+    )
+    return {automation["name"]: automation["id"] for automation in automations.json()}
+
+
+def run_logs(server: Server, flow_run_id: str) -> str:
+    body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "limit": 200}
+    return "\n".join(log["message"] for log in server.request("POST", "/logs/filter", body).json())
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +272,8 @@ def trigger_limit_s(server: Server, new_files_run: NewFilesRun, capsys) -> float
 def test_the_follow_up_run_rewrites_the_report_with_the_agents(deployed, new_files_run):
     run = new_files_run.run
     server = deployed.server
+    automations = on_new_files_automations(server)
+    assert set(automations) == {NEW_FILES_TRIGGER, FOLLOW_UP_TRIGGER}, automations
 
     follow_up = wait_for(
         lambda: follow_up_runs(server, FINAL_STATES),
@@ -259,12 +283,36 @@ def test_the_follow_up_run_rewrites_the_report_with_the_agents(deployed, new_fil
     )
 
     assert [r["state"]["type"] for r in follow_up] == ["COMPLETED"], server.logs()
+    # The new-files trigger created the first run, the follow-up trigger the second one (after
+    # the first completed: the flow itself starts nothing), both of the on-new-files deployment.
+    assert run["created_by"] == {
+        "id": automations[NEW_FILES_TRIGGER],
+        "type": "AUTOMATION",
+        "display_value": NEW_FILES_TRIGGER,
+    }
+    assert follow_up[0]["created_by"] == {
+        "id": automations[FOLLOW_UP_TRIGGER],
+        "type": "AUTOMATION",
+        "display_value": FOLLOW_UP_TRIGGER,
+    }
+    assert follow_up[0]["deployment_id"] == run["deployment_id"]
+    assert iso_seconds(follow_up[0]["created"]) >= iso_seconds(run["end_time"])
+    assert f"automation {FOLLOW_UP_TRIGGER!r} starts the follow-up run" in run_logs(
+        server, run["id"]
+    )
     for same in ("sources", "out_dir", "backend", "max_retries"):
         assert follow_up[0]["parameters"][same] == run["parameters"][same], same
     out = Path(run["parameters"]["out_dir"])
     calls = pl.read_parquet(out / "tables" / "agent_calls.parquet")
     assert sorted(set(calls["agent"])) == ["A", "B"]
     assert "the agents' analysis follows" not in (out / "reports" / "combined.md").read_text()
+
+    # No loop: the follow-up run's own completion starts nothing.
+    time.sleep(max(0.0, iso_seconds(follow_up[0]["end_time"]) + NO_LOOP_S - time.time()))
+    runs = server.flow_runs("benchmark-report/on-new-files")
+    assert [r["id"] for r in runs] == [run["id"], follow_up[0]["id"]], [
+        (r["name"], r["parameters"].get("agents"), r["created_by"]) for r in runs
+    ]
 
 
 def test_a_manual_run_with_parameters_writes_tables_and_reports(deployed, manual_run):
