@@ -10,16 +10,19 @@ chimera history OUT [--all] [--json]
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import signal
 import sys
 import threading
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.history_cli import add_history_parser
 from flows.operations_cli import add_lineage_parser, add_watch_parser
+from flows.server_cli import add_server_parser
 from tasks.choices import AGENTS_WHEN, BACKENDS, MAX_RETRIES, RUNS, SCENARIOS
 from tasks.report.layout import HTML_REPORT
 
@@ -111,8 +114,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=AGENTS_WHEN,
         default="now",
         help="now (default): the agents run; follow-up: publish the tables and a report whose "
-        "agent sections come from the findings, without asking a model (a deployment's run then "
-        "starts one that does); off: no model at all",
+        "agent sections come from the findings, without asking a model (in the on-new-files "
+        "deployment a trigger then starts a run that does); off: no model at all",
     )
     run.add_argument(
         "--measure-concurrency",
@@ -128,11 +131,11 @@ def _parser() -> argparse.ArgumentParser:
     add_watch_parser(commands)
     add_lineage_parser(commands)
     add_history_parser(commands)
+    add_server_parser(commands)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flows.benchmark_report import benchmark_report
     from tasks.agents.backends import BackendError, check_backend
     from tasks.agents.backends.base import ModelChoiceError
     from tasks.ingest.discover import SourceError, check_sources
@@ -158,8 +161,11 @@ def _run(args: argparse.Namespace) -> int:
     except BackendError as error:
         print(f"chimera: {error}", file=sys.stderr)
         return 1
+    api = _prefect_api()  # a temporary server starts while the flow's modules are imported
+    from flows.benchmark_report import benchmark_report
+
     try:
-        with _progress_display():
+        with api, _progress_display():
             summary = benchmark_report(
                 sources=[str(s) for s in args.sources],
                 out_dir=str(args.out),
@@ -183,6 +189,72 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prefect_api() -> AbstractContextManager[object]:
+    """The Prefect API the run reports to: PREFECT_API_URL when set; else the local server
+    `chimera server start` left running, when it answers; else Prefect's temporary server,
+    started now in a thread and waited for when the run begins."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tasks.local_server import running_server_url
+    from tasks.settings import settings
+
+    if PREFECT_API_URL.value():
+        return nullcontext()
+    url = running_server_url() if settings().local_server else None
+    if url is not None:
+        print(f"chimera: reporting to the local Prefect server at {url}", file=sys.stderr)
+        return _reporting_to(lambda: url)
+    return _reporting_to(_start_temporary_server())
+
+
+def _start_temporary_server() -> Callable[[], str]:
+    """Start Prefect's temporary server (the one a run without an API would start itself) in a
+    thread; a function that waits for it and gives its API address. Its process then starts
+    while the flow's modules are imported, not after. The thread imports Prefect's server
+    package first, and the run's thread waits for that import: two imports at once share one
+    interpreter lock and only slow each other. Prefect stops the server at exit, as its own."""
+    outcome: dict[str, object] = {}
+    imported = threading.Event()
+
+    def start() -> None:
+        try:
+            from prefect.server.api.server import SubprocessASGIServer
+
+            imported.set()
+            server = SubprocessASGIServer()
+            server.start()
+            outcome["url"] = server.api_url
+        except BaseException as error:  # re-raised in the run's thread by wait()
+            outcome["error"] = error
+        finally:
+            imported.set()
+
+    thread = threading.Thread(target=start, name="prefect-temporary-server", daemon=True)
+    thread.start()
+    imported.wait()
+
+    def wait() -> str:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        print(
+            f"chimera: reporting to a temporary Prefect server at {outcome['url']}, stopped when "
+            "the run ends (`chimera server start` keeps one running: a faster start)",
+            file=sys.stderr,
+        )
+        return str(outcome["url"])
+
+    return wait
+
+
+@contextmanager
+def _reporting_to(api_url: Callable[[], str]) -> Iterator[None]:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url()}):
+        yield
+
+
 def _progress_display() -> AbstractContextManager[object]:
     """A live display of the run's progress on a terminal; elsewhere Prefect's log lines."""
     from flows.progress_view import is_interactive, live_progress
@@ -197,8 +269,16 @@ def _progress_display() -> AbstractContextManager[object]:
 def _agents_in_words(summary: RunSummary) -> str:
     if summary.agents == "off":
         return "agents: off; their sections are rendered from the findings"
+    if summary.agents == "follow-up" and summary.follow_up_by:
+        return (
+            f"agents: deferred to a follow-up run, started by the automation "
+            f"{summary.follow_up_by!r}; their sections are rendered from the findings"
+        )
     if summary.agents == "follow-up":
-        return "agents: deferred to a follow-up run; their sections are rendered from the findings"
+        return (
+            "agents: deferred, and no follow-up run comes (run again with --agents now); "
+            "their sections are rendered from the findings"
+        )
     if summary.agents_unavailable:
         return f"agents: {summary.backend} model unavailable: {summary.agents_unavailable}"
     asked = summary.agent_calls - summary.agent_calls_cached
@@ -260,5 +340,30 @@ def main(argv: list[str] | None = None) -> int:
     return handler(args)
 
 
+def entry() -> None:
+    """The `chimera` command as a process: main(), then an exit that skips the interpreter's
+    teardown of its modules. That teardown (Great Expectations', Prefect's and pydantic's
+    objects freed one by one) took 1.3-1.5 s of an 8 s run against a running server on 2 cores,
+    after the run had finished; every exit handler (the temporary server's stop, the log
+    handlers' flush) still runs first, since this one is registered before all of them."""
+    code = 1
+
+    def leave() -> None:  # the last exit handler to run
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    atexit.register(leave)
+    try:
+        code = main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        raise
+    except KeyboardInterrupt:
+        code = 130
+        raise
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

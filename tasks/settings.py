@@ -40,6 +40,11 @@ class ChimeraSettings(BaseSettings):
         default=None,
         description="a Dask scheduler (tcp://host:8786) to parse on; implies parse_runner=dask",
     )
+    local_server: bool = Field(
+        default=True,
+        description="with PREFECT_API_URL unset, report to the Prefect server `chimera server "
+        "start` left running when it answers, instead of starting a temporary one",
+    )
     crash_at: str | None = Field(
         default=None, description="a named point where the run kills itself (tests only)"
     )

@@ -15,6 +15,8 @@ CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "chimeraforge"
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Never the developer's local server (`chimera server start`): each test run starts its own.
+os.environ["CHIMERA_LOCAL_SERVER"] = "false"
 # Cached task results (the agents') in a folder of this test session, never the user's: a test
 # must not answer from a result an earlier session stored.
 os.environ.setdefault(

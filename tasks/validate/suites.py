@@ -17,20 +17,14 @@ import json
 import re
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
-import pandas as pd
-from great_expectations.core import ExpectationSuiteValidationResult
-from great_expectations.data_context import EphemeralDataContext
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
-from great_expectations.exceptions import GreatExpectationsError
-from great_expectations.expectations.expectation import Expectation
-from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+if TYPE_CHECKING:  # Great Expectations and pandas are imported when a suite is built or run
+    import great_expectations as gx
+    import pandas as pd
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.data_context import EphemeralDataContext
+    from great_expectations.expectations.expectation import Expectation
 
 SEVERITIES = ("critical", "warning")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -76,6 +70,15 @@ class LoadedSuite:
 
 def new_context() -> EphemeralDataContext:
     """An in-memory GE context: no files written, no analytics, no progress bars."""
+    # Imported here, not with the module: importing Great Expectations (and pandas with it)
+    # takes 1.2-2.6 s, a third of a one-off run's start, and only validation needs it.
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
@@ -116,6 +119,11 @@ def spec_from_json(suite: str, path: str, position: int, entry: Any) -> Expectat
 
 def build_expectation(path: str, position: int, entry: dict[str, Any]) -> Expectation:
     """GE's object for one entry; an unknown type or bad kwargs names the file and position."""
+    from great_expectations.exceptions import GreatExpectationsError
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
     try:
         return ExpectationConfiguration(**entry).to_domain_obj()
     except (GreatExpectationsError, ValueError, TypeError) as error:
@@ -134,6 +142,8 @@ def build_suite(
     context: EphemeralDataContext, name: str, path: str, document: dict[str, Any]
 ) -> LoadedSuite:
     """A suite document (as read from `path`) added to `context`; any problem names `path`."""
+    import great_expectations as gx
+
     entries = document.get("expectations")
     if not isinstance(entries, list) or not entries:
         raise SuiteError(f"{path}: 'expectations' must be a non-empty list")
