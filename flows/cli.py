@@ -294,6 +294,8 @@ def _in_words(summary: RunSummary) -> str:
     """The run in a few lines: what was read, where the reports are, what to read first."""
     import polars as pl
 
+    from tasks.tables import FINDINGS_TABLE
+
     out = Path(summary.out_dir)
     lines = [
         f"{summary.files:,} files ({summary.files_parsed:,} parsed this run), "
@@ -304,7 +306,7 @@ def _in_words(summary: RunSummary) -> str:
         "in a browser: " + ", ".join(str(Path(r).with_name(HTML_REPORT)) for r in summary.reports),
         f"tables: {out / 'tables'}; data quality: {out / 'quality' / 'data_quality.md'}",
     ]
-    findings = pl.read_parquet(out / "tables" / "findings.parquet")
+    findings = pl.read_parquet(FINDINGS_TABLE.path(out))
     leading = findings.filter(pl.col("kind").is_in(["ranking", "effect"])).sort("rank").head(3)
     lines += ["leading findings:"] + [f"- {s}" for s in leading["statement"]]
     changed = findings.filter(pl.col("kind").is_in(["regression", "improvement"])).sort("rank")

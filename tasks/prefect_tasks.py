@@ -7,9 +7,11 @@ every call, and a result keyed by run id is never reused anyway.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 from prefect import task
@@ -82,13 +84,30 @@ def _is_transport_error(task, task_run, state) -> bool:
     return False
 
 
+@functools.cache
+def code_sha256() -> str:
+    """The sha256 of the project's code (tasks/: its Python, persona texts, scenarios and
+    aliases). A cached agent result is a pickle of this code's classes, checked by its guard:
+    one made by other code could not be read (a changed class) or would publish what the
+    guard now rejects, so a change of code is a change of key. Reading and hashing the files
+    takes a few milliseconds."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".md", ".toml", ".csv"} and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def agent_cache_key(_context: object, parameters: dict) -> str:
     """What determines an agent's result, so that a re-run on unchanged inputs asks no model:
     the findings' content (their table's sha256, not the frame), the persona and the words it
-    is given, the options (seed included), backend, model, guard retries, and which run of the
-    flow run it is (--runs N asks the model N times on purpose)."""
+    is given, the options (seed included), backend, model, guard retries, which run of the
+    flow run it is (--runs N asks the model N times on purpose), and the code (code_sha256)."""
     persona = PERSONAS[parameters["agent"]]
     determined_by = {
+        "code_sha256": code_sha256(),
         "findings_sha256": parameters["findings_sha256"],
         "persona": persona.name,
         "instructions": instructions(persona),

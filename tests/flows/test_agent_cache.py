@@ -58,3 +58,18 @@ def test_measuring_the_concurrency_never_reuses_a_result(tmp_path, prefect_serve
     _run(sources, out, measure_concurrency=True)
 
     assert not _calls(out)["cached"].any()
+
+
+def test_a_change_of_code_asks_the_model_again(tmp_path, prefect_server, monkeypatch):
+    """A result cached by other code (an upgrade, an edit of the guard) is never reused: its
+    pickled classes may not load into today's, and today's guard may reject what it published."""
+    import tasks.prefect_tasks
+
+    sources, out = tmp_path / "bench", tmp_path / "out"
+    write_sample_corpus(sources)
+    _run(sources, out)
+    monkeypatch.setattr(tasks.prefect_tasks, "code_sha256", lambda: "other code")
+
+    _run(sources, out)
+
+    assert not _calls(out)["cached"].any()
