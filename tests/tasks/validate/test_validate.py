@@ -251,3 +251,27 @@ def test_the_findings_suite_passes_the_analysis_and_fails_a_broken_finding():
     )
     failed = validate_findings(broken).filter(~pl.col("success"))
     assert failed["column"].to_list() == ["p_value"]
+
+
+def test_a_table_in_several_chunks_is_judged_as_in_one_and_keeps_its_chunks():
+    # A pile's table comes in chunks; the status column is cut into the same ones (a column
+    # cut otherwise makes Polars copy the whole table at its next select).
+    parts = [
+        metrics_frame(
+            record(f"part{i}.csv", "row 1"),
+            record(f"part{i}.csv", "row 2", ttft_ms=-float(i + 1)),  # one failure per part
+            record(f"part{i}.csv", "row 3", eval_ms=9000.0),  # one warning per part
+        )
+        for i in range(3)
+    ]
+    chunked = pl.concat(parts, rechunk=False)
+    assert chunked.n_chunks() == 3
+    judged, whole = validate_metrics(chunked), validate_metrics(chunked.rechunk())
+    assert_frame_equal(judged.metrics, whole.metrics)
+    assert_frame_equal(judged.quarantine, whole.quarantine)
+    assert judged.metrics["status"].chunk_lengths() == chunked["value"].chunk_lengths()
+    assert judged.quarantine["reasons"].to_list() == [
+        [f"ttft_ms is a duration or count and must be non-negative (it is {-(i + 1.0)})"]
+        for i in range(3)
+    ]
+    assert judged.metrics.filter(pl.col("status") == "warned").height == 3 * 3
