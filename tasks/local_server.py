@@ -1,12 +1,13 @@
 """A local Prefect server left running between runs, so a one-off `chimera run` starts fast.
 
 A run without PREFECT_API_URL needs a Prefect API. Prefect's temporary server (a uvicorn child
-that the run starts, waits for and stops) costs about 3.3 s of each run on 2 cores, plus 1-2 s
-importing Prefect's server package into the run's own process, while the corpus's stages take
-under a second (bench/RESULTS.md). `chimera server start` runs Prefect's own background server
-(`prefect server start --background`, stopped by `prefect server stop`) on 127.0.0.1 and notes
-its address in PREFECT_HOME; a later run finds it there, checks that it answers, and uses it.
-Everything the run does is then also kept and visible in that server's UI.
+that the run starts, waits for and stops) is most of what a one-off run of the corpus spends
+outside its stages: importing Prefect's server package into the run's process takes 1.4 s, the
+child about 3 s more to answer, on 2 cores. `chimera server start` runs Prefect's own background
+server (`prefect server start --background`, stopped by `prefect server stop`) on 127.0.0.1 and
+notes its address in PREFECT_HOME; a later run finds it there, checks that it answers, and uses
+it: 9.2 s -> 6.3 s for a re-run of the corpus with the agents off (bench/bench_start.py, figures
+in bench/RESULTS.md). Everything the run does is then also kept in that server's UI.
 
 In: the port to serve on, PREFECT_HOME (Prefect's own setting). Out: the server's API address,
 or None when no such server answers.
