@@ -136,7 +136,8 @@ def print_size(size: int, run: str, figures: dict) -> None:
     )
     print(
         f"Prefect task runs: {figures['task_runs']} recorded by the server "
-        f"(1 discover + {figures['batches']} parse batches of <= {figures['batch_files']} files, "
+        f"(1 discover + {figures['parse_task_runs']} parse task runs over {figures['batches']} "
+        f"batches of <= {figures['batch_files']} files, "
         f"parsed in {_parse_processes(figures['parse_processes'])}); "
         f"server start {figures['server_start_s']:.1f} s, task runs visible after "
         f"{figures['count_s']:.1f} s more"
@@ -247,6 +248,8 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
             "status": dict(files.group_by("status").len().iter_rows()),
             "batches": ingested.batches,
             "parse_processes": ingested.workers,
+            # the workers parse every batch in one task run; other runners run one per batch
+            "parse_task_runs": 1 if ingested.runner == "workers" else ingested.batches,
             "discover_s": ingested.seconds["discover"],
             "parse_s": ingested.seconds["parse"],
             "resolve_s": ingested.seconds["resolve"],
@@ -262,7 +265,7 @@ def child(corpus: Path, args: argparse.Namespace) -> None:
         figures = ingest_and_parse([corpus], args.batch_files)
         heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
         counting = time.perf_counter()
-        task_runs = count_task_runs(figures["flow_run_id"], expected=1 + figures["batches"])
+        task_runs = count_task_runs(figures["flow_run_id"], expected=1 + figures["parse_task_runs"])
         figures |= {
             "rss_before_mb": rss_before,
             "peak_rss_mb": _max_rss_mb(resource.RUSAGE_SELF),

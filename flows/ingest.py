@@ -68,10 +68,7 @@ def ingest(
         parsing = Ticker("parse", len(plan.to_parse), "files", _parse_message)
         results = []
         if pool:
-            futures = [pool.submit(batch) for batch in batches]
-            for future, batch in zip(futures, batches, strict=True):
-                results.append(future.result())
-                parsing.advance(len(batch))
+            results = pool.parse_all(batches, parsing.advance)
         else:
             # In this process, batches on threads would only take turns on the GIL: one after
             # the other in the flow's thread spares the task runner's thread hand-offs.

@@ -20,7 +20,7 @@ process (below tasks.ingest.workers.WORKERS_MIN_FILES files, or one CPU).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -35,16 +35,22 @@ class BatchFuture(Protocol):
     def result(self) -> BatchResult: ...
 
 
+Advance = Callable[[int], None]  # told the files of each batch as it is done, in batch order
+
+
 @dataclass(frozen=True)
 class ParsePool:
     """Parse batches elsewhere than in the flow's thread; `count`: the processes it has."""
 
     runner: ParseRunner
     count: int
-    _submit: Any  # (batch) -> BatchFuture
+    _parse_all: Callable[[list[list[FileToParse]], Advance], list[BatchResult]]
 
-    def submit(self, batch: Sequence[FileToParse]) -> BatchFuture:
-        return self._submit(batch)
+    def parse_all(
+        self, batches: list[list[FileToParse]], advance: Advance = lambda _: None
+    ) -> list[BatchResult]:
+        """Every batch's (frame, outcomes), in batch order."""
+        return self._parse_all(batches, advance)
 
 
 def chosen_runner(runner: str | None, dask_address: str | None) -> ParseRunner:
@@ -66,11 +72,11 @@ def parse_pool(
 ) -> Iterator[ParsePool | None]:
     """A pool for a pile of `files`, or None when it is better parsed in the flow's process.
     Dask with an address is used whatever the pile's size: the cluster is there already."""
-    from tasks.prefect_tasks import parse
+    from tasks.prefect_tasks import parse_on_workers
 
     if runner == "dask" and dask_address:
         with _dask_runner(dask_address, None) as task_runner:
-            yield ParsePool(runner, 0, _submit_to(task_runner))
+            yield ParsePool(runner, 0, _task_per_batch(task_runner))
         return
     count = worker_count(files, cpus)
     if not count:
@@ -79,26 +85,44 @@ def parse_pool(
     if runner == "workers":
         with parse_workers(files, cpus) as workers:
             assert workers is not None  # worker_count said so
-            yield ParsePool(runner, workers.count, lambda b: parse.submit(quote(b), workers))
+            yield ParsePool(
+                runner,
+                workers.count,
+                lambda batches, advance: parse_on_workers(
+                    quote(batches), quote(workers), quote(advance)
+                ),
+            )
         return
     if runner == "process":
         from prefect.task_runners import ProcessPoolTaskRunner
 
         with ProcessPoolTaskRunner(max_workers=count) as task_runner:
-            yield ParsePool(runner, count, _submit_to(task_runner))
+            yield ParsePool(runner, count, _task_per_batch(task_runner))
         return
     with _dask_runner(None, count) as task_runner:
-        yield ParsePool(runner, count, _submit_to(task_runner))
+        yield ParsePool(runner, count, _task_per_batch(task_runner))
 
 
-def _submit_to(task_runner: Any) -> Any:
+def _task_per_batch(task_runner: Any) -> Any:
+    """parse_all as a task run per batch on `task_runner`: the task runner is what takes the
+    batches to other processes or machines."""
     from tasks.prefect_tasks import parse_listed
 
-    def submit(batch: Sequence[FileToParse]) -> BatchFuture:
-        listed = [(f.path, f.relative_path, f.sha256, f.format) for f in batch]
-        return task_runner.submit(parse_listed, parameters={"files": listed})
+    def parse_all(batches: list[list[FileToParse]], advance: Advance) -> list[BatchResult]:
+        futures: list[BatchFuture] = [
+            task_runner.submit(
+                parse_listed,
+                parameters={"files": [(f.path, f.relative_path, f.sha256, f.format) for f in b]},
+            )
+            for b in batches
+        ]
+        results = []
+        for future, batch in zip(futures, batches, strict=True):
+            results.append(future.result())
+            advance(len(batch))
+        return results
 
-    return submit
+    return parse_all
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from tasks.parse.batch import FileOutcome, FileToParse, parse_batch, parse_files
+from tasks.parse.batch import FileOutcome, FileToParse, parse_files
 
 if TYPE_CHECKING:
     import polars as pl
@@ -155,11 +155,6 @@ def split_batches(
         count = -(-count // workers) * workers
     size = -(-len(files) // count) if count else 0
     return [list(files[i : i + size]) for i in range(0, len(files), size)] if size else []
-
-
-def parse_batch_on(workers: ParseWorkers | None, files: Sequence[FileToParse]) -> BatchResult:
-    """`parse_batch` in one of the workers, or here when there are none."""
-    return parse_batch(files) if workers is None else workers.parse(files)
 
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
