@@ -55,7 +55,7 @@ def parse_on_workers(
     """Every batch of a big pile on the worker processes, as one task run, fed from a thread per
     worker; `advance` is told each batch's files as it is done. One task run, not one per batch:
     the 92 task runs of 100,000 files cost the flow's process and the Prefect server CPU that
-    the workers needed (files/s 4,889-5,326 -> 5,205-5,520, 3 runs each, bench/RESULTS.md)."""
+    the workers needed (5,092-5,426 -> 5,294-5,996 files/s, 3 runs each, bench/RESULTS.md)."""
     with ThreadPoolExecutor(workers.count, thread_name_prefix="feed-worker") as feed:
         futures = [feed.submit(workers.parse, batch) for batch in batches]
         results = []
