@@ -5,6 +5,8 @@ chimera run SOURCE [SOURCE ...] --out DIR [--backend auto|ollama|embedded|replay
             [--agents now|follow-up|off] [--force] [--json] [--debug]
 chimera sample DIR
 chimera history OUT [--all] [--json]
+chimera server start [--port 4200] | stop | status
+chimera watch ... | chimera lineage ...   (flows/operations_cli.py)
 """
 
 from __future__ import annotations
