@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 STATE_FILE = "chimera-server.json"  # beside Prefect's own server.pid in PREFECT_HOME
+PREFECT_PID_FILE = "server.pid"  # written by `prefect server start --background`
 DEFAULT_PORT = 4200
 # The settings a run without a server gets by default (flows/cli.py): the same for the server.
 SERVER_ENV = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -80,6 +81,7 @@ def start_local_server(port: int = DEFAULT_PORT, timeout: float = 120.0) -> str:
     if answers(api_url):
         _note(api_url)
         return api_url
+    _forget_dead_server()
     started = _prefect(
         "server", "start", "--background", "--host", "127.0.0.1", "--port", str(port)
     )
@@ -95,6 +97,36 @@ def start_local_server(port: int = DEFAULT_PORT, timeout: float = 120.0) -> str:
         time.sleep(0.2)
     _note(api_url)
     return api_url
+
+
+def _forget_dead_server() -> None:
+    """Remove Prefect's pid file when its process is gone. A background server killed without
+    `prefect server stop` (kill -9, a reboot) leaves it, and `prefect server start
+    --background` then refuses, saying a server is already running. A live process is left
+    alone, whatever it is."""
+    pid_file = state_path().parent / PREFECT_PID_FILE
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    if not _alive(pid):
+        pid_file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie (killed, its exit not yet collected
+    by the process that adopted it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill
+        return True
+    return state != "Z"
 
 
 def _note(api_url: str) -> None:

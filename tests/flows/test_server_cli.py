@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,6 +78,20 @@ def test_runs_report_to_the_local_server_until_it_is_stopped(tmp_path, environme
     assert rerun.returncode == 0, rerun.stderr
     assert "reporting to the local Prefect server" not in rerun.stderr
     assert "reporting to a temporary Prefect server at http://127.0.0.1:" in rerun.stderr
+
+
+@pytest.mark.slow
+def test_a_server_killed_without_stop_can_be_started_again(environment, tmp_path):
+    port = _free_port()
+    assert _chimera(environment, "server", "start", "--port", str(port)).returncode == 0
+    pid_file = tmp_path / "prefect-home" / "server.pid"
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # as a reboot or the OOM killer would
+    try:
+        again = _chimera(environment, "server", "start", "--port", str(port))
+        assert again.returncode == 0, again.stderr
+        assert _chimera(environment, "server", "status").returncode == 0
+    finally:
+        _chimera(environment, "server", "stop")
 
 
 def test_status_says_when_the_noted_server_does_not_answer(tmp_path, environment):
