@@ -166,6 +166,8 @@ def _run(args: argparse.Namespace) -> int:
     api = _prefect_api()  # a temporary server starts while the flow's modules are imported
     from flows.benchmark_report import benchmark_report
 
+    _stop_if_terminated()
+
     try:
         with api, _progress_display():
             summary = benchmark_report(
@@ -328,10 +330,22 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+_TERMINATED: list[int] = []  # the signal that stopped the run, once one has
+
+
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     # SystemExit unwinds the run and runs the atexit handlers, among them the one that stops
-    # the temporary Prefect server; the default SIGTERM would leave that server running.
+    # the temporary Prefect server; the default SIGTERM would leave that server running. Noted
+    # as well: code between here and the exit may swallow the SystemExit (a library's bare
+    # `except` while a module imports) or turn it into another error, and the run must still
+    # stop, and exit 128 + the signal.
+    _TERMINATED.append(signum)
     raise SystemExit(128 + signum)
+
+
+def _stop_if_terminated() -> None:
+    if _TERMINATED:
+        raise SystemExit(128 + _TERMINATED[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,7 +369,7 @@ def entry() -> None:
     def leave() -> None:  # the last exit handler to run
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        os._exit(128 + _TERMINATED[0] if _TERMINATED else code)
 
     atexit.register(leave)
     try:
