@@ -64,21 +64,25 @@ def level_text(value: object) -> str:
     return str(value)
 
 
+# The options a configuration label names; a serving benchmark's load and lengths are part of
+# its configuration too.
+_CONFIG_COLUMNS = (
+    "num_gpu",
+    "num_ctx",
+    "temperature",
+    "top_p",
+    "top_k",
+    "concurrency",
+    "input_tokens",
+    "output_tokens",
+)
+
+
 def config_label() -> pl.Expr:
     """The configuration a record ran with: its options and load, else the file's own label."""
     parts = [
         pl.when(pl.col(col).is_not_null()).then(pl.format(f"{col}={{}}", pl.col(col)))
-        for col in (
-            "num_gpu",
-            "num_ctx",
-            "temperature",
-            "top_p",
-            "top_k",
-            # a serving benchmark's load and lengths are part of its configuration too
-            "concurrency",
-            "input_tokens",
-            "output_tokens",
-        )
+        for col in _CONFIG_COLUMNS
     ]
     built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
     return (
@@ -109,14 +113,7 @@ _PERFORMANCE_INPUTS = (
     "model",
     "model_id",
     "config",
-    "num_gpu",
-    "num_ctx",
-    "temperature",
-    "top_p",
-    "top_k",
-    "concurrency",
-    "input_tokens",
-    "output_tokens",
+    *_CONFIG_COLUMNS,
     "prompt_index",
     "run_index",
 )
