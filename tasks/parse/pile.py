@@ -237,26 +237,36 @@ def _twin_copies(usable: pl.DataFrame, paths: list[str]) -> list[pl.DataFrame]:
     by = ["metric", "twin"]
     candidates = _by_group_and_value(twins.filter(pl.col("file") != pl.col("twin")), by)
     primaries = _by_group_and_value(twins.filter(pl.col("file") == pl.col("twin")), by)
-    return [_nearest_equal(candidates, primaries, by)]
+    return [(candidates, primaries, by)]
 
 
 def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.DataFrame:
     """A value that a more primary file holds (same metric, the same model when both name one,
     no option that differs, equal within the precision written) becomes a copy of it."""
-    # A narrow frame with strings as category codes, which sort and join several times faster.
+    # The matching runs on a narrow frame (row, value, category codes, file, rank: 25 bytes a
+    # row); the resolution and options are looked up for the matched pairs only. With them in
+    # the frame (64 bytes a row) every filter and sort wrote them out again: at 100,000 files
+    # 2.2 GB of fresh pages, whose first touch was a third of this step's time (perf:
+    # clear_page in the kernel).
+    codes = rows.select(
+        pl.col("metric").cast(pl.Categorical).to_physical(),
+        pl.col("model_id").cast(pl.Categorical).to_physical(),
+        # the file's position, as an expression over the table's own chunks (see _aligned)
+        (pl.col("source_path") != pl.col("source_path").shift())
+        .fill_null(True)
+        .cum_sum()
+        .cast(pl.UInt32)
+        .alias("file"),
+    )
     usable = (
         rows.select(
             "value",
-            "resolution",
-            pl.col("metric").cast(pl.Categorical).to_physical(),
-            pl.col("model_id").cast(pl.Categorical).to_physical(),
-            *_OPTIONS,
-            # the file's position, as an expression over the table's own chunks (see _aligned)
-            (pl.col("source_path") != pl.col("source_path").shift())
-            .fill_null(True)
-            .cum_sum()
-            .alias("file"),
-            _aligned(rank, rows).alias("rank"),
+            *[_aligned(column, rows) for column in codes],
+            _aligned(rank, rows).cast(pl.UInt8).alias("rank"),
+            # Precise enough to match without a model (see _UNNAMED_RELATIVE_RESOLUTION)
+            (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION).alias(
+                "precise"
+            ),
         )
         .with_row_index("_row")
         .filter(pl.col("value").is_not_null() & pl.col("rank").is_not_null())
@@ -272,15 +282,13 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     named = candidates.filter(pl.col("model_id").is_not_null()).select(pair.unique()).to_series()
     sharing_a_pair = usable.filter(pair.is_in(named.implode()))
     by_model = _by_group_and_value(sharing_a_pair, ["metric", "model_id"])
-    unnamed = candidates.filter(
-        pl.col("model_id").is_null()
-        & (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION)
-    )
+    unnamed = candidates.filter(pl.col("model_id").is_null() & pl.col("precise"))
     by_metric = _by_group_and_value(unnamed, ["metric"])
     any_model = _by_group_and_value(
         usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())), ["metric"]
     )
-    links = _twin_copies(usable, paths)
+    details = _MatchDetails(rows, codes)
+    links = [details.equal(*pairs) for pairs in _twin_copies(usable, paths)]
     copied = (
         pl.concat([link["_row"] for link in links]).implode()
         if links
@@ -301,7 +309,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
                 continue
             metrics = level_candidates["metric"].unique().implode()
             level_primaries = primaries.filter(primary & pl.col("metric").is_in(metrics))
-            links.append(_nearest_equal(level_candidates, level_primaries, by))
+            links.append(details.equal(level_candidates, level_primaries, by))
         if links:
             copied = pl.concat([link["_row"] for link in links]).implode()
     if not links:
@@ -333,41 +341,57 @@ def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     return rows.sort("value", maintain_order=True).sort(key, maintain_order=True)
 
 
-def _nearest_equal(
-    candidates: pl.DataFrame, primaries: pl.DataFrame, by: list[str]
-) -> pl.DataFrame:
-    """(_row, _p_row) of candidates whose nearest primary value, within the `by` groups, is
-    equal within the coarser written resolution and agrees on every option both name. Both
-    frames come sorted by `by` and value."""
-    if primaries.is_empty():
-        return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
-    right = primaries.select(
-        *by, *[pl.col(c).alias(f"_p_{c.lstrip('_')}") for c in primaries.columns if c not in by]
-    )
-    joined = candidates.join_asof(
-        right,
-        left_on="value",
-        right_on="_p_value",
-        by=by,
-        strategy="nearest",
-        check_sortedness=False,  # sorted within each `by` group, which Polars cannot check
-    )
-    tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
-        pl.col("value").abs()
-    )
-    compared = [*_OPTIONS, *(["model_id"] if "model_id" not in by else [])]
-    agrees = pl.all_horizontal(
-        [
-            pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
-            for o in compared
-        ]
-    )
-    return joined.filter(
-        pl.col("_p_value").is_not_null()
-        & ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
-        & agrees
-        & (pl.col("_p_file") != pl.col("file"))
-    ).select("_row", "_p_row")
+class _MatchDetails:
+    """What decides whether a candidate equals its nearest primary value, looked up by row for
+    the pairs the value match found: resolution, options, model and file."""
+
+    def __init__(self, rows: pl.DataFrame, codes: pl.DataFrame) -> None:
+        self._columns = [rows.get_column("resolution"), *(rows.get_column(o) for o in _OPTIONS)]
+        self._columns += [codes.get_column("model_id"), codes.get_column("file")]
+
+    def _at(self, rows: pl.Series, prefix: str) -> list[pl.Series]:
+        return [column.gather(rows).alias(prefix + column.name) for column in self._columns]
+
+    def equal(
+        self, candidates: pl.DataFrame, primaries: pl.DataFrame, by: list[str]
+    ) -> pl.DataFrame:
+        """(_row, _p_row) of candidates whose nearest primary value, within the `by` groups,
+        is equal within the coarser written resolution, agrees on every option both name and
+        comes from another file. Both frames come sorted by `by` and value."""
+        if primaries.is_empty():
+            return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
+        nearest = (
+            candidates.select("_row", "value", *by)
+            .join_asof(
+                primaries.select(
+                    *by, pl.col("_row").alias("_p_row"), pl.col("value").alias("_p_value")
+                ),
+                left_on="value",
+                right_on="_p_value",
+                by=by,
+                strategy="nearest",
+                check_sortedness=False,  # sorted within each `by` group, which Polars cannot check
+            )
+            .filter(pl.col("_p_value").is_not_null())
+        )
+        pairs = nearest.with_columns(
+            *self._at(nearest["_row"], ""), *self._at(nearest["_p_row"], "_p_")
+        )
+        tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
+            pl.col("value").abs()
+        )
+        compared = [*_OPTIONS, *(["model_id"] if "model_id" not in by else [])]
+        agrees = pl.all_horizontal(
+            [
+                pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
+                for o in compared
+            ]
+        )
+        return pairs.filter(
+            ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
+            & agrees
+            & (pl.col("_p_file") != pl.col("file"))
+        ).select("_row", "_p_row")
 
 
 # --- files ------------------------------------------------------------------------------------
