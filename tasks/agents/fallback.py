@@ -15,7 +15,7 @@ import polars as pl
 
 from tasks.agents.claims import CheckedClaim, Claim, evidence
 from tasks.facts.evidence import MIN_REPETITIONS
-from tasks.facts.findings import metric_words
+from tasks.facts.findings import metric_words, shift_within_noise
 
 if TYPE_CHECKING:  # personas imports this module for its builders
     from tasks.agents.personas import Section
@@ -74,14 +74,22 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
                 f"{best['levels'][1]}" + (caveat if unmeasured else ""),
             )
         )
-    same = next((r for r in rows if r["verdict"] == "no measurable difference"), None)
+    # A clean null first: one whose test detects no shift at all.
+    nulls = [r for r in rows if r["verdict"] == "no measurable difference"]
+    same = min(nulls, key=shift_within_noise, default=None)
     if same:
+        what = metric_words(same["metric"])
+        effect = (
+            f"its effect on {what} is within the noise"
+            if shift_within_noise(same)
+            else f"it makes no measurable difference to {what}"
+        )
         chosen.append(
             _advice(
                 section.key,
                 same,
-                f"Set {same['subject']} for memory or context needs rather than speed, since it "
-                f"makes no measurable difference to {metric_words(same['metric'])}",
+                f"Set {same['subject']} for memory or context needs rather than speed, since "
+                + effect,
             )
         )
     load = next((r for r in rows if r["kind"] == "cold_start"), None)

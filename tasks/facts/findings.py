@@ -5,7 +5,8 @@ here, once. Comparisons stay within one experiment (a file: one harness, one run
 the model ranking is its own finding. Each comparison is tested (tasks.facts.statistics): a level
 is called best only when it and its runner-up each have MIN_REPETITIONS distinct measurements,
 the test says they differ and the best's interval excludes the runner-up; otherwise the finding
-says "no measurable difference" (with the spread) or "not testable" (one measurement a level).
+says "no measurable difference" (with the spread; "within the noise" when the test detects a shift
+smaller than the spread) or "not testable" (one measurement a level).
 Cold calls are kept out of the comparisons and are findings of their own.
 """
 
@@ -171,6 +172,14 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
     }
 
 
+def shift_within_noise(finding: dict) -> bool:
+    """A "no measurable difference" whose test still detects a shift (p < ALPHA): the levels
+    differ by less than the run-to-run spread, yet not by nothing, so "no difference" would be
+    false of it; its words say "within the noise" instead."""
+    p = finding.get("p_value")
+    return finding.get("verdict") == "no measurable difference" and p is not None and p < ALPHA
+
+
 def _level_list(stats: dict, unit: str) -> str:
     shown = [
         f"{label} {adaptive_number(median)} (n={n})"
@@ -207,11 +216,18 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
         )
     if verdict == "no measurable difference":
         within = (
-            f", within the {one_decimal(stats['noise_pct'])}% spread of the values at each level"
+            f"{medians}, a {one_decimal(stats['range_pct'] or 0)}% range, within the "
+            f"{one_decimal(stats['noise_pct'])}% spread of the values at each level"
         )
+        if shift_within_noise(stats):
+            return (
+                f"{scope}: the effect of {subject} on {what} is within the noise ({within}; "
+                f"Kruskal-Wallis {p}: the test detects a shift, but a smaller one than that "
+                "spread)."
+            )
         return (
-            f"{scope}: {subject} makes no measurable difference to {what} ({medians}, a "
-            f"{one_decimal(stats['range_pct'] or 0)}% range{within}; Kruskal-Wallis {p})."
+            f"{scope}: {subject} makes no measurable difference to {what} "
+            f"({within}; Kruskal-Wallis {p})."
         )
     interval = (
         f" [{CONFIDENCE * 100:.0f}% CI {adaptive_number(stats['ci_low'])} to "
@@ -572,9 +588,12 @@ def _error_class(error: pl.Expr) -> pl.Expr:
 
 
 def failure_findings(metrics: pl.DataFrame) -> list[dict]:
-    """Quarantined records grouped by the cause their files state."""
+    """Failed records (an error or success=false in the file) grouped by the cause their files
+    state. A record quarantined for its data alone (a value out of range, a metric written
+    twice) did not fail: the data-quality section lists it with its reasons."""
+    failed = pl.col("error").is_not_null() | (pl.col("success") == False)  # noqa: E712
     records = (
-        metrics.filter(pl.col("status") == "quarantined")
+        metrics.filter((pl.col("status") == "quarantined") & failed)
         .group_by("source_path", "locator", maintain_order=True)
         .agg(pl.col("error").drop_nulls().first())
         .with_columns(cause=_error_class(pl.col("error")).fill_null("no error recorded"))
@@ -847,6 +866,8 @@ def gist(row: dict) -> str:
     what = metric_words(row.get("metric") or "").replace("_", " ")
     raw = row.get("subject") or ""
     noun = _SUBJECT_NOUNS.get(raw, raw.replace("_", " "))
+    if kind in ("ranking", "effect") and shift_within_noise(row):
+        return f"The {noun} has an effect on {what} within the noise."
     if kind in ("ranking", "effect"):
         return {
             "significant": f"One {noun} gives clearly the best {what}.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.facts.findings import shift_within_noise
 from tasks.markdown import adaptive_number, escape, p_value_cell, table
 
 TOP_FINDINGS = 12
@@ -102,7 +103,9 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
                 scope + (f" ({r['model']})" if r["model"] else ""),
                 r["subject"],
                 f"{r['metric']} ({r['unit']})",
-                _VERDICT_WORDS.get(r["verdict"], r["verdict"] or ""),
+                "within the noise, though the test detects a shift"
+                if shift_within_noise(r)
+                else _VERDICT_WORDS.get(r["verdict"], r["verdict"] or ""),
                 levels,
                 p_value_cell(r["p_value"]),
             )

@@ -11,7 +11,8 @@ model was given and a GuardPolicy. Out: per section, each claim with the reasons
 - its comparative words agree with the finding: "fastest", "best" or "prefer" need a finding whose
   best level is significantly ahead; "faster", "improves" or "higher" need a finding that tested
   a difference (or a cold start or outlier, which are differences); "no difference", "similar"
-  or "negligible" need one that found no measurable difference;
+  or "negligible" need one that found no measurable difference (and only "negligible", "within
+  the noise" or "similar" where its test detected a shift within the noise);
 - the metric it speaks of ("throughput", "time to first token") is the finding's, and a model
   family it names ("Gemma") is one the finding is about, the best one for a superlative;
 - its mitigation, where its section asks for one, passes the same text and wording checks.
@@ -32,6 +33,7 @@ import polars as pl
 from tasks.agents.claims import COMPARED_KINDS, CheckedClaim, Claim, render_claim
 from tasks.agents.guard.language import language_problems
 from tasks.agents.guard.policy import GuardPolicy
+from tasks.facts.findings import shift_within_noise
 
 if TYPE_CHECKING:  # the guard reads a section's rules, it builds none
     from tasks.agents.personas import Section
@@ -49,6 +51,13 @@ _COMPARATIVE = re.compile(
     r"\b(faster|slower|quicker|better|worse|higher|lower|ahead|behind|improv\w*|degrad\w*|"
     r"boost\w*|speeds? up|slows? down|increas\w*|decreas\w*|reduc\w*|beats?|more than|"
     r"less than|exceeds?|outperform\w*|underperform\w*|dominat\w*)\b",
+    re.I,
+)
+# What stays true of a shift the test detects but that is within the run-to-run spread, where
+# "no difference" or "unaffected" would not.
+_WITHIN_NOISE = re.compile(
+    r"\b(negligible|within (?:the )?noise|little (?:effect|impact|difference)|similar|"
+    r"comparable)\b",
     re.I,
 )
 _NO_DIFFERENCE = re.compile(
@@ -158,6 +167,11 @@ def wording_problems(sentence: str, finding: dict, pack_names: list[str]) -> lis
     null = _NO_DIFFERENCE.search(sentence)
     if null and verdict != "no measurable difference":
         problems.append(f'"{null.group(0)}" needs a finding of no measurable difference')
+    elif null and shift_within_noise(finding) and not _WITHIN_NOISE.search(sentence):
+        problems.append(
+            f'"{null.group(0)}": the test detects a shift, only within the noise; '
+            'say "negligible" or "within the noise"'
+        )
     metric = finding.get("metric")
     if (superlative or extreme or comparative or null) and compared:
         subject = finding.get("subject") or ""

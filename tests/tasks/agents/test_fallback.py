@@ -56,3 +56,19 @@ def test_every_fallback_claim_cites_a_finding_and_states_only_its_numbers() -> N
                     "coverage_gap",
                 )
     assert FINDINGS.filter(pl.col("kind") == "inventory").height
+
+
+def test_advice_not_to_tune_a_setting_says_within_the_noise_when_the_test_detects_a_shift():
+    same = finding_id(FINDINGS, kind="effect", subject="num_gpu")
+    detected = FINDINGS.with_columns(
+        pl.when(pl.col("finding_id") == same)
+        .then(pl.lit(0.01))
+        .otherwise(pl.col("p_value"))
+        .alias("p_value")
+    )
+
+    advice = INSIGHT_AGENT.fallback(detected)["recommendations"][1]
+
+    assert advice.claim.finding_id == same
+    assert "since its effect on throughput is within the noise" in advice.rendered
+    assert "no measurable difference" not in advice.rendered

@@ -46,6 +46,24 @@ def test_a_lead_within_noise_is_no_measurable_difference_not_a_best():
     assert "best" not in effect["statement"]
 
 
+def test_a_shift_the_test_detects_within_the_noise_is_not_called_no_difference():
+    # 30 repetitions a level: a 1.2% shift is detected (p < 0.05) but the values at each level
+    # spread over 2%; "no measurable difference" would be false, "within the noise" is true.
+    spread = [98.0, 99.0, 100.0, 101.0, 102.0] * 6
+    rows = [
+        *metric_rows("s/sweep.csv", "m", spread, num_gpu=40),
+        *metric_rows("s/sweep.csv", "m", [v + 1.2 for v in spread], start=100, num_gpu=80),
+    ]
+    effect = _one(_findings(rows), kind="effect", subject="num_gpu")
+
+    assert effect["verdict"] == "no measurable difference"  # never a "best" within the noise
+    assert effect["p_value"] < 0.05
+    assert "no measurable difference" not in effect["statement"]
+    assert "the effect of num_gpu on throughput is within the noise" in effect["statement"]
+    assert "the test detects a shift, but a smaller one than that spread" in effect["statement"]
+    assert "no measurable difference" not in effect["gist"]
+
+
 def test_one_measurement_per_level_is_not_testable():
     rows = [
         *metric_rows("s/sweep.csv", "m", [100.0], num_ctx=1024),
@@ -115,6 +133,22 @@ def test_failed_records_are_grouped_by_their_cause():
 
     assert cause["n"] == 3
     assert '"[WinError N] address not valid"' in cause["statement"]
+
+
+def test_only_records_the_file_says_failed_are_failures():
+    rows = [
+        *[
+            {**row, "status": "quarantined", "success": False}  # failed, no message
+            for row in metric_rows("f/runs.json", "m", [0.0, 0.0])
+        ],
+        # quarantined for its data (a metric written twice), not a failed run
+        *[{**row, "status": "quarantined"} for row in metric_rows("q/dup.csv", "m", [5.0, 6.0])],
+    ]
+    cause = _one(_findings(rows), kind="failure_cause")
+
+    assert cause["n"] == 2
+    assert cause["statement"].startswith('2 failed records in 1 file (in f) share one cause: "no')
+    assert all(row.startswith("f/runs.json") for row in cause["source_rows"])
 
 
 def test_an_outlier_is_named_with_its_row():

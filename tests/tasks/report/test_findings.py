@@ -33,6 +33,22 @@ def test_every_comparison_is_listed_with_its_verdict_and_levels():
     assert "### Cold starts" in detail
 
 
+def test_a_shift_the_test_detects_within_the_noise_is_labelled_so_in_the_table():
+    same = FINDINGS.filter(pl.col("subject") == "num_gpu")["finding_id"][0]
+    detected = FINDINGS.with_columns(
+        pl.when(pl.col("finding_id") == same)
+        .then(pl.lit(0.01))
+        .otherwise(pl.col("p_value"))
+        .alias("p_value")
+    )
+
+    detail = render_findings(detected)
+
+    row = next(line for line in detail.splitlines() if line.startswith(f"| {same} "))
+    assert "| within the noise, though the test detects a shift |" in row
+    assert "no measurable difference" not in row
+
+
 def test_the_coverage_matrix_counts_measurements_and_configurations_per_model():
     rows = [
         *metric_rows("s/a.csv", "m1", [10.0, 11.0], num_gpu=40),

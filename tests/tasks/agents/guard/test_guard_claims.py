@@ -8,6 +8,7 @@ from tasks.agents.claims import Claim
 from tasks.agents.guard import GuardPolicy
 from tasks.agents.guard.claims import check_claims, text_problems
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
+from tasks.facts.findings import gist
 from tests.tasks.agents.findings_fixture import finding_id, small_findings
 
 FINDINGS = small_findings()
@@ -216,3 +217,28 @@ def test_the_claim_thresholds_come_from_the_policy():
     assert "shares fewer than 9 words with the finding it cites" in reasons
     assert "is cut off" not in text_problems(sentence)
     assert "is cut off" in text_problems(sentence, GuardPolicy(cut_off_chars=len(sentence)))
+
+
+def test_no_difference_is_rejected_for_a_shift_the_test_detects_within_the_noise():
+    # The same finding, had its test detected the shift (p < 0.05) within the noise.
+    detected = _detected(FINDINGS, SAME)
+
+    def check(sentence: str):
+        claims = [Claim("executive_summary", SAME, sentence)]
+        return check_claims(claims, detected, SECTIONS).checked["executive_summary"][0]
+
+    wrong = check("The GPU layer setting makes no measurable difference to throughput")
+    right = check("The GPU layer setting has an effect on throughput within the noise")
+
+    assert any("the test detects a shift, only within the noise" in r for r in wrong.reasons)
+    assert right.accepted, right.reasons
+
+
+def _detected(findings: pl.DataFrame, finding: str) -> pl.DataFrame:
+    """The findings with one no-difference finding's test detecting its shift: p and gist."""
+    rows = findings.to_dicts()
+    for row in rows:
+        if row["finding_id"] == finding:
+            row["p_value"], row["gist"] = 0.01, None
+            row["gist"] = gist(row)
+    return pl.DataFrame(rows, schema=findings.schema)
