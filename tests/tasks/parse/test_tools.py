@@ -306,12 +306,16 @@ def test_genai_perf_and_aiperf_csv_sections_with_thousands() -> None:
         "Metric,avg,min,max,sum,p1,p5,p10,p25,p50,p75,p90,p95,p99,std\r\n"
         "Output Token Throughput Per User (tokens/sec/user),177.06,140.66,215.81,16997.84,"
         "141.28,160.91,163.59,171.11,179.65,185.18,186.64,187.13,189.05,10.79\r\n"
+        "E2E Output Token Throughput (tokens/sec/user),140.2,121.1,210.1,13459.2,121.5,122.9,"
+        "125.0,131.6,140.4,148.8,155.0,160.4,170.2,12.3\r\n"
         "\r\nMetric,Value\r\nBenchmark Duration (sec),128.68\r\n"
         "\r\nEndpoint,GPU_Index,GPU_Name,Metric,avg\r\n"
     )
     frame, reader, _ = read("profile_export_aiperf.csv", aiperf)
     assert reader == "aiperf csv"
-    assert value(frame, "throughput_tok_s", "p50") == [179.65]
+    assert value(frame, "throughput_tok_s", "p50") == [179.65]  # the decode rate alone
+    e2e = "e2e_output_token_throughput"  # first token included: its own metric
+    assert value(frame, e2e, "p50") == [140.4]
     assert value(frame, "duration_ms") == [128680.0]
 
 
