@@ -104,7 +104,9 @@ def _scope(finding: dict) -> str:
     if finding["kind"] == "ranking" or not parts:
         return ""
     where = parts[0].rpartition("/")[2]
-    return f"{where}" + (f", {finding['model']}" if finding.get("model") else "") + ": "
+    held = finding.get("config") if finding["kind"] == "effect" else None
+    named = ", ".join(p for p in (where, finding.get("model"), held) if p)
+    return f"{named}: "
 
 
 def render_claim(claim: Claim, finding: dict) -> str:

@@ -15,7 +15,7 @@ import polars as pl
 
 from tasks.agents.claims import CheckedClaim, Claim, evidence
 from tasks.facts.evidence import MIN_REPETITIONS
-from tasks.facts.findings import metric_words, shift_within_noise
+from tasks.facts.findings import WORKLOAD_DIMENSIONS, metric_words, shift_within_noise
 
 if TYPE_CHECKING:  # personas imports this module for its builders
     from tasks.agents.personas import Section
@@ -59,7 +59,13 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
     limit = section.fallback_limit
     chosen: list[CheckedClaim] = []
     best = next(
-        (r for r in rows if r["kind"] in ("ranking", "effect") and r["verdict"] == "significant"),
+        (
+            r
+            for r in rows
+            if r["kind"] in ("ranking", "effect")
+            and r["verdict"] == "significant"
+            and r["subject"] not in WORKLOAD_DIMENSIONS
+        ),
         None,
     )
     if best:
@@ -98,8 +104,8 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
             _advice(
                 section.key,
                 load,
-                "Warm each model up and record its load time apart from the time to first token "
-                "before comparing settings on it",
+                "Record each model's load time apart from the time to first token before "
+                "comparing settings on it",
             )
         )
     repetitions = next((r for r in rows if r["subject"] == "repetitions"), None)
@@ -123,7 +129,20 @@ _MITIGATIONS = {
     "cold_start": "Warm the model up before measuring and report first calls apart",
     "outlier": "Re-run that configuration and check the machine's load at the time",
 }
+# Where a kind's finding needs other words: a load that dominates TTFT on warm calls is not
+# cured by warming up; a configuration measured once needs repeating, not a new measurement.
+_SUBJECT_MITIGATIONS = {
+    ("cold_start", "load share"): "Compare the time to first token without the model load "
+    "(its prompt evaluation time), or record the load apart",
+    ("coverage_gap", "repetitions"): "Repeat each configuration at least three times in the "
+    "next sweep",
+}
 MITIGATED_KINDS = tuple(_MITIGATIONS)
+
+
+def _mitigation(finding: dict) -> str:
+    kind = finding["kind"]
+    return _SUBJECT_MITIGATIONS.get((kind, finding.get("subject")), _MITIGATIONS[kind])
 
 
 def risks(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
@@ -131,7 +150,7 @@ def risks(section: Section, findings: pl.DataFrame) -> list[CheckedClaim]:
     rows = _rows(findings, section.fallback_kinds)[: section.fallback_limit]
     claims = []
     for finding in rows:
-        mitigation = _MITIGATIONS[finding["kind"]]
+        mitigation = _mitigation(finding)
         claim = Claim(section.key, finding["finding_id"], finding["statement"], mitigation)
         rendered = f"{finding['statement']} ({finding['finding_id']})"
         claims.append(CheckedClaim(claim, (), rendered))

@@ -12,6 +12,7 @@ Cold calls are kept out of the comparisons and are findings of their own.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -360,9 +361,11 @@ def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]
         for model in models:
             if metric == "ttft_ms" and (experiment, model) in load_dominated:
                 continue  # its TTFT measures loading: the cold-start finding says so
-            series = groups[(experiment, metric, model)]
-            model_scope = f"In {_name(experiment)} ({model})"
+            series, held = hold_further_settings(groups[(experiment, metric, model)])
+            model_scope = f"In {_name(experiment)} ({model}{', ' + held if held else ''})"
             varying = varies[(experiment, metric, model)]
+            if held:
+                varying = [d for d in varying if series[d].drop_nulls().n_unique() > 1]
             for dimension in varying:
                 finding = _comparison_finding(
                     "effect",
@@ -372,12 +375,33 @@ def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]
                     dimension,
                     experiment=experiment,
                     model=model,
+                    config=held or None,
                 )
                 if finding:
                     found.append(finding)
             if not varying and series.height >= 2:
                 found.append(_configuration_finding(model_scope, series, experiment, model))
     return found
+
+
+def hold_further_settings(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """A model's rows of one file and metric, at one combination of the further settings its
+    file states (`extra`: llama-bench's context depth, a log's GPU section), and those settings
+    as words ("n_depth=0"); the rows as they are when there is one combination. These settings
+    have no column to be compared by, and pooled into another setting's levels they would pass
+    for repetitions: the combination with the most measurements is kept (the first of a tie)."""
+    extra = series.get_column("extra")
+    if extra.n_unique() < 2:
+        return series, ""
+    counts = series.group_by("extra", maintain_order=True).len()
+    chosen = counts.sort("len", descending=True, maintain_order=True)["extra"][0]
+    kept = series.filter(pl.col("extra").eq_missing(chosen))
+    settings = [json.loads(e) if e else {} for e in counts["extra"].to_list()]
+    held = json.loads(chosen) if chosen else {}
+    varying = sorted(
+        {k for one in settings for k in one if any(o.get(k) != one.get(k) for o in settings)}
+    )
+    return kept, ", ".join(f"{k}={level_text(held.get(k))}" for k in varying)
 
 
 def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, model: str) -> dict:
@@ -805,6 +829,7 @@ _ANALYSED = (
     "load_share",
     "cold",
     *DIMENSION_COLUMNS,
+    "extra",  # further settings a file states, held fixed in each comparison
 )
 
 
@@ -854,7 +879,13 @@ _SUBJECT_NOUNS = {  # a dimension as a sentence names one of its levels
     "num_ctx": "context length (num_ctx)",
     "temperature": "temperature",
     "config": "configuration",
+    "input_tokens": "prompt length",
+    "output_tokens": "output length",
+    "concurrency": "concurrency level",
 }
+# What a benchmark varies to describe its workload, not a setting to choose: a best prompt length
+# is a finding, never advice.
+WORKLOAD_DIMENSIONS = ("input_tokens", "output_tokens", "concurrency")
 
 
 def gist(row: dict) -> str:

@@ -100,7 +100,12 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
         rows.append(
             (
                 r["finding_id"],
-                scope + (f" ({r['model']})" if r["model"] else ""),
+                scope
+                + (
+                    f" ({', '.join(p for p in (r['model'], r['config']) if p)})"
+                    if r["model"]
+                    else ""
+                ),
                 r["subject"],
                 f"{r['metric']} ({r['unit']})",
                 "within the noise, though the test detects a shift"

@@ -72,3 +72,37 @@ def test_advice_not_to_tune_a_setting_says_within_the_noise_when_the_test_detect
     assert advice.claim.finding_id == same
     assert "since its effect on throughput is within the noise" in advice.rendered
     assert "no measurable difference" not in advice.rendered
+
+
+def test_a_best_prompt_length_is_a_finding_never_advice() -> None:
+    rows = [
+        *metric_rows("b/bench.json", "m", [1800.0, 1805.0, 1797.0, 1802.0], input_tokens=512),
+        *metric_rows(
+            "b/bench.json", "m", [2700.0, 2704.0, 2697.0, 2702.0], start=5, input_tokens=2048
+        ),
+    ]
+    rows = [{**row, "metric": "prompt_tok_s"} for row in rows]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+    assert "significant" in findings.filter(pl.col("subject") == "input_tokens")["verdict"]
+
+    recommendations = INSIGHT_AGENT.fallback(findings)["recommendations"]
+
+    assert not any("choose" in c.rendered for c in recommendations)
+
+
+def test_a_load_that_dominates_warm_calls_is_not_cured_by_warming_up() -> None:
+    # Ollama's warm calls: load_duration is most of each call's time to first token.
+    rows = [
+        *metric_rows("o/sweep.csv", "m", [100.0, 102.0, 98.0, 101.0], "ttft_ms", "ms"),
+        *metric_rows("o/sweep.csv", "m", [90.0, 92.0, 88.0, 91.0], "load_ms", "ms"),
+    ]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+    load = finding_id(findings, kind="cold_start", subject="load share")
+
+    risks = INSIGHT_AGENT.fallback(findings)["risks"]
+
+    mitigation = next(c.claim.mitigation for c in risks if c.claim.finding_id == load)
+    assert mitigation.startswith("Compare the time to first token without the model load")
+    assert "Warm" not in mitigation

@@ -170,3 +170,26 @@ def test_findings_are_ranked_with_unique_ids_and_the_table_schema():
     assert findings["finding_id"].to_list() == [f"F{i:03d}" for i in range(1, findings.height + 1)]
     assert findings["importance"].is_sorted(descending=True)
     assert findings.row(0, named=True)["kind"] == "ranking"
+
+
+def test_settings_only_the_file_states_are_held_fixed_not_pooled_into_levels():
+    # llama-bench at two context depths: each prompt length's values at depth 0 and at depth
+    # 4096 are no repetitions of one another.
+    rows = []
+    for depth, slower in (("0", 0.0), ("4096", 600.0)):
+        for length, speed in ((512, 1800.0), (2048, 2700.0)):
+            rows += metric_rows(
+                "b/llama-bench.json",
+                "gpt-oss:20b",
+                [speed - slower + d for d in (0.0, 4.0, -3.0, 2.0)],
+                "prompt_tok_s",
+                start=len(rows) + 1,
+                input_tokens=length,
+                extra=f'{{"n_depth": {depth}, "n_ubatch": 512}}',
+            )
+    effect = _one(_findings(rows), kind="effect", subject="input_tokens")
+
+    assert effect["level_n"] == [4, 4]  # one depth's repetitions, not both depths pooled
+    assert effect["level_medians"] == [2701.0, 1801.0]
+    assert effect["config"] == "n_depth=0"
+    assert "(gpt-oss:20b, n_depth=0)" in effect["statement"]
