@@ -9,7 +9,8 @@ only (no module of the project's analysis), and checks
   share, the failure count, the configuration's median;
 - the verdict, from its own reading of the rules: a best needs p < 0.05 overall, at least three
   measurements on each of the top two, p < 0.05 between them and an interval that excludes the
-  runner-up; a p that groups of these sizes could never bring below 0.05 is "not testable";
+  runner-up (below 6 values, where no 95% interval of the median exists, the best's range);
+  a p that groups of these sizes could never bring below 0.05 is "not testable";
 - the words: "best", "fastest", "choose" need a significant best; "no measurable difference",
   "similar" need that verdict; "faster", "improves" need a tested difference or a cold start;
 - the text: every number of the published claim is one of the finding's (recomputed or written
@@ -172,7 +173,13 @@ class Recomputed:
             top = samples[0], samples[1]
             top_p = 1.0 if np.ptp(np.concatenate(top)) == 0 else float(stats.kruskal(*top).pvalue)
             ci = (f["ci_low"], f["ci_high"])
-            excludes = ci[0] is not None and not (ci[0] <= medians[1] <= ci[1])
+            # Below 6 values no 95% interval of the median exists (the range holds it with
+            # probability 1 - 2^(1-n)): the finding has none, and the best's values must all lie
+            # apart from the runner-up's median.
+            if samples[0].size < 6 and ci[0] is not None:
+                self.problems.append("a 95% interval of the median from fewer than 6 values")
+            bounds = ci if ci[0] is not None else (samples[0].min(), samples[0].max())
+            excludes = not (bounds[0] <= medians[1] <= bounds[1])
             if width is not None and noise is not None and width <= noise:
                 verdict = "no measurable difference"
             elif p >= ALPHA:
@@ -183,7 +190,7 @@ class Recomputed:
                 verdict = "differs"
             if ci[0] is not None and not ci[0] <= medians[0] <= ci[1]:
                 self.problems.append("the best's median lies outside its own interval")
-            self.values += [v for v in ci if v is not None]
+            self.values += [v for v in ci if v is not None] or [float(v) for v in bounds]
         if verdict != f["verdict"]:
             self.problems.append(f"verdict: the finding says {f['verdict']}, the rows {verdict}")
         self.verdict = verdict

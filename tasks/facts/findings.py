@@ -128,7 +128,10 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
     delta = cliffs_delta(second_values, best_values)  # > 0: best's values larger
     enough = min(best_values.size, second_values.size) >= MIN_REPETITIONS
     p_top = kruskal_p([best_values, second_values])
-    excludes = ci is not None and not (ci[0] <= medians[1] <= ci[1])
+    # Below MIN_MEDIAN_CI_N values no 95% interval of the median exists: the best's values then
+    # must all lie apart from the runner-up's median.
+    interval = ci or (float(best_values.min()), float(best_values.max()))
+    excludes = not (interval[0] <= medians[1] <= interval[1])
     low, high = min(medians), max(medians)
     range_pct = (high - low) / abs(low) * 100 if low else None
     # The noise: how far repeated values at one level spread, relative to their median.
@@ -160,6 +163,7 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
         "spread": interquartile_range(best_values),
         "ci_low": ci[0] if ci else None,
         "ci_high": ci[1] if ci else None,
+        "best_range": (float(best_values.min()), float(best_values.max())),
         "best": best,
         "runner_up": second,
         "effect_pct": abs(medians[0] - medians[1]) / abs(medians[1]) * 100 if medians[1] else None,
@@ -234,7 +238,7 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
         f" [{CONFIDENCE * 100:.0f}% CI {adaptive_number(stats['ci_low'])} to "
         f"{adaptive_number(stats['ci_high'])}]"
         if stats["ci_low"] is not None
-        else ""
+        else " [values {} to {}]".format(*map(adaptive_number, stats["best_range"]))
     )
     if verdict == "significant":
         return (

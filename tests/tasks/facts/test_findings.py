@@ -20,18 +20,32 @@ def _one(findings: pl.DataFrame, **where) -> dict:
 
 def test_a_model_clearly_ahead_is_ranked_best_with_its_interval():
     rows = [
-        *metric_rows("a/fast.csv", "m-fast", [120.0, 121.5, 119.0, 122.0, 120.5]),
-        *metric_rows("a/slow.csv", "m-slow", [60.0, 61.0, 59.5, 62.5, 60.5]),
+        *metric_rows("a/fast.csv", "m-fast", [120.0, 121.5, 119.0, 122.0, 120.5, 121.0]),
+        *metric_rows("a/slow.csv", "m-slow", [60.0, 61.0, 59.5, 62.5, 60.5, 61.5]),
     ]
     ranking = _one(_findings(rows), kind="ranking")
 
     assert ranking["verdict"] == "significant"
     assert ranking["levels"] == ["m-fast", "m-slow"]
-    assert ranking["level_medians"] == [120.5, 60.5]
-    assert ranking["ci_low"] > 60.5  # the interval excludes the runner-up
+    assert ranking["level_medians"] == [120.75, 60.75]
+    assert ranking["ci_low"] > 60.75  # the interval excludes the runner-up
     assert "m-fast has the best throughput" in ranking["statement"]
     assert "95% CI" in ranking["statement"]
-    assert len(ranking["source_rows"]) == 10
+    assert len(ranking["source_rows"]) == 12
+
+
+def test_below_six_values_no_95_percent_interval_is_claimed():
+    # Five values hold their median between their extremes only 93.75% of the time.
+    rows = [
+        *metric_rows("a/fast.csv", "m-fast", [120.0, 121.5, 119.0, 122.0, 120.5]),
+        *metric_rows("a/slow.csv", "m-slow", [60.0, 61.0, 59.5, 62.5, 60.5]),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert ranking["verdict"] == "significant"  # every value of the best beats the runner-up
+    assert ranking["ci_low"] is None and ranking["ci_high"] is None
+    assert "CI" not in ranking["statement"]
+    assert "[values 119 to 122]" in ranking["statement"]
 
 
 def test_a_lead_within_noise_is_no_measurable_difference_not_a_best():
