@@ -34,6 +34,7 @@ SEED = 0  # fixed: a report must not change when it is rendered again
 # that file's findings take 0.8 s and 1.1 GB peak (the process, tables included).
 RESAMPLE_CELLS = 4_000_000
 BOOTSTRAP_MAX_N = 1_000
+MIN_BOOTSTRAP_N = 6  # below, a bootstrap interval is about the sample's range, not a 95% one
 MIN_MEDIAN_CI_N = 6  # the fewest values whose range holds the median 95% of the time (96.9%)
 # Cliff's delta magnitudes (Romano et al., 2006): below each bound, the label beside it.
 DELTA_MAGNITUDES = ((0.147, "negligible"), (0.33, "small"), (0.474, "medium"), (1.0, "large"))
@@ -114,9 +115,11 @@ def bootstrap_mean_ci(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = SEED,
 ) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the mean; None below two values (nothing to resample)."""
+    """Percentile bootstrap interval of the mean; None below MIN_BOOTSTRAP_N values, where the
+    resamples take only a handful of values and the interval is about the sample's range (two
+    runs: their two values, called a 95% interval)."""
     sample = _clean(values)
-    if sample.size < 2:
+    if sample.size < MIN_BOOTSTRAP_N:
         return None
     rng = np.random.default_rng(seed)
     means = _resampled_means(sample, resamples, rng)
@@ -142,9 +145,10 @@ def bootstrap_change_ci(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = SEED,
 ) -> tuple[float, float] | None:
-    """Bootstrap interval of (mean B - mean A) / mean A in percent, resampling A and B apart."""
+    """Bootstrap interval of (mean B - mean A) / mean A in percent, resampling A and B apart;
+    None below MIN_BOOTSTRAP_N values on either side (see bootstrap_mean_ci)."""
     sample_a, sample_b = _clean(a), _clean(b)
-    if sample_a.size < 2 or sample_b.size < 2:
+    if sample_a.size < MIN_BOOTSTRAP_N or sample_b.size < MIN_BOOTSTRAP_N:
         return None
     rng = np.random.default_rng(seed)
     means_a = _resampled_means(sample_a, resamples, rng)

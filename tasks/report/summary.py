@@ -157,10 +157,17 @@ def _comparison_rows(found: list[Comparison]) -> list[tuple]:
                 ci,
                 fixed_number(c.u),
                 "n/a" if c.p is None else p_value(c.p).removeprefix("p="),
-                "n/a" if c.delta is None else f"{c.delta:+.2f} ({c.magnitude})",
+                "n/a"
+                if c.delta is None
+                else f"{c.delta:+.2f}" + ("" if _untestable(c) else f" ({c.magnitude})"),
             )
         )
     return rows
+
+
+def _untestable(c: Comparison) -> bool:
+    """Too few runs for any outcome to reach p < ALPHA: an effect size there is no "large"."""
+    return c.smallest_p is not None and c.smallest_p >= ALPHA
 
 
 def _comparison_section(found: list[tuple[dict, list[Comparison]]]) -> str:

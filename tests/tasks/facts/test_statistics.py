@@ -8,6 +8,7 @@ from tasks.facts.statistics import (
     BOOTSTRAP_MAX_N,
     THROUGHPUT,
     TTFT,
+    bootstrap_change_ci,
     bootstrap_mean_ci,
     cliffs_delta,
     compare,
@@ -27,7 +28,15 @@ def test_summary_gives_mean_sd_and_linear_percentiles():
     assert summary.std == pytest.approx(math.sqrt(2.5))  # sample SD, n - 1
     assert summary.p50 == pytest.approx(3.0)
     assert summary.p95 == pytest.approx(4.8)  # 1 + 0.95 * 4 positions along the sorted values
-    assert 1.0 <= summary.ci_low < 3.0 < summary.ci_high <= 5.0
+    assert summary.ci_low is None and summary.ci_high is None  # five runs: no 95% interval
+    six = summarize([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert 1.0 <= six.ci_low < 3.5 < six.ci_high <= 6.0
+
+
+def test_two_runs_a_side_give_no_interval_of_the_change():
+    # Resampling two values per side only ever reaches their extremes: no 95% interval.
+    assert bootstrap_change_ci([56.68, 65.72], [67.37, 72.77]) is None
+    assert bootstrap_change_ci([1.0, 2, 3, 4, 5, 6], [2.0, 3, 4, 5, 6, 7]) is not None
 
 
 def test_one_value_has_no_spread_and_no_interval():

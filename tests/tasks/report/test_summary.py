@@ -102,3 +102,19 @@ def test_chart_links_are_relative_to_the_report_folder(tmp_path: Path):
 
 def test_no_calls_say_so():
     assert "No agent calls were recorded" in render_summary(empty(AGENT_CALLS))
+
+
+def test_two_runs_a_side_get_no_interval_and_no_effect_size_word():
+    two_runs = _calls(
+        [
+            *[_call(run, "A", 0, value, 900.0) for run, value in ((1, 56.68), (2, 65.72))],
+            *[_call(run, "B", 0, value, 800.0) for run, value in ((1, 67.37), (2, 72.77))],
+        ]
+    )
+
+    text = render_summary(two_runs)
+
+    assert "Too few runs to test throughput" in text
+    assert "CI +" not in text and "CI -" not in text  # no interval of the change is claimed
+    assert "+1.00 (large)" not in text
+    assert "| +1.00 |" in text  # every B above every A, said as the number alone
