@@ -58,12 +58,14 @@ METHOD_NUMBERS = (
 _UNITS = {"tok/s": "tok/s", "ms": "ms", "s": "s", "req/s": "req/s"}
 _METRIC_WORDS = {
     "throughput_tok_s": "throughput",
+    "e2e_throughput_tok_s": "end-to-end output throughput",
     "prompt_tok_s": "prompt processing throughput",
     "server_throughput_tok_s": "server throughput",
     "request_throughput_req_s": "request throughput",
     "ttft_ms": "time to first token",
     "itl_ms": "inter-token latency",
     "tpot_ms": "time per output token",
+    "e2e_per_token_ms": "end-to-end time per output token",
     "e2e_latency_ms": "end-to-end latency",
 }
 _QUALITY_METRIC = re.compile(r"(?i)accura|quality|score|bleu|rouge|perplex|pass_?rate|exact_match")

@@ -25,12 +25,14 @@ LOAD_DOMINATED_SHARE = 0.5
 # Metrics compared, with the direction that is better. Others are counted, not compared.
 _DIRECTIONS = {
     "throughput_tok_s": "higher",
+    "e2e_throughput_tok_s": "higher",
     "prompt_tok_s": "higher",
     "server_throughput_tok_s": "higher",
     "request_throughput_req_s": "higher",
     "ttft_ms": "lower",
     "itl_ms": "lower",
     "tpot_ms": "lower",
+    "e2e_per_token_ms": "lower",
     "e2e_latency_ms": "lower",
 }
 # A metric the pile names itself ("mean_time_ms", "speedup") still has an obvious direction;

@@ -140,6 +140,8 @@ def parse_value(text: str, *, trailing_words: bool = True) -> ParsedValue | None
     if rest and not (trailing_words and _is_trailing_words(rest)):
         return None
     unit = match["unit"]
+    if unit and any(ch.isdigit() for ch in unit):
+        return None  # an identifier that starts with digits: a commit "27aa9b6", a hex "0x1f"
     if unit and unit[-1] in ".-_":
         unit = unit.rstrip(".-_")
     value = float(match["number"].replace(",", ""))

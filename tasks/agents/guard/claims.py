@@ -70,10 +70,12 @@ _NO_DIFFERENCE = re.compile(
 )
 _METRIC_WORDS = {
     "throughput_tok_s": r"throughput|tokens per second|generation speed|decode speed",
+    "e2e_throughput_tok_s": r"throughput|tokens per second|end-to-end",
     "ttft_ms": r"time to first token|first token|ttft|latency|responsiveness",
     "e2e_latency_ms": r"end-to-end|latency",
     "itl_ms": r"inter-token|latency",
     "tpot_ms": r"per output token|latency",
+    "e2e_per_token_ms": r"per output token|end-to-end|latency",
     "load_ms": r"load(?:ing)? times?|loading|loads?",
 }
 # What a comparison is about, in the words a sentence would use for it: a claim that ranks

@@ -20,7 +20,10 @@ from tasks.parse.records import MetricSink
 # Canonical metrics of the tools, each in one unit. Throughput of one request (what Ollama's
 # "eval rate" and llama-bench's tg test measure) is kept apart from the throughput of a whole
 # server under load: comparing the two would compare different things.
-THROUGHPUT = "throughput_tok_s"  # output tokens/s of one request or stream
+THROUGHPUT = "throughput_tok_s"  # output tokens/s of one request or stream, while it decodes
+# Output tokens over one request's whole time, first token included (LLMPerf's, GuideLLM's and
+# GenAI-Perf's per-request throughput): below the decode rate by the time to first token.
+E2E_THROUGHPUT = "e2e_throughput_tok_s"
 PROMPT_THROUGHPUT = "prompt_tok_s"  # prompt processing (prefill) tokens/s
 PROMPT_AND_GENERATION_THROUGHPUT = "prompt_and_generation_tok_s"  # llama-bench pp+tg tests
 SERVER_THROUGHPUT = "server_throughput_tok_s"  # output tokens/s of all requests together
@@ -29,7 +32,10 @@ REQUEST_THROUGHPUT = "request_throughput_req_s"
 GOODPUT = "goodput_req_s"
 TTFT = "ttft_ms"
 ITL = "itl_ms"  # inter-token latency
-TPOT = "tpot_ms"  # time per output token
+TPOT = "tpot_ms"  # time per output token after the first (vLLM's TPOT)
+# A request's whole time over its output tokens, first token included (LLMPerf's
+# "inter_token_latency", GuideLLM's "time_per_output_token")
+E2E_PER_TOKEN = "e2e_per_token_ms"
 E2E_LATENCY = "e2e_latency_ms"
 LOAD = "load_ms"
 PROMPT_EVAL = "prompt_eval_ms"
@@ -44,6 +50,7 @@ DURATION = "duration_ms"
 
 UNITS = {
     THROUGHPUT: "tok/s",
+    E2E_THROUGHPUT: "tok/s",
     PROMPT_THROUGHPUT: "tok/s",
     PROMPT_AND_GENERATION_THROUGHPUT: "tok/s",
     SERVER_THROUGHPUT: "tok/s",
@@ -53,6 +60,7 @@ UNITS = {
     TTFT: "ms",
     ITL: "ms",
     TPOT: "ms",
+    E2E_PER_TOKEN: "ms",
     E2E_LATENCY: "ms",
     LOAD: "ms",
     PROMPT_EVAL: "ms",
@@ -236,7 +244,9 @@ class ToolWriter:
                 self.statistics(record, metric, raw_metric, value, scale=scale, unit=unit)
                 continue
             statistic = statistic_name(key)
-            if statistic is not None:
+            # A count is how many values the others summarise, not one in the metric's unit
+            # (GuideLLM's request_latency.count of 4 became 4,000 ms).
+            if statistic is not None and statistic != "count":
                 self.value(
                     record,
                     metric,

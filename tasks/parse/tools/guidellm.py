@@ -20,15 +20,15 @@ from typing import Any
 from tasks.parse.records import MetricSink
 from tasks.parse.tools.base import (
     E2E_LATENCY,
+    E2E_PER_TOKEN,
+    E2E_THROUGHPUT,
     ERROR_RATE,
     ITL,
     OUTPUT_TOKENS,
     PROMPT_TOKENS,
     REQUEST_THROUGHPUT,
     SERVER_THROUGHPUT,
-    THROUGHPUT,
     TOTAL_TOKEN_THROUGHPUT,
-    TPOT,
     TTFT,
     Document,
     ToolReader,
@@ -39,7 +39,7 @@ from tasks.parse.tools.base import (
 _METRICS = {
     "time_to_first_token_ms": (TTFT, 1.0),
     "inter_token_latency_ms": (ITL, 1.0),
-    "time_per_output_token_ms": (TPOT, 1.0),
+    "time_per_output_token_ms": (E2E_PER_TOKEN, 1.0),  # request latency / output tokens
     "request_latency": (E2E_LATENCY, 1e3),  # seconds
     "requests_per_second": (REQUEST_THROUGHPUT, 1.0),
     "output_tokens_per_second": (SERVER_THROUGHPUT, 1.0),
@@ -49,9 +49,9 @@ _METRICS = {
 _REQUEST_FIELDS = {
     "time_to_first_token_ms": (TTFT, 1.0),
     "inter_token_latency_ms": (ITL, 1.0),
-    "time_per_output_token_ms": (TPOT, 1.0),
+    "time_per_output_token_ms": (E2E_PER_TOKEN, 1.0),  # request latency / output tokens
     "request_latency": (E2E_LATENCY, 1e3),
-    "output_tokens_per_second": (THROUGHPUT, 1.0),
+    "output_tokens_per_second": (E2E_THROUGHPUT, 1.0),  # output tokens / request latency
     "prompt_tokens": (PROMPT_TOKENS, 1.0),
     "output_tokens": (OUTPUT_TOKENS, 1.0),
 }

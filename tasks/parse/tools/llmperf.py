@@ -19,14 +19,14 @@ from tasks.parse.records import MetricSink
 from tasks.parse.tools.base import (
     COMPLETED_REQUESTS,
     E2E_LATENCY,
+    E2E_PER_TOKEN,
+    E2E_THROUGHPUT,
     ERROR_RATE,
     FAILED_REQUESTS,
-    ITL,
     OUTPUT_TOKENS,
     PROMPT_TOKENS,
     REQUEST_THROUGHPUT,
     SERVER_THROUGHPUT,
-    THROUGHPUT,
     TTFT,
     Document,
     ToolReader,
@@ -38,9 +38,11 @@ from tasks.parse.tools.base import (
 # LLMPerf's metric names -> (canonical metric, scale to its unit)
 _METRICS = {
     "ttft_s": (TTFT, 1e3),
-    "inter_token_latency_s": (ITL, 1e3),
+    # The sum of a request's token gaps, first token included, over its output tokens
+    # (token_benchmark_ray.py): whole request time per token, not the gap between tokens.
+    "inter_token_latency_s": (E2E_PER_TOKEN, 1e3),
     "end_to_end_latency_s": (E2E_LATENCY, 1e3),
-    "request_output_throughput_token_per_s": (THROUGHPUT, 1.0),
+    "request_output_throughput_token_per_s": (E2E_THROUGHPUT, 1.0),  # over the whole request
     "number_input_tokens": (PROMPT_TOKENS, 1.0),
     "number_output_tokens": (OUTPUT_TOKENS, 1.0),
 }

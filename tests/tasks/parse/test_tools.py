@@ -284,8 +284,11 @@ def test_guidellm_benchmarks_with_their_requests() -> None:
     assert value(frame, "ttft_ms", "mean") == [171.5]
     assert value(frame, "ttft_ms", "p99.9") == [172.5]
     assert value(frame, "e2e_latency_ms", "median") == [24900.0]
+    assert value(frame, "e2e_latency_ms", "count") == []  # 4 requests, not 4,000 ms
     assert value(frame, "error_rate_pct") == [20.0]
-    assert value(frame, "throughput_tok_s") == [41.1, 41.1]  # each request's own
+    # each request's own, over its whole time (1024 tokens in 24.9 s), not its decode rate
+    assert value(frame, "e2e_throughput_tok_s") == [41.1, 41.1]
+    assert value(frame, "throughput_tok_s") == []
     assert value(frame, "server_throughput_tok_s", "mean") == [160.0]
     assert set(frame["concurrency"]) == {4}
 
@@ -314,8 +317,7 @@ def test_genai_perf_and_aiperf_csv_sections_with_thousands() -> None:
     frame, reader, _ = read("profile_export_aiperf.csv", aiperf)
     assert reader == "aiperf csv"
     assert value(frame, "throughput_tok_s", "p50") == [179.65]  # the decode rate alone
-    e2e = "e2e_output_token_throughput"  # first token included: its own metric
-    assert value(frame, e2e, "p50") == [140.4]
+    assert value(frame, "e2e_throughput_tok_s", "p50") == [140.4]  # first token included
     assert value(frame, "duration_ms") == [128680.0]
 
 
@@ -361,6 +363,7 @@ def test_llmperf_summary_and_individual_responses() -> None:
     assert (reader, version) == ("llmperf summary", "2023-08-31")
     assert value(frame, "ttft_ms", "p50") == [220.0]
     assert value(frame, "ttft_ms", "max") == [360.0]
+    assert value(frame, "e2e_throughput_tok_s", "mean") == [170.5]  # over the whole request
     assert value(frame, "error_rate_pct") == [2.0]
     assert value(frame, "server_throughput_tok_s") == [600.0]
     assert frame["concurrency"][0] == 5 and frame["timestamp"][0].startswith("2024-01-10")
@@ -381,6 +384,7 @@ def test_llmperf_summary_and_individual_responses() -> None:
     frame, reader, _ = read("x_individual_responses.json", json.dumps(responses))
     assert reader == "llmperf individual responses"
     assert value(frame, "ttft_ms") == [300.0]
+    assert value(frame, "e2e_throughput_tok_s") == [167.4]
     assert frame.filter(pl.col("metric") == "error")["error"].to_list() == ["error code 429"]
 
 
@@ -393,6 +397,7 @@ def test_text_no_tool_wrote_is_skipped_with_its_reason() -> None:
 def test_every_real_tool_output_yields_canonical_rows_with_units() -> None:
     performance = {
         "throughput_tok_s",
+        "e2e_throughput_tok_s",
         "prompt_tok_s",
         "server_throughput_tok_s",
         "ttft_ms",

@@ -48,6 +48,8 @@ def test_parse_value_reads_number_and_unit(text: str, expected: ParsedValue | No
         "102.31 tokens/s @ 0.128s TTFT",  # two numbers: which one is meant is unclear
         "No-CC",
         "1_000",
+        "27aa9b6a6c4282",  # a commit hash that starts with digits
+        "0x1f",  # a hex number
     ],
 )
 def test_parse_value_refuses_what_is_not_one_number(text: str) -> None:
