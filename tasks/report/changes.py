@@ -83,7 +83,12 @@ def render_what_changed(
     parts += [f"- {escape(s)} ({i})" for i, s in configurations.select("finding_id", "statement")
               .iter_rows()]  # fmt: skip
     if changed.is_empty() and configurations.is_empty():
-        parts += ["No regression, improvement, new or removed configuration."]
+        parts += [
+            "No regression or improvement among the runs the files hold; new and removed "
+            "configurations are told from the next run on."
+            if context.first_of_pile
+            else "No regression, improvement, new or removed configuration."
+        ]
     unstable = series.filter(pl.col("status") == "unstable").height
     if unstable:
         parts += [

@@ -229,6 +229,9 @@ def render_combined_report(
         *([f"- Tables: {context.tables}"] if context.tables else []),
         f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",
         f"- Agent B ({b.persona.name}) options: {_options_text(b.options.to_ollama())}",
+        "- Every call also caps its reply (num_predict) per persona, and each retry of a "
+        "rejected draft lowers the temperature; tables/agent_calls.parquet has each call's "
+        "options as sent.",
         "",
     ]
     # The benchmark first; the report agents' own LLM calls after it, for whoever tunes them.

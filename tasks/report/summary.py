@@ -213,7 +213,9 @@ def _guard_section(agent_calls: pl.DataFrame) -> str:
     ]
     return (
         "## Drafts and the guard\n\n"
-        "Every call, retries included: a draft the guard accepts is published as written.\n\n"
+        "Every call, retries included. Accepted: the guard passed every claim of the draft. The "
+        "claims of a rejected draft that pass are still published one by one "
+        "(tables/claims.parquet, written_by = model).\n\n"
         + table(("Agent", "Persona", "Runs", "Calls", "Accepted", "Accepted share"), rows, "llrrrr")
     )
 

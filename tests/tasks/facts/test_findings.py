@@ -165,6 +165,20 @@ def test_only_records_the_file_says_failed_are_failures():
     assert all(row.startswith("f/runs.json") for row in cause["source_rows"])
 
 
+def test_a_failed_run_written_twice_counts_once():
+    def failed(path: str, count: int) -> list[dict]:
+        return [
+            {**row, "status": "quarantined", "error": "triton missing"}
+            for row in metric_rows(path, "m", [0.0] * count)
+        ]
+
+    rows = [*failed("c/conv_bench.json", 2), *failed("c/conv_bench.md", 2), *failed("d/x.csv", 1)]
+    cause = _one(_findings(rows), kind="failure_cause")
+
+    assert cause["n"] == 3  # the .md renders the .json's two records
+    assert not any(row.startswith("c/conv_bench.md") for row in cause["source_rows"])
+
+
 def test_an_outlier_is_named_with_its_row():
     values = [100.0, 101.0, 99.0, 100.5, 99.5, 7.9]
     outlier = _one(_findings(metric_rows("o/r.csv", "m", values)), kind="outlier")
