@@ -310,17 +310,46 @@ def _comparison_finding(
     )
 
 
+# What a file says it ran on; models measured on different ones are not ranked together.
+_SETUP_COLUMNS = ("runtime", "hardware", "backend")
+
+
 def ranking_findings(warm: pl.DataFrame) -> list[dict]:
-    """Per metric, the models ranked by their median over every file that measures them."""
+    """Per metric, the models ranked by their median over every file that measures them, within
+    one setup (runtime, hardware, backend as the files state them): a model served by vLLM on
+    one GPU and another by Ollama on a laptop would compare their setups, not themselves. With
+    several setups, each has its ranking, named by its setup; files that state none are one."""
     found = []
-    for (metric,), values in warm.group_by(["metric"], maintain_order=True):
-        if metric not in RANKED_METRICS or values["model"].n_unique() < 2:
+    stated = pl.concat_str(
+        [pl.col(c).cast(pl.Utf8) for c in _SETUP_COLUMNS], separator=", ", ignore_nulls=True
+    )
+    setup = (
+        pl.when(pl.col("hardware").is_null() & (stated != ""))
+        .then(stated + pl.lit(", hardware not stated"))
+        .otherwise(stated)
+        .alias("_setup")
+    )
+    for (metric,), values in warm.with_columns(setup).group_by(["metric"], maintain_order=True):
+        if metric not in RANKED_METRICS:
             continue
-        files = values["experiment"].n_unique()
-        scope = f"Model ranking over {adaptive_number(files)} file{'s' if files != 1 else ''}"
-        finding = _comparison_finding("ranking", scope, "model", values, "model")
-        if finding:
-            found.append(finding)
+        setups = values.partition_by("_setup", maintain_order=True)
+        for rows in setups:
+            if rows["model"].n_unique() < 2:
+                continue
+            files = rows["experiment"].n_unique()
+            scope = f"Model ranking over {adaptive_number(files)} file{'s' if files != 1 else ''}"
+            if len(setups) > 1:
+                scope += f" ({rows['_setup'][0] or 'runtime and hardware not stated'})"
+            finding = _comparison_finding(
+                "ranking",
+                scope,
+                "model",
+                rows.drop("_setup"),
+                "model",
+                config=rows["_setup"][0] or None,
+            )
+            if finding:
+                found.append(finding)
     return found
 
 

@@ -221,19 +221,39 @@ def _with_roles(
     return rows, roles["rank"]
 
 
-def _twin_copies(usable: pl.DataFrame, paths: list[str]) -> list[pl.DataFrame]:
-    """Raw files of one run written twice (gemma3_baseline.csv and gemma3_baseline.json: one
-    folder, one name, two formats): the later file's equal values are copies of the first's."""
+def _twin_copies(
+    usable: pl.DataFrame, paths: list[str], rows: pl.DataFrame, files: pl.Series
+) -> list[pl.DataFrame]:
+    """Raw files of one run written twice (gemma3_baseline.csv and gemma3_baseline.json, a
+    tool's profile_export.csv and .json: one folder, one name, two formats): the equal values
+    of the others are copies of the twin written with the most digits (`precision`: per file,
+    the median resolution relative to the value), then with the most values, then the first.
+    `rows`: the pile's rows; `files`: each row's file position."""
     stems: dict[str, list[int]] = {}
     for position, path in enumerate(paths, start=1):  # `file` counts from 1
         folder, _, name = path.rpartition("/")
         stems.setdefault(f"{folder}/{name.rsplit('.', 1)[0]}", []).append(position)
-    twin_of = {m: group[0] for group in stems.values() if len(group) > 1 for m in group}
-    if not twin_of:
+    groups = [group for group in stems.values() if len(group) > 1]
+    if not groups:
         return []
-    twins = usable.filter(
-        (pl.col("rank") == _RANK["measurement"]) & pl.col("file").is_in(list(twin_of))
-    ).with_columns(pl.col("file").replace_strict(twin_of, return_dtype=pl.UInt32).alias("twin"))
+    raw = usable.filter(pl.col("rank") <= _RANK["measurement"])
+    sizes = dict(raw.group_by("file").len().iter_rows())
+    coarse = dict(
+        pl.DataFrame({"file": files, "_rel": rows["resolution"] / rows["value"].abs()})
+        .lazy()
+        .group_by("file")
+        .agg(pl.col("_rel").median())
+        .collect()
+        .iter_rows()
+    )
+    twin_of = {
+        member: min(group, key=lambda f: (coarse.get(f) or 1.0, -sizes.get(f, 0), f))
+        for group in groups
+        for member in group
+    }
+    twins = raw.filter(pl.col("file").is_in(list(twin_of))).with_columns(
+        pl.col("file").replace_strict(twin_of, return_dtype=pl.UInt32).alias("twin")
+    )
     by = ["metric", "twin"]
     candidates = _by_group_and_value(twins.filter(pl.col("file") != pl.col("twin")), by)
     primaries = _by_group_and_value(twins.filter(pl.col("file") == pl.col("twin")), by)
@@ -288,7 +308,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())), ["metric"]
     )
     details = _MatchDetails(rows, codes)
-    links = [details.equal(*pairs) for pairs in _twin_copies(usable, paths)]
+    links = [details.equal(*p) for p in _twin_copies(usable, paths, rows, codes["file"])]
     copied = (
         pl.concat([link["_row"] for link in links]).implode()
         if links

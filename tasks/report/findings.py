@@ -93,6 +93,8 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
     rows = []
     for r in compared.head(MAX_LISTED).iter_rows(named=True):
         scope = (r["experiment"] or "all files").rpartition("/")[2]
+        if r["kind"] == "ranking" and r["config"]:
+            scope = f"all files on {r['config']}"
         levels = ", ".join(
             f"{level} {adaptive_number(median)} (n={n})"
             for level, median, n in zip(r["levels"], r["level_medians"], r["level_n"], strict=True)

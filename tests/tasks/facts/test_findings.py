@@ -221,3 +221,24 @@ def test_settings_only_the_file_states_are_held_fixed_not_pooled_into_levels():
     assert effect["level_medians"] == [2701.0, 1801.0]
     assert effect["config"] == "n_depth=0"
     assert "(gpt-oss:20b, n_depth=0)" in effect["statement"]
+
+
+def test_models_measured_on_different_setups_are_ranked_apart():
+    rows = [
+        *metric_rows("v/vllm.json", "qwen3:4b", [900.0, 905.0, 898.0], runtime="vllm"),
+        *metric_rows("v/vllm2.json", "llama3:8b", [600.0, 604.0, 601.0], runtime="vllm"),
+        *metric_rows("o/ollama.csv", "gemma3:1b", [180.0, 182.0, 181.0], runtime="ollama"),
+        *metric_rows("o/ollama2.csv", "llama3:8b", [77.0, 78.0, 76.5], runtime="ollama"),
+    ]
+    rankings = _findings(rows).filter(pl.col("kind") == "ranking")
+
+    assert sorted(rankings["config"].to_list()) == [
+        "ollama, hardware not stated",
+        "vllm, hardware not stated",
+    ]
+    assert sorted(map(sorted, rankings["levels"].to_list())) == [
+        ["gemma3:1b", "llama3:8b"],
+        ["llama3:8b", "qwen3:4b"],
+    ]
+    vllm = "Model ranking over 2 files (vllm, hardware not stated)"
+    assert any(s.startswith(vllm) for s in rankings["statement"])

@@ -3,6 +3,7 @@ to the measurement they repeat, so each measurement counts once."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -158,3 +159,35 @@ def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
     assert primaries == {"bench/gemma3_270m_baseline.csv"}
     counted = analysable(rows.with_columns(status=pl.lit("passed")))
     assert sorted(counted["value"]) == [238.2392, 289.3669]
+
+
+def test_a_tools_csv_and_json_export_of_one_run_count_once(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    export = {
+        "time_to_first_token": {"unit": "ms", "avg": 24.6242, "p99": 26.2731, "min": 23.5912},
+        "output_token_throughput": {"unit": "tokens/sec", "avg": 86.4411},
+        "input_config": {"model": ["meta/llama3-8b-instruct"], "concurrency": 4},
+    }
+    _write(root, "profile_export_genai_perf.json", json.dumps(export))
+    _write(
+        root,
+        "profile_export_genai_perf.csv",
+        "Metric,avg,min,max,p99\r\nTime To First Token (ms),24.62,23.59,26.31,26.27\r\n"
+        "\r\nMetric,Value\r\nOutput Token Throughput (per sec),86.44\r\n",
+    )
+    ingested = ingest([root], None, None)
+    rows = ingested.parsed
+    copies = rows.filter(pl.col("copy_of").is_not_null())
+
+    # The JSON is written with more digits (and its settings): the CSV's values are its copies,
+    # but for the maximum, which only the CSV holds.
+    assert set(copies["source_path"]) == {"bench/profile_export_genai_perf.csv"}
+    assert set(copies["copy_of"].str.split(" ").list.first()) == {
+        "bench/profile_export_genai_perf.json"
+    }
+    assert copies.height == 4
+    roles = dict(ingested.files.select("relative_path", "role").iter_rows())
+    assert roles["bench/profile_export_genai_perf.csv"] == "copy"
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    mean_ttft = counted.filter((pl.col("metric") == "ttft_ms") & (pl.col("statistic") == "mean"))
+    assert mean_ttft["value"].to_list() == [24.6242]  # counted once, from the JSON
