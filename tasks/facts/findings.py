@@ -655,7 +655,9 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
         metrics.filter((pl.col("status") == "quarantined") & failed)
         .group_by("source_path", "locator", maintain_order=True)
         .agg(pl.col("error").drop_nulls().first())
-        .with_columns(cause=_error_class(pl.col("error")).fill_null("no error recorded"))
+        .with_columns(
+            cause=_error_class(pl.col("error")).fill_null("marked unsuccessful, no error message")
+        )
     )
     # A run written twice (bench.json and its bench.md rendering) failed once: a cause's records
     # count in the first of the files that share a folder and name.
@@ -737,7 +739,7 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
             statement = (
                 f"{adaptive_number(speed.len() - with_it)} of {_files(speed.len())} that "
                 f"{'measure' if plural else 'measures'} speed "
-                f"{'record' if speed.len() - with_it != 1 else 'records'} no {what}, so "
+                f"{'yield' if speed.len() - with_it != 1 else 'yields'} no metric of {what}, so "
                 f"{advice} there."
             )
             found.append(
@@ -961,8 +963,8 @@ def gist(row: dict) -> str:
         return {
             "repetitions": "Most configurations were measured fewer than three times, too few "
             "to tell them from noise.",
-            "output quality": "The files that measure speed record no output quality.",
-            "GPU telemetry": "The files that measure speed record no GPU telemetry.",
+            "output quality": "The files that measure speed yield no output quality metric.",
+            "GPU telemetry": "The files that measure speed yield no GPU telemetry metric.",
         }.get(raw, "A measurement is missing.")
     if kind == "configuration":
         return f"One configuration's repeated {what} measurements agree closely."

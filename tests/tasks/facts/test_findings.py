@@ -161,7 +161,9 @@ def test_only_records_the_file_says_failed_are_failures():
     cause = _one(_findings(rows), kind="failure_cause")
 
     assert cause["n"] == 2
-    assert cause["statement"].startswith('2 failed records in 1 file (in f) share one cause: "no')
+    assert cause["statement"].startswith(
+        '2 failed records in 1 file (in f) share one cause: "marked unsuccessful, no error message"'
+    )
     assert all(row.startswith("f/runs.json") for row in cause["source_rows"])
 
 

@@ -159,7 +159,7 @@ def test_negations_number_words_and_asides_the_finding_does_not_make_are_rejecte
 def test_an_option_level_is_no_model_family():
     gap = finding_id(FINDINGS, kind="coverage_gap", subject="GPU telemetry")
 
-    claim = _check("gaps", gap, "The files that measure speed record no GPU telemetry")
+    claim = _check("gaps", gap, "The files that measure speed yield no GPU telemetry metric")
 
     assert claim.accepted, claim.reasons  # "num_gpu=40" in another finding names no model "gpu"
 
