@@ -56,9 +56,17 @@ def test_the_corpus_report_leads_with_what_an_analyst_leads_with(corpus_run):
     findings = pl.read_parquet(out / "tables" / "findings.parquet")
     top = findings.sort("rank").head(12)
 
-    ranking = top.filter((pl.col("kind") == "ranking") & (pl.col("metric") == "throughput_tok_s"))
-    assert ranking["verdict"][0] == "significant"
-    assert ranking["levels"][0][0] == "gemma3:270m-instruct"
+    assert not top.filter(
+        (pl.col("kind") == "ranking") & (pl.col("metric") == "throughput_tok_s")
+    ).is_empty()
+    # Models are ranked within one setup as the files state it: the sweeps under ollama/ say
+    # their runtime, the gemma3 sweeps say none; gemma3:270m leads the ranking it is in.
+    rankings = findings.filter(
+        (pl.col("kind") == "ranking") & (pl.col("metric") == "throughput_tok_s")
+    ).filter(pl.col("levels").list.contains("gemma3:270m-instruct"))
+    assert rankings.height == 1
+    assert rankings["verdict"][0] == "significant"
+    assert rankings["levels"][0][0] == "gemma3:270m-instruct"
     # quantization of llama3.1:8b costs throughput, tested within one file
     assert top.filter(pl.col("subject") == "quantization")["levels"][0][0].endswith("q4_0")
     # TTFT in these sweeps measures the model load
