@@ -58,16 +58,16 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
     rows = findings.to_dicts()
     limit = section.fallback_limit
     chosen: list[CheckedClaim] = []
-    best = next(
-        (
-            r
-            for r in rows
-            if r["kind"] in ("ranking", "effect")
-            and r["verdict"] == "significant"
-            and r["subject"] not in WORKLOAD_DIMENSIONS
-        ),
-        None,
-    )
+    # A comparison within one file first: one harness on one machine, where only the compared
+    # setting differs; a ranking across files may also compare the files' machines.
+    choices = [
+        r
+        for r in rows
+        if r["kind"] in ("ranking", "effect")
+        and r["verdict"] == "significant"
+        and r["subject"] not in WORKLOAD_DIMENSIONS
+    ]
+    best = min(choices, key=lambda r: r["kind"] != "effect", default=None)
     if best:
         # Speed alone does not choose a model or a quantization: say what is unmeasured.
         unmeasured = any(r["subject"] == "output quality" for r in rows)

@@ -106,3 +106,21 @@ def test_a_load_that_dominates_warm_calls_is_not_cured_by_warming_up() -> None:
     mitigation = next(c.claim.mitigation for c in risks if c.claim.finding_id == load)
     assert mitigation.startswith("Compare the time to first token without the model load")
     assert "Warm" not in mitigation
+
+
+def test_advice_rests_on_a_comparison_within_one_file_before_a_ranking_across_files() -> None:
+    rows = [
+        # two files, two machines perhaps: a ranking across them
+        *metric_rows("a/laptop.csv", "gemma3:1b", [180.0, 182.0, 181.0, 183.0, 179.0]),
+        *metric_rows("b/server.csv", "qwen3:4b", [60.0, 61.0, 59.5, 62.5, 60.5]),
+        # one file: two quantizations of one model on one machine
+        *metric_rows("c/quant.csv", "llama3.1:8b-q4_0", [77.0, 78.0, 76.5, 77.5]),
+        *metric_rows("c/quant.csv", "llama3.1:8b-q8_0", [46.0, 47.0, 46.5, 47.5], start=5),
+    ]
+    metrics = metrics_frame(rows)
+    findings = compute_findings(files_frame(metrics), metrics)
+    assert "significant" in findings.filter(pl.col("kind") == "ranking")["verdict"]
+
+    advice = INSIGHT_AGENT.fallback(findings)["recommendations"][0]
+
+    assert advice.rendered.startswith("Where throughput matters, choose llama3.1:8b-q4_0 over")
