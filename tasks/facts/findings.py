@@ -318,14 +318,20 @@ def ranking_findings(warm: pl.DataFrame) -> list[dict]:
     """Per metric, the models ranked by their median over every file that measures them, within
     one setup (runtime, hardware, backend as the files state them): a model served by vLLM on
     one GPU and another by Ollama on a laptop would compare their setups, not themselves. With
-    several setups, each has its ranking, named by its setup; files that state none are one."""
+    several setups, each has its ranking, named by its setup. Where the hardware is not stated,
+    the source folder stands in for it: two folders given to one run are taken for two machines
+    (a downloaded Mac mini log beside a team's sweeps)."""
     found = []
     stated = pl.concat_str(
         [pl.col(c).cast(pl.Utf8) for c in _SETUP_COLUMNS], separator=", ", ignore_nulls=True
     )
+    source = pl.col("experiment").str.split("/").list.first()
+    unstated = pl.when(stated != "").then(stated + pl.lit(", hardware not stated"))
     setup = (
-        pl.when(pl.col("hardware").is_null() & (stated != ""))
-        .then(stated + pl.lit(", hardware not stated"))
+        pl.when(pl.col("hardware").is_null())
+        .then(
+            unstated.otherwise(pl.lit("runtime and hardware not stated")) + pl.lit(", in ") + source
+        )
         .otherwise(stated)
         .alias("_setup")
     )
@@ -339,14 +345,14 @@ def ranking_findings(warm: pl.DataFrame) -> list[dict]:
             files = rows["experiment"].n_unique()
             scope = f"Model ranking over {adaptive_number(files)} file{'s' if files != 1 else ''}"
             if len(setups) > 1:
-                scope += f" ({rows['_setup'][0] or 'runtime and hardware not stated'})"
+                scope += f" ({rows['_setup'][0]})"
             finding = _comparison_finding(
                 "ranking",
                 scope,
                 "model",
                 rows.drop("_setup"),
                 "model",
-                config=rows["_setup"][0] or None,
+                config=rows["_setup"][0] if len(setups) > 1 else None,
             )
             if finding:
                 found.append(finding)

@@ -46,6 +46,14 @@ def _options_text(options: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(options.items())) or "backend defaults"
 
 
+def _options_line(result: AgentResult) -> str:
+    """The header's line for an agent's model options; none when it asked no model."""
+    who = f"- Agent {result.persona.agent} ({result.persona.name})"
+    if not result.calls:
+        return f"{who}: no model call in this run, so no options sent"
+    return f"{who} options: {_options_text(result.options.to_ollama())}"
+
+
 NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
 CACHED = (
     "_No model was asked in this run: the agents' results were reused from an earlier run with "
@@ -110,7 +118,12 @@ def render_agent_report(result: AgentResult, context: RunContext, appendix: str 
         f"- Agent type: {persona.name}",
         f"- Backend: {context.backend} ({escape(context.backend_note)})",
         f"- Model: {escape(context.model) or 'none asked'}",
-        f"- Configuration (scenario): {_options_text(result.options.to_ollama())}",
+        "- Configuration (scenario): "
+        + (
+            _options_text(result.options.to_ollama())
+            if result.calls
+            else "not sent, no model call in this run"
+        ),
         f"- Options of the final call: "
         f"{_options_text(json.loads(last['options'])) if last else 'no call'}",
         f"- Scenario: {context.scenario}",
@@ -227,8 +240,7 @@ def render_combined_report(
         f"- Model: {escape(context.model) or 'none asked'}",
         f"- GPU: {context.gpu}",
         *([f"- Tables: {context.tables}"] if context.tables else []),
-        f"- Agent A ({a.persona.name}) options: {_options_text(a.options.to_ollama())}",
-        f"- Agent B ({b.persona.name}) options: {_options_text(b.options.to_ollama())}",
+        *(_options_line(result) for result in (a, b)),
         "- Every call also caps its reply (num_predict) per persona, and each retry of a "
         "rejected draft lowers the temperature; tables/agent_calls.parquet has each call's "
         "options as sent.",

@@ -225,6 +225,22 @@ def test_settings_only_the_file_states_are_held_fixed_not_pooled_into_levels():
     assert "(gpt-oss:20b, n_depth=0)" in effect["statement"]
 
 
+def test_folders_that_state_no_hardware_are_ranked_apart():
+    rows = [
+        *metric_rows("team/a.csv", "gemma3:4b", [100.0, 101.0, 99.0], runtime="ollama"),
+        *metric_rows("team/b.csv", "llama3:8b", [77.0, 78.0, 76.5], runtime="ollama"),
+        *metric_rows("web/log.txt", "gemma3:1b", [145.0, 146.0, 144.0], runtime="ollama"),
+        *metric_rows("web/log2.txt", "qwen3:4b", [60.0, 61.0, 59.5], runtime="ollama"),
+    ]
+    rankings = _findings(rows).filter(pl.col("kind") == "ranking")
+
+    assert sorted(rankings["config"].to_list()) == [
+        "ollama, hardware not stated, in team",
+        "ollama, hardware not stated, in web",
+    ]
+    assert all(len(levels) == 2 for levels in rankings["levels"])
+
+
 def test_models_measured_on_different_setups_are_ranked_apart():
     rows = [
         *metric_rows("v/vllm.json", "qwen3:4b", [900.0, 905.0, 898.0], runtime="vllm"),
@@ -235,12 +251,12 @@ def test_models_measured_on_different_setups_are_ranked_apart():
     rankings = _findings(rows).filter(pl.col("kind") == "ranking")
 
     assert sorted(rankings["config"].to_list()) == [
-        "ollama, hardware not stated",
-        "vllm, hardware not stated",
+        "ollama, hardware not stated, in o",
+        "vllm, hardware not stated, in v",
     ]
     assert sorted(map(sorted, rankings["levels"].to_list())) == [
         ["gemma3:1b", "llama3:8b"],
         ["llama3:8b", "qwen3:4b"],
     ]
-    vllm = "Model ranking over 2 files (vllm, hardware not stated)"
+    vllm = "Model ranking over 2 files (vllm, hardware not stated, in v)"
     assert any(s.startswith(vllm) for s in rankings["statement"])

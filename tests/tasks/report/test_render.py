@@ -119,3 +119,21 @@ def test_a_pair_slower_together_is_flagged_as_contended():
 
     assert "Speedup (sequential / concurrent): 0.91x" in report
     assert "- Contention: yes (" in report
+
+
+def test_an_agent_that_asked_no_model_shows_no_options_as_sent():
+    a = replace(
+        _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), {}),
+        calls=[],
+        written_by=dict.fromkeys(DATA_COLLECTOR.sections, "off"),
+    )
+    b = replace(
+        _result(INSIGHT_AGENT, _call("B", 100.0, 90.0, {"num_ctx": 2048}), {}),
+        calls=[],
+        written_by=dict.fromkeys(INSIGHT_AGENT.sections, "off"),
+    )
+
+    report = render_combined_report(a, b, CONTEXT, "", "## Top findings", "", "")
+
+    assert "- Agent B (InsightAgent): no model call in this run, so no options sent" in report
+    assert "num_ctx=2048" not in report
