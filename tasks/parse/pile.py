@@ -223,12 +223,13 @@ def _with_roles(
 
 def _twin_copies(
     usable: pl.DataFrame, paths: list[str], rows: pl.DataFrame, files: pl.Series
-) -> list[pl.DataFrame]:
+) -> list[tuple[pl.DataFrame, pl.DataFrame, list[str]]]:
     """Raw files of one run written twice (gemma3_baseline.csv and gemma3_baseline.json, a
     tool's profile_export.csv and .json: one folder, one name, two formats): the equal values
-    of the others are copies of the twin written with the most digits (`precision`: per file,
-    the median resolution relative to the value), then with the most values, then the first.
-    `rows`: the pile's rows; `files`: each row's file position."""
+    of the others are copies of the twin written with the most digits (the lowest median
+    resolution relative to the value), then with the most values, then the first. `rows`: the
+    pile's rows; `files`: each row's file position. Out: (candidates, primaries, by) for
+    _MatchDetails.equal, or nothing when no file has a twin."""
     stems: dict[str, list[int]] = {}
     for position, path in enumerate(paths, start=1):  # `file` counts from 1
         folder, _, name = path.rpartition("/")

@@ -242,21 +242,22 @@ def test_folders_that_state_no_hardware_are_ranked_apart():
 
 
 def test_models_measured_on_different_setups_are_ranked_apart():
+    # One folder: only the runtimes the files state tell the setups apart.
     rows = [
-        *metric_rows("v/vllm.json", "qwen3:4b", [900.0, 905.0, 898.0], runtime="vllm"),
-        *metric_rows("v/vllm2.json", "llama3:8b", [600.0, 604.0, 601.0], runtime="vllm"),
-        *metric_rows("o/ollama.csv", "gemma3:1b", [180.0, 182.0, 181.0], runtime="ollama"),
-        *metric_rows("o/ollama2.csv", "llama3:8b", [77.0, 78.0, 76.5], runtime="ollama"),
+        *metric_rows("p/vllm.json", "qwen3:4b", [900.0, 905.0, 898.0], runtime="vllm"),
+        *metric_rows("p/vllm2.json", "llama3:8b", [600.0, 604.0, 601.0], runtime="vllm"),
+        *metric_rows("p/ollama.csv", "gemma3:1b", [180.0, 182.0, 181.0], runtime="ollama"),
+        *metric_rows("p/ollama2.csv", "llama3:8b", [77.0, 78.0, 76.5], runtime="ollama"),
     ]
     rankings = _findings(rows).filter(pl.col("kind") == "ranking")
 
     assert sorted(rankings["config"].to_list()) == [
-        "ollama, hardware not stated, in o",
-        "vllm, hardware not stated, in v",
+        "ollama, hardware not stated, in p",
+        "vllm, hardware not stated, in p",
     ]
     assert sorted(map(sorted, rankings["levels"].to_list())) == [
         ["gemma3:1b", "llama3:8b"],
         ["llama3:8b", "qwen3:4b"],
     ]
-    vllm = "Model ranking over 2 files (vllm, hardware not stated, in v)"
+    vllm = "Model ranking over 2 files (vllm, hardware not stated, in p)"
     assert any(s.startswith(vllm) for s in rankings["statement"])
