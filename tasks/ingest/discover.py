@@ -32,16 +32,34 @@ class SourceError(ValueError):
 
 def _walk(source: Path, root: Path | None = None) -> Iterator[tuple[str, str]]:
     """(folder, file name) of every file, hidden ones left out; folder is relative to `root`
-    (the source's parent by default), "/"-separated. os.walk with sorted names: a stable order
-    makes "first of the duplicates" reproducible. Plain strings, not Path objects: this runs
-    once per file."""
+    (the source's parent by default), "/"-separated. A folder's files come in name order, then
+    its subfolders', each in name order: a stable order makes "first of the duplicates"
+    reproducible. A symlink to a folder is not followed (it may lead out of the source).
+    Plain strings and scandir's cached entry types, not os.walk: os.walk asks the file system
+    once more per folder whether it is a symlink, 13% of discover at 100,000 files."""
     base = len(str(root or source.parent).rstrip(os.sep)) + 1
-    for root, dirs, names in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        folder = root[base:].replace(os.sep, "/")
+    folders = [str(source)]
+    while folders:
+        path = folders.pop()
+        try:
+            with os.scandir(path) as listing:
+                entries = [entry for entry in listing if not entry.name.startswith(".")]
+        except OSError:
+            continue  # a folder that cannot be listed holds nothing we can read (as os.walk)
+        names, subfolders = [], []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if not is_folder:
+                names.append(entry.name)
+            elif not entry.is_symlink():
+                subfolders.append(entry.path)
+        folder = path[base:].replace(os.sep, "/")
         for name in sorted(names):
-            if not name.startswith("."):
-                yield folder, name
+            yield folder, name
+        folders += sorted(subfolders, reverse=True)  # popped in name order
 
 
 class NotRead(OSError):
@@ -59,9 +77,9 @@ _KINDS = (
 )
 
 
-def _open_regular(path: str, source: str) -> int:
-    """A descriptor of the file, or NotRead when it is no regular file or a symlink out of the
-    source folder."""
+def _open_regular(path: str, source: str) -> tuple[int, os.stat_result]:
+    """A descriptor of the file and its stat, or NotRead when it is no regular file or a
+    symlink out of the source folder."""
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except OSError as error:
@@ -71,12 +89,13 @@ def _open_regular(path: str, source: str) -> int:
         if os.path.commonpath([target, source]) != source:
             raise NotRead(f"a symlink to {target}, outside the source folder: not read") from error
         descriptor = os.open(target, _OPEN_FLAGS)
-    mode = os.fstat(descriptor).st_mode
+    stat = os.fstat(descriptor)
+    mode = stat.st_mode
     if not stat_kinds.S_ISREG(mode):
         os.close(descriptor)
         kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
         raise NotRead(f"{kind}, not a regular file: not read")
-    return descriptor
+    return descriptor, stat
 
 
 def _valid_name(text: str) -> bool:
@@ -98,9 +117,8 @@ def _inventory_row(path: str, source: str, folder: str, name: str) -> tuple[dict
     """The file's FILES row, and its bytes when one read of SNIFF_BYTES took them all."""
     # os-level calls, not open(): a buffered file costs three more system calls per file
     # (and as many hand-overs of the GIL), which was a third of this loop for small files.
-    descriptor = _open_regular(path, source)
+    descriptor, stat = _open_regular(path, source)
     try:
-        stat = os.fstat(descriptor)
         head = os.read(descriptor, SNIFF_BYTES)
         digest = hashlib.sha256(head)
         whole = len(head) == stat.st_size < SNIFF_BYTES

@@ -228,3 +228,28 @@ def test_a_name_that_is_not_utf8_is_listed_and_the_run_goes_on(pile):
     assert odd["status"] == "skipped" and "not valid UTF-8" in odd["reason"]
     assert files.filter(pl.col("status") == "pending").height == 2
     files.write_parquet(pile / "files.parquet")  # the inventory can be written
+
+
+def test_files_come_folder_by_folder_in_name_order_and_folder_links_are_not_followed(
+    pile, tmp_path
+):
+    _write(pile, "a/z.csv", b"model,tokens_per_s\nm,2\n")
+    _write(pile, "a/deeper/x.csv", b"model,tokens_per_s\nm,3\n")
+    _write(pile, ".hidden/h.csv", b"model,tokens_per_s\nm,4\n")
+    _write(pile, "a/.h.csv", b"model,tokens_per_s\nm,5\n")
+    elsewhere = tmp_path / "elsewhere"
+    _write(elsewhere, "e.csv", b"model,tokens_per_s\nm,6\n")
+    (pile / "c").symlink_to(elsewhere, target_is_directory=True)
+
+    listed = [f"{entry.folder}/{entry.name}" for entry in find_files([pile])]
+
+    # A folder's files, then its subfolders' (each in name order); hidden ones and the
+    # folder behind a symlink (which could lead anywhere) left out.
+    assert listed == [
+        "bench/a/run.csv",
+        "bench/a/z.csv",
+        "bench/a/deeper/x.csv",
+        "bench/b/copy_of_run.csv",
+        "bench/b/empty.json",
+        "bench/b/notes.txt",
+    ]
