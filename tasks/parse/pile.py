@@ -97,15 +97,25 @@ def _sibling_key(path: str) -> str:
     """A run's name without the words that tell its files apart: ".../x__summary__groq_70b.json"
     and ".../x__individual__groq_70b.json" -> ".../x__groq_70b"."""
     folder, _, name = path.rpartition("/")
-    stem = name.rsplit(".", 1)[0]
-    return f"{_sibling_folder(folder)}/{_SIBLING_WORDS.sub('', stem).strip('-_')}"
+    return f"{_sibling_folder(folder)}/{_sibling_name(name)}"
+
+
+# By name: a pile repeats its folder and file names far more than its paths (the generated
+# 100,000-file pile: 58,353 folders of 8,360 names). By path, this step's name tests took
+# 0.5 s of a 100,000-file run.
+@functools.lru_cache(maxsize=65536)
+def _sibling_folder(folder: str) -> str:
+    return "/".join(p for p in folder.split("/") if not _is_sibling_word(p))
 
 
 @functools.lru_cache(maxsize=65536)
-def _sibling_folder(folder: str) -> str:
-    # Cached: a pile's files share few folders, and splitting every path was 0.3 s of the
-    # 0.55 s this step took at 100,000 files.
-    return "/".join(p for p in folder.split("/") if not _SIBLING_WORDS.fullmatch(p))
+def _is_sibling_word(name: str) -> bool:
+    return _SIBLING_WORDS.fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _sibling_name(name: str) -> str:
+    return _SIBLING_WORDS.sub("", name.rsplit(".", 1)[0]).strip("-_")
 
 
 def _per_file(values: list, file_index: pl.Series, dtype: pl.DataType) -> pl.Series:
@@ -239,9 +249,11 @@ def _twin_copies(
         return []
     raw = usable.filter(pl.col("rank") <= _RANK["measurement"])
     sizes = dict(raw.group_by("file").len().iter_rows())
+    in_twins = pl.Series(list({f for group in groups for f in group}), dtype=pl.UInt32)
     coarse = dict(
         pl.DataFrame({"file": files, "_rel": rows["resolution"] / rows["value"].abs()})
         .lazy()
+        .filter(pl.col("file").is_in(in_twins.implode()))  # the twins' rows only: 0.2 s saved
         .group_by("file")
         .agg(pl.col("_rel").median())
         .collect()
