@@ -82,15 +82,17 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
     new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
-    rows = metrics.with_columns(_aligned(column, metrics) for column in new)
+    layout = chunk_layout(metrics)
+    rows = metrics.with_columns(_aligned(column, layout) for column in new)
     return _file_roles(files, work, paths, file_index), rows
 
 
-def _aligned(column: pl.Series, like: pl.DataFrame) -> pl.Series:
-    """The column cut into the chunks of the table `like`. A column whose chunks differ from
-    the table's makes Polars copy the whole table into one chunk at the next select: at
-    100,000 files, 3 s and 2 GB."""
-    return cut_into(column, chunk_layout(like))
+def _aligned(column: pl.Series, layout: list[int]) -> pl.Series:
+    """The column cut into the chunks of a table's chunk_layout. A column whose chunks differ
+    from the table's makes Polars copy the whole table into one chunk at the next select: at
+    100,000 files, 3 s and 2 GB. (The layout is taken once per table: it costs a select per
+    column, which per added column was 380 selects in a 1,000-file pile.)"""
+    return cut_into(column, layout)
 
 
 def _sibling_key(path: str) -> str:
@@ -141,7 +143,7 @@ def _fill_from_siblings(
             found[file] = next(iter(names))
     if not any(found):
         return rows
-    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), rows)
+    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
     return rows.with_columns(pl.coalesce(pl.col("model"), sibling_model))
 
 
@@ -167,7 +169,10 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
             names, list(range(len(names))), default=None, return_dtype=pl.UInt32
         )
     ).to_series()
-    return rows.with_columns(_aligned(column, rows) for column in found.select(pl.all().gather(at)))
+    layout = chunk_layout(rows)
+    return rows.with_columns(
+        _aligned(column, layout) for column in found.select(pl.all().gather(at))
+    )
 
 
 # --- roles and copies -------------------------------------------------------------------------
@@ -291,11 +296,12 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         .cast(pl.UInt32)
         .alias("file"),
     )
+    layout = chunk_layout(rows)
     usable = (
         rows.select(
             "value",
-            *[_aligned(column, rows) for column in codes],
-            _aligned(rank, rows).cast(pl.UInt8).alias("rank"),
+            *[_aligned(column, layout) for column in codes],
+            _aligned(rank, layout).cast(pl.UInt8).alias("rank"),
             # Precise enough to match without a model (see _UNNAMED_RELATIVE_RESOLUTION)
             (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION).alias(
                 "precise"
@@ -354,7 +360,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     copy_of = nulls.scatter(
         found["_row"], origin.select(pl.format("{} {}", "source_path", "locator")).to_series()
     )
-    return rows.with_columns(_aligned(copy_of, rows)).with_columns(
+    return rows.with_columns(_aligned(copy_of, layout)).with_columns(
         pl.when(pl.col("copy_of").is_not_null())
         .then(pl.lit("copy"))
         .otherwise(pl.col("role"))
