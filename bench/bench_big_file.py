@@ -7,7 +7,10 @@ then runs each stage in a fresh child process, so the RSS high-water mark belong
 - parse: tasks.parse.batch.parse_batch on the one file, as an ingest worker would;
 - run: the benchmark-report flow on a folder holding only that file, on its own temporary
   Prefect server, agents deferred (no model call: this measures the data path).
-Out (stdout): per stage, seconds, metric rows and the peak RSS in MB.
+Out (stdout): per stage, seconds, metric rows and the peak RSS in MB; for the whole run also
+each step of it as its progress events name it (discover, parse, resolve, validate, findings,
+runs, summary, publish): when it began, the RSS then and the highest RSS until the next step
+began (sampled every 20 ms), so a memory target can be traced to the step that misses it.
 
     python bench/bench_big_file.py --mb 50
 """
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -77,19 +82,84 @@ def child(stage: str, folder: Path) -> dict:
     else:
         from flows.benchmark_report import benchmark_report
 
-        result = benchmark_report(
-            sources=[str(folder)],
-            out_dir=str(folder.parent / "out"),
-            backend="embedded",
-            agents="follow-up",
-        )
+        with StepMemory() as steps:
+            result = benchmark_report(
+                sources=[str(folder)],
+                out_dir=str(folder.parent / "out"),
+                backend="embedded",
+                agents="follow-up",
+            )
         rows = result.metrics
     return {
         "stage": stage,
         "seconds": round(time.perf_counter() - started, 1),
         "rows": rows,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "steps": steps.table() if stage == "run" else [],
     }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:  # resident pages, second field
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class StepMemory(logging.Handler):
+    """The RSS of each step of a run: the run's progress events say which step is going on
+    (tasks.progress); a thread samples the RSS and charges it to the step that began last."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.started = time.perf_counter()
+        self.steps: dict[str, dict] = {}
+        self.current: str | None = None
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tasks.progress import PROGRESS_ATTRIBUTE
+
+        event = getattr(record, PROGRESS_ATTRIBUTE, None)
+        if event is None or event.step in self.steps:
+            return
+        rss = _rss_mb()
+        self.steps[event.step] = {
+            "step": event.step,
+            "began_s": round(time.perf_counter() - self.started, 1),
+            "rss_mb": round(rss),
+            "max_mb": round(rss),
+        }
+        self.current = event.step
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            step = self.steps.get(self.current) if self.current else None
+            if step is not None:
+                step["max_mb"] = max(step["max_mb"], round(_rss_mb()))
+
+    def table(self) -> list[dict]:
+        return list(self.steps.values())
+
+    def __enter__(self) -> StepMemory:
+        from tasks.progress import TICK_LOGGER
+
+        ticks = logging.getLogger(TICK_LOGGER)
+        self._tick_level = ticks.level
+        ticks.setLevel(logging.INFO)  # ticks are dropped below INFO, before any handler
+        for logger in (logging.getLogger(), ticks):
+            logger.addHandler(self)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from tasks.progress import TICK_LOGGER
+
+        self._stop.set()
+        self._sampler.join()
+        ticks = logging.getLogger(TICK_LOGGER)
+        ticks.setLevel(self._tick_level)
+        for logger in (logging.getLogger(), ticks):
+            logger.removeHandler(self)
 
 
 def main() -> None:
@@ -122,6 +192,11 @@ def main() -> None:
                 f"{stage:5}  {figures['seconds']:>6} s  {figures['rows']:>10,} rows  "
                 f"peak RSS {figures['peak_rss_mb']:,} MB"
             )
+            for step in figures["steps"]:
+                print(
+                    f"       {step['step']:10} from {step['began_s']:>5} s  RSS then "
+                    f"{step['rss_mb']:>6,} MB, highest until the next step {step['max_mb']:>6,} MB"
+                )
 
 
 if __name__ == "__main__":
