@@ -4,7 +4,8 @@ In: a file's relative path and the reader that read it. Out: the dimensions its 
 folder names give: a model ("gemma3_270m_param_tuning.csv" -> gemma3:270m), options (ctx512,
 gpu80, temp08), concurrency ("concurrency-100"; "c2" for the serving benchmarks, where c means
 concurrency), run index (run_3), a runtime or language name, and a time ("20251002-170837",
-an epoch "1759098967", a date). The file's own name wins over its folders'.
+an epoch "1759098967", a date). A nearer name wins: the file's own over its folders', an inner
+folder's over an outer one's.
 """
 
 from __future__ import annotations

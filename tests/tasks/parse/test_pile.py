@@ -143,6 +143,22 @@ def test_dimensions_in_paths_fill_what_rows_do_not_say(tmp_path: Path) -> None:
     assert rows["target_tok_s"]["role"] == "target"  # a data file's planned value
 
 
+def test_a_nearer_name_wins_and_an_outer_folder_still_says_what_nearer_ones_do_not(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "sweeps"
+    _write(
+        root,
+        "ollama/20251002-151204/vllm/ctx512/run_2/ctx1024_results.csv",
+        "tokens_s\n41.5\n",
+    )
+    measured = ingest([root], None, None).parsed.row(0, named=True)
+    assert measured["runtime"] == "vllm"  # the nearer folder, not the outer "ollama"
+    assert measured["num_ctx"] == 1024  # the file's own name before any folder's
+    assert measured["run_index"] == 2
+    assert measured["timestamp"].startswith("2025-10-02T15:12:04")  # the run's folder
+
+
 def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     _write(root, "gemma3_270m_baseline.csv", "prompt,tokens_s\nhi,238.2392\nbye,289.3669\n")
