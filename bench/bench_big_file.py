@@ -9,8 +9,11 @@ then runs each stage in a fresh child process, so the RSS high-water mark belong
   Prefect server, agents deferred (no model call: this measures the data path).
 Out (stdout): per stage, seconds, metric rows and the peak RSS in MB; for the whole run also
 each step of it as its progress events name it (discover, parse, resolve, validate, findings,
-runs, summary, publish): when it began, the RSS then and the highest RSS until the next step
-began (sampled every 20 ms), so a memory target can be traced to the step that misses it.
+runs, summary, publish): when its first event came, the RSS then and the highest RSS until the
+next step's first event (sampled every 20 ms), so a memory target can be traced to a step.
+What reports no step of its own counts to the step before it: the run history to validate;
+writing the tables and run 1's reports to findings (with the agents deferred, "runs" reports
+only when run 1's reports are written). The sampler costs the run a little time.
 
     python bench/bench_big_file.py --mb 50
 """

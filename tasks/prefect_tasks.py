@@ -66,7 +66,7 @@ def parse_on_workers(
 
 
 # (path, relative_path, sha256, format) per file: plain values, because a task runner that
-# ships parameters to other processes (Dask) rebuilt the FileToParse dataclasses as tuples.
+# ships parameters to other processes (Dask) rebuilt the FileToParse records as plain tuples.
 ListedFile = tuple[str, str, str, str]
 
 

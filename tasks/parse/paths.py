@@ -5,7 +5,8 @@ folder names give: a model ("gemma3_270m_param_tuning.csv" -> gemma3:270m), opti
 gpu80, temp08), concurrency ("concurrency-100"; "c2" for the serving benchmarks, where c means
 concurrency), run index (run_3), a runtime or language name, and a time ("20251002-170837",
 an epoch "1759098967", a date). A nearer name wins: the file's own over its folders', an inner
-folder's over an outer one's.
+folder's over an outer one's; a name whose value is not valid (temp99) says nothing, so an
+outer name's value stands.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ def path_dimensions(path: str, reader: str | None) -> dict[str, object]:
     found: dict[str, object] = {}
     for folder in folders:
         found.update(_name_facts(folder))
-    found.update(_name_facts(name))
-    if reader and reader.startswith(_SERVING_READERS) and "concurrency" not in found:
+    own = dict(_name_facts(name))
+    if reader and reader.startswith(_SERVING_READERS) and "concurrency" not in own:
         match = _SERVING_CONCURRENCY.search(name.lower())
         if match:
-            found["concurrency"] = int(match[1])
+            own["concurrency"] = int(match[1])
+    found.update(own)
     return found
 
 

@@ -159,6 +159,14 @@ def test_a_nearer_name_wins_and_an_outer_folder_still_says_what_nearer_ones_do_n
     assert measured["timestamp"].startswith("2025-10-02T15:12:04")  # the run's folder
 
 
+def test_a_serving_files_own_concurrency_wins_over_its_folders() -> None:
+    from tasks.parse.paths import path_dimensions
+
+    assert path_dimensions("conc4/bench_c16.json", "vllm")["concurrency"] == 16
+    assert path_dimensions("concurrency-100/c2.json", "guidellm json")["concurrency"] == 2
+    assert path_dimensions("concurrency-100/c2.json", "generic json")["concurrency"] == 100
+
+
 def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     _write(root, "gemma3_270m_baseline.csv", "prompt,tokens_s\nhi,238.2392\nbye,289.3669\n")
