@@ -61,6 +61,7 @@ _WORK_COLUMNS = (
     "value",
     "resolution",
     "model",
+    "backend",
     "config",
     "timestamp",
     *_OPTIONS,
@@ -77,11 +78,12 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     readers = dict(files.select("relative_path", "reader").iter_rows())
     # The work is done on the columns it needs; the wide table gets its new columns once.
     work = metrics.select(_WORK_COLUMNS)
-    work = _fill_from_siblings(work, file_index, paths)
+    for column in ("model", "backend"):  # what a run's files all share, one may state alone
+        work = _fill_from_siblings(work, file_index, paths, column)
     work = _with_identity(work)
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
-    new = work.select("model", *MODEL_IDENTITY.names(), "role", "copy_of")
+    new = work.select("model", "backend", *MODEL_IDENTITY.names(), "role", "copy_of")
     layout = chunk_layout(metrics)
     rows = metrics.with_columns(_aligned(column, layout) for column in new)
     return _file_roles(files, work, paths, file_index), rows
@@ -126,25 +128,35 @@ def _per_file(values: list, file_index: pl.Series, dtype: pl.DataType) -> pl.Ser
 
 
 def _fill_from_siblings(
-    rows: pl.DataFrame, file_index: pl.Series, paths: list[str]
+    rows: pl.DataFrame, file_index: pl.Series, paths: list[str], column: str
 ) -> pl.DataFrame:
-    """Rows without a model take the one model of the sibling files of the same run."""
-    pairs = pl.DataFrame({"file": file_index, "model": rows["model"]}).lazy().unique().collect()
-    unnamed = set(pairs.filter(pl.col("model").is_null())["file"].to_list())
-    if not unnamed:
-        return rows
+    """Rows without a value in `column` (the model, the backend) take the one value the sibling
+    files of the same run state: LLMPerf's individual responses name neither the model nor
+    the API they were served by; the run's summary names both."""
+    # An expression, not rows[column]: taking a column of nulls out writes it out in full.
+    if rows.select(pl.col(column).null_count()).item() in (0, rows.height):
+        return rows  # nothing to fill, or nothing to fill it from
+    pairs = pl.DataFrame({"file": file_index, column: rows[column]}).lazy().unique().collect()
+    unstated = pairs.filter(pl.col(column).is_null())["file"].to_list()
     by_sibling: dict[str, set[str]] = {}
-    for file, model in pairs.filter(pl.col("model").is_not_null()).iter_rows():
-        by_sibling.setdefault(_sibling_key(paths[file]), set()).add(model)
+    for file, value in pairs.filter(pl.col(column).is_not_null()).iter_rows():
+        by_sibling.setdefault(_sibling_key(paths[file]), set()).add(value)
+    # A sibling shares its folder (words such as "summary" left out): only a file in one of
+    # the stating files' folders needs its own name looked at.
+    folders = {key.rpartition("/")[0] for key in by_sibling}
     found: list[str | None] = [None] * len(paths)
-    for file in unnamed:
-        names = by_sibling.get(_sibling_key(paths[file]), set())
-        if len(names) == 1:
-            found[file] = next(iter(names))
+    for file in unstated:
+        folder, _, name = paths[file].rpartition("/")
+        sibling_folder = _sibling_folder(folder)
+        if sibling_folder not in folders:
+            continue
+        values = by_sibling.get(f"{sibling_folder}/{_sibling_name(name)}", set())
+        if len(values) == 1:
+            found[file] = next(iter(values))
     if not any(found):
         return rows
-    sibling_model = _aligned(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
-    return rows.with_columns(pl.coalesce(pl.col("model"), sibling_model))
+    sibling_value = _aligned(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
+    return rows.with_columns(pl.coalesce(pl.col(column), sibling_value))
 
 
 def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:

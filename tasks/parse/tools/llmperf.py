@@ -6,7 +6,8 @@ strings), times in seconds. Individual responses: a list of per-request objects.
 summary as one record of statistics (TTFT, ITL, end-to-end latency in ms, one request's output
 tokens/s, token counts), the overall output throughput of the run, completed requests and the
 error rate in %; the individual file as one record per request (a failed request carries its
-error). Dimensions: model, concurrency, mean input and output lengths, the run's time.
+error). Dimensions: model, the API that served it (`framework`, as the leaderboard writes it)
+as backend, concurrency, mean input and output lengths, the run's time.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def read_summary(document: Document, sink: MetricSink) -> None:
         "/",
         {
             "model": data.get("model"),
+            # The API the requests went to (the leaderboard's "groq", "bedrock"): which
+            # service served the model, so runs of different services are not ranked together.
+            "backend": data.get("framework"),
             "concurrency": data.get("num_concurrent_requests"),
             "input_tokens": data.get("mean_input_tokens"),
             "output_tokens": data.get("mean_output_tokens"),

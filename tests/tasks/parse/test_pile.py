@@ -167,6 +167,32 @@ def test_a_serving_files_own_concurrency_wins_over_its_folders() -> None:
     assert path_dimensions("concurrency-100/c2.json", "generic json")["concurrency"] == 100
 
 
+def test_a_runs_files_share_the_model_and_backend_one_of_them_states(tmp_path: Path) -> None:
+    root = tmp_path / "leaderboard"
+    summary = {
+        "version": "2023-08-31",
+        "model": "llama2-70b-4096",
+        "framework": "groq",
+        "num_concurrent_requests": 5,
+        "results_ttft_s_mean": 0.23,
+    }
+    responses = [{"error_code": None, "ttft_s": 0.2, "request_output_throughput_token_per_s": 170}]
+    other = [{"error_code": None, "ttft_s": 0.4, "request_output_throughput_token_per_s": 40}]
+    _write(root, "runs/x__summary__groq_70b.json", json.dumps(summary))
+    _write(root, "runs/x__individual__groq_70b.json", json.dumps(responses))
+    _write(root, "runs/x__individual__bedrock_13b.json", json.dumps(other))  # no summary
+
+    rows = ingest([root], None, None).parsed
+    by_file = {
+        path.rpartition("__")[2]: row
+        for path, row in zip(rows["source_path"], rows.iter_rows(named=True), strict=True)
+    }
+    groq = by_file["groq_70b.json"]
+    assert (groq["model"], groq["backend"]) == ("llama2-70b-4096", "groq")
+    bedrock = by_file["bedrock_13b.json"]
+    assert (bedrock["model"], bedrock["backend"]) == (None, None)  # nothing states them
+
+
 def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     _write(root, "gemma3_270m_baseline.csv", "prompt,tokens_s\nhi,238.2392\nbye,289.3669\n")

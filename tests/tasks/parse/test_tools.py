@@ -348,6 +348,7 @@ def test_llmperf_summary_and_individual_responses() -> None:
     summary = {
         "version": "2023-08-31",
         "model": "llama2-70b-4096",
+        "framework": "groq",
         "mean_input_tokens": 550,
         "mean_output_tokens": 150,
         "num_concurrent_requests": 5,
@@ -367,6 +368,7 @@ def test_llmperf_summary_and_individual_responses() -> None:
     assert value(frame, "error_rate_pct") == [2.0]
     assert value(frame, "server_throughput_tok_s") == [600.0]
     assert frame["concurrency"][0] == 5 and frame["timestamp"][0].startswith("2024-01-10")
+    assert frame["backend"][0] == "groq"  # the API that served the requests
     responses = [
         {
             "error_code": None,
