@@ -70,9 +70,9 @@ def path_dimensions(path: str, reader: str | None) -> dict[str, object]:
     return found
 
 
-# Per name, not per path: a pile repeats its folder and file names in many paths (in the
-# generated 100,000-file corpus 58,000 folders are made of 1,500 names), and the scans of
-# a name cost about 10 us, a tenth of a small file's parse.
+# Per name, not per path: a pile repeats its folder and file names in many paths (the
+# generated 100,000-file corpus: 58,353 folders made of 8,360 names, 14,763 file names), and
+# scanning every path was 8-9% of the parse of the 10,000-file one (py-spy).
 @functools.lru_cache(maxsize=65536)
 def _name_facts(name: str) -> tuple[tuple[str, object], ...]:
     """Dimensions one file or folder name spells out."""
