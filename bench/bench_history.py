@@ -108,7 +108,7 @@ def pile_rows(folder: Path) -> pl.DataFrame:
     metrics, outcomes = parse_batch(plan_parse(inventory, None, None).to_parse)
     files, metrics = resolve_pile(apply_outcomes(inventory, outcomes), metrics)
     rows = history_measurements(validate_metrics(metrics).metrics, files, START)
-    night = pl.col("source_path").str.extract(r"/(\d{8}-\d{6})/").alias("run_id")
+    night = pl.col("source_path").cast(pl.Utf8).str.extract(r"/(\d{8}-\d{6})/").alias("run_id")
     return rows.with_columns(night)
 
 

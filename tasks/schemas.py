@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import polars as pl
 
+# Text that repeats from row to row (a file's path and hash, a metric's name, a model, a role)
+# is held as categories: 4 bytes a row where a string took 16. On the 3.8 million rows of a
+# 50 MB CSV a text column took 58 MB; the parse peaked at 786 MB instead of 1,286 MB. The
+# tables on disk hold it as plain text (tasks.tables.write_parquet): categories are how this
+# program holds them, not what a reader of the tables gets.
+REPEATED_TEXT = pl.Categorical()
+
 # tables/files.parquet: one row per file found under the sources, parsed or not.
 FILES = pl.Schema(
     {
@@ -44,22 +51,22 @@ ROLES = ("measurement", "aggregate", "copy", "target", "narrative")
 # Dimensions a record may carry: who ran, with which options.
 DIMENSIONS = pl.Schema(
     {
-        "model": pl.Utf8,
-        "quant": pl.Utf8,
+        "model": REPEATED_TEXT,
+        "quant": REPEATED_TEXT,
         "num_gpu": pl.Int64,
         "num_ctx": pl.Int64,
         "temperature": pl.Float64,
         "top_p": pl.Float64,
         "top_k": pl.Int64,
-        "backend": pl.Utf8,
-        "config": pl.Utf8,  # a configuration label as the file writes it, e.g. g999_c4096_t0.4
+        "backend": REPEATED_TEXT,
+        "config": REPEATED_TEXT,  # a configuration label as written, e.g. g999_c4096_t0.4
         "prompt_index": pl.Int64,
         "timestamp": pl.Utf8,  # as written in the file; validation checks it parses
         "error": pl.Utf8,  # the record's error message, if any
         "success": pl.Boolean,  # the record's own success flag, if it has one
         # The run's setup beyond model options, where the file or its path says it.
-        "runtime": pl.Utf8,  # ollama | llama.cpp | vllm | ..., or a language/runtime name
-        "hardware": pl.Utf8,  # GPU or CPU as the file names it
+        "runtime": REPEATED_TEXT,  # ollama | llama.cpp | vllm | ..., or a language/runtime name
+        "hardware": REPEATED_TEXT,  # GPU or CPU as the file names it
         "concurrency": pl.Int64,  # requests in flight
         "input_tokens": pl.Int64,  # prompt length the run asked for (llama-bench n_prompt)
         "output_tokens": pl.Int64,  # generation length the run asked for (n_gen)
@@ -75,10 +82,10 @@ DIMENSIONS = pl.Schema(
 # "llama3.1:8b-instruct-q4_0" are one model); `model` keeps the name as written.
 MODEL_IDENTITY = pl.Schema(
     {
-        "model_id": pl.Utf8,  # family:params-variant-quant, e.g. "llama3.1:8b-instruct-q4_0"
-        "model_family": pl.Utf8,  # llama3.1, gemma3, qwen3, gpt-oss
-        "model_params": pl.Utf8,  # parameter count as written: "8b", "270m"
-        "model_variant": pl.Utf8,  # instruct, base, chat, ...
+        "model_id": REPEATED_TEXT,  # family:params-variant-quant, e.g. "llama3.1:8b-instruct-q4_0"
+        "model_family": REPEATED_TEXT,  # llama3.1, gemma3, qwen3, gpt-oss
+        "model_params": REPEATED_TEXT,  # parameter count as written: "8b", "270m"
+        "model_variant": REPEATED_TEXT,  # instruct, base, chat, ...
     }
 )
 
@@ -86,21 +93,21 @@ MODEL_IDENTITY = pl.Schema(
 # The parsers emit every column but `status`; validation adds it.
 PARSED_METRICS = pl.Schema(
     {
-        "source_path": pl.Utf8,  # relative_path of the file
-        "sha256": pl.Utf8,
-        "format": pl.Utf8,
+        "source_path": REPEATED_TEXT,  # relative_path of the file
+        "sha256": REPEATED_TEXT,
+        "format": REPEATED_TEXT,
         "locator": pl.Utf8,  # the record: "row 3", a JSON pointer "/results/0", "table 2 row 5"
-        "metric": pl.Utf8,  # canonical name, e.g. throughput_tok_s
-        "raw_metric": pl.Utf8,  # the column, key path or label as written in the file
+        "metric": REPEATED_TEXT,  # canonical name, e.g. throughput_tok_s
+        "raw_metric": REPEATED_TEXT,  # the column, key path or label as written in the file
         "value": pl.Float64,  # in the canonical unit
-        "unit": pl.Utf8,
+        "unit": REPEATED_TEXT,
         # null: one measurement; else which statistic of several the value is: mean, median,
         # p50, p99, std, min, max, count (a tool's summary of its own repetitions or requests)
-        "statistic": pl.Utf8,
+        "statistic": REPEATED_TEXT,
         "resolution": pl.Float64,  # half a unit of the last digit written, in `unit`
         **DIMENSIONS,
         **MODEL_IDENTITY,
-        "role": pl.Utf8,  # one of ROLES
+        "role": REPEATED_TEXT,  # one of ROLES
         "copy_of": pl.Utf8,  # for a copy: "source_path locator" of the value it repeats
     }
 )

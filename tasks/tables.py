@@ -130,11 +130,18 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     metrics, one group's 0.5 GB. The groups are those pq.write_table cuts, so the file's bytes
     are the same as one call on the whole table writes."""
     if frame.height <= ROW_GROUP_ROWS:
-        pq.write_table(frame.to_arrow(), path, compression="zstd")
+        pq.write_table(_as_text(frame).to_arrow(), path, compression="zstd")
         return
-    with pq.ParquetWriter(path, frame.head(0).to_arrow().schema, compression="zstd") as writer:
+    schema = _as_text(frame.head(0)).to_arrow().schema
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for offset in range(0, frame.height, ROW_GROUP_ROWS):
-            writer.write_table(frame.slice(offset, ROW_GROUP_ROWS).to_arrow())
+            writer.write_table(_as_text(frame.slice(offset, ROW_GROUP_ROWS)).to_arrow())
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Categories as plain text: a table's readers get the text columns tasks.schemas describes
+    (categories are how this program holds them in memory, not what the table is)."""
+    return frame.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))
 
 
 def write_text(text: str, path: Path) -> Path:
@@ -158,4 +165,10 @@ def read_table(path: Path, schema: pl.Schema | None = None) -> pl.DataFrame | No
     if not path.exists():
         return None
     frame = pl.read_parquet(path)
-    return frame if schema is None else frame.select(list(schema.keys()))
+    if schema is None:
+        return frame
+    # The schema's columns in its types: text that the schema holds as categories becomes them.
+    return frame.select(
+        pl.col(name).cast(dtype) if isinstance(dtype, pl.Categorical) else pl.col(name)
+        for name, dtype in schema.items()
+    )

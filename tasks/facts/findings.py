@@ -325,7 +325,7 @@ def ranking_findings(warm: pl.DataFrame) -> list[dict]:
     stated = pl.concat_str(
         [pl.col(c).cast(pl.Utf8) for c in _SETUP_COLUMNS], separator=", ", ignore_nulls=True
     )
-    source = pl.col("experiment").str.split("/").list.first()
+    source = pl.col("experiment").cast(pl.Utf8).str.split("/").list.first()
     unstated = pl.when(stated != "").then(stated + pl.lit(", hardware not stated"))
     setup = (
         pl.when(pl.col("hardware").is_null())
@@ -662,7 +662,8 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
         .group_by("source_path", "locator", maintain_order=True)
         .agg(pl.col("error").drop_nulls().first())
         .with_columns(
-            cause=_error_class(pl.col("error")).fill_null("marked unsuccessful, no error message")
+            pl.col("source_path").cast(pl.Utf8),
+            cause=_error_class(pl.col("error")).fill_null("marked unsuccessful, no error message"),
         )
     )
     # A run written twice (bench.json and its bench.md rendering) failed once: a cause's records
@@ -737,7 +738,9 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
             (_QUALITY_METRIC, "output quality (accuracy, score)", "speed is compared alone"),
             (_GPU_METRIC, "GPU telemetry (utilisation, memory, power)", "offload is unchecked"),
         ):
-            covered = beside.filter(pl.col("metric").str.contains(pattern.pattern))
+            names = beside["metric"].unique().cast(pl.Utf8)
+            matching = names.filter(names.str.contains(pattern.pattern))
+            covered = beside.filter(pl.col("metric").is_in(matching.implode()))
             with_it = covered["source_path"].n_unique()
             if with_it == speed.len():
                 continue

@@ -71,7 +71,7 @@ def history_measurements(
     """The run's countable measurements as HISTORY_MEASUREMENTS rows, seen at `seen_at`."""
     kept = warm_measurements(metrics)
     file_info = files.select(
-        pl.col("relative_path").alias("source_path"),
+        pl.col("relative_path").cast(pl.Categorical()).alias("source_path"),
         "reader",
         parsed_time("data_time_min").alias("_file_time"),
     )

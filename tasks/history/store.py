@@ -38,12 +38,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from tasks.crash_points import crash_point
 from tasks.history.schemas import CHANGES, HISTORY_MEASUREMENTS, HISTORY_RUNS, PRESENT
 from tasks.schemas import FINDINGS, conform, empty
 from tasks.settings import settings
+from tasks.tables import write_parquet
 
 PARTITION = "run_id"
 LOCK_NAME = ".lock"
@@ -145,7 +145,7 @@ def history_lock(history: Path) -> Iterator[None]:
 
 
 def _write_synced(frame: pl.DataFrame, path: Path) -> None:
-    pq.write_table(frame.to_arrow(), path, compression="zstd")
+    write_parquet(frame, path)  # text as text on disk, categories or not (tasks.schemas)
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 

@@ -62,7 +62,11 @@ def plan_parse(
     to_parse = pending.join(kept, on=["relative_path", "sha256"], how="anti").sort("relative_path")
     kept_metrics = (
         previous_metrics.select(list(PARSED_METRICS.keys())).join(
-            kept.rename({"relative_path": "source_path"}),
+            kept.select(
+                # as the table holds them: categories in this version's tables (see schemas)
+                pl.col("relative_path").cast(previous_metrics.schema["source_path"]),
+                pl.col("sha256").cast(previous_metrics.schema["sha256"]),
+            ).rename({"relative_path": "source_path"}),
             on=["source_path", "sha256"],
             how="semi",
             maintain_order="left",  # the previous table's path order, for in_path_order's merge

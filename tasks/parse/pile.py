@@ -195,9 +195,11 @@ def _with_roles(
     summary_paths = [p for p in paths if _SUMMARY_NAME.search(p.rpartition("/")[2])]
     # The tests by name run once per distinct name, not per row.
     markdown = rows.select("format", "raw_metric", "config").filter(pl.col("format") == "markdown")
-    names = pl.concat([markdown["raw_metric"], markdown["config"].drop_nulls()]).unique()
+    names = (
+        pl.concat([markdown["raw_metric"], markdown["config"].drop_nulls()]).unique().cast(pl.Utf8)
+    )
     report_targets = names.filter(names.str.contains(_TARGET_WORDS.pattern))
-    data_names = rows["raw_metric"].unique()
+    data_names = rows["raw_metric"].unique().cast(pl.Utf8)
     data_targets = data_names.filter(data_names.str.contains(_TARGET_KEY.pattern))
     # A report's "Expected throughput" line or "Target" column; in data files only a name that
     # starts with such a word ("target_tok_s"), since a key may merely mention one.

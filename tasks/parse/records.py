@@ -325,7 +325,7 @@ def _filled(frame: pl.DataFrame, dims: dict[str, Any]) -> pl.DataFrame:
         .then(pl.col("model").replace_strict(implied, default=None, return_dtype=pl.Utf8))
         .otherwise(pl.col("quant"))
     )
-    return filled.with_columns(quant=quant).drop("_lacking")
+    return filled.with_columns(quant=quant.cast(frame.schema["quant"])).drop("_lacking")
 
 
 def written_resolution(value: pl.Expr, scale: pl.Expr) -> pl.Expr:

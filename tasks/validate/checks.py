@@ -120,7 +120,7 @@ def measurement_counts(rows: pl.DataFrame, metrics: pl.DataFrame) -> pl.Series:
 
 def metric_names_that(rows: pl.DataFrame, rule: pl.Expr) -> pl.Series:
     """The distinct metric names matching a rule on the name (cheaper than per row)."""
-    return rows.select(pl.col("metric").unique()).filter(rule).to_series()
+    return rows.select(pl.col("metric").unique().cast(pl.Utf8)).filter(rule).to_series()
 
 
 def unparseable_timestamps(timestamps: pl.Series) -> pl.Series:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 import tasks.tables
-from tasks.tables import TABLES, write_table
+from tasks.schemas import PARSED_METRICS, conform
+from tasks.tables import TABLES, read_table, write_table
 from tasks.validate.suites import read_suite_file
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -45,3 +47,20 @@ def test_a_table_written_a_row_group_at_a_time_is_the_file_one_call_writes(tmp_p
     assert pq.ParquetFile(written).metadata.num_row_groups == 3
     assert written.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert pl.read_parquet(written).equals(frame)
+
+
+def test_text_held_as_categories_is_written_as_text_and_read_back_as_the_schema_says(tmp_path):
+    frame = conform(
+        pl.DataFrame({"source_path": ["a/x.csv", "a/x.csv", "b/y.json"], "value": [1.0, 2.0, 3.0]}),
+        PARSED_METRICS,
+    )
+    assert frame.schema["source_path"] == pl.Categorical()  # how the program holds it
+    written = write_table(frame, tmp_path / "metrics.parquet")
+    # A reader of the table gets text, as from any earlier version's table...
+    on_disk = pq.read_schema(written)
+    assert on_disk.field("source_path").type in (pa.string(), pa.large_string())
+    assert pl.read_parquet(written)["source_path"].dtype == pl.Utf8
+    # ...and the program its categories again.
+    back = read_table(written, PARSED_METRICS)
+    assert back.schema == PARSED_METRICS
+    assert back["source_path"].to_list() == ["a/x.csv", "a/x.csv", "b/y.json"]

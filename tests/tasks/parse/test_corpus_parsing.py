@@ -34,7 +34,7 @@ def corpus(
 
 
 def rows_of(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
-    return frame.filter(pl.col("source_path").str.ends_with(suffix))
+    return frame.filter(pl.col("source_path").cast(pl.Utf8).str.ends_with(suffix))
 
 
 def test_every_file_is_sniffed_and_parsed_without_error(corpus) -> None:
@@ -84,7 +84,7 @@ def test_conv_bench_eager_mean_time(corpus) -> None:
     _, frame, _ = corpus
     eager = rows_of(frame, "outputs/reports/compilation/conv_bench_20251002-170837.json").filter(
         pl.col("locator").str.starts_with("/backends/eager"),
-        pl.col("raw_metric").str.ends_with("mean_time_ms"),
+        pl.col("raw_metric").cast(pl.Utf8).str.ends_with("mean_time_ms"),
     )
     assert eager.select("metric", "value", "backend", "model").rows() == [
         ("mean_time_ms", pytest.approx(3.812139999899955, rel=1e-12), "eager", "conv")

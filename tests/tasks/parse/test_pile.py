@@ -77,12 +77,13 @@ def test_a_measurement_counts_once_and_its_copies_link_to_it(pile: Path) -> None
     result = ingest([pile], None, None)
     rows = result.parsed
     raw = rows.filter(
-        (pl.col("value") == 303.89821) & pl.col("source_path").str.ends_with("sweep.csv")
+        (pl.col("value") == 303.89821)
+        & pl.col("source_path").cast(pl.Utf8).str.ends_with("sweep.csv")
     ).row(0, named=True)
     assert raw["role"] == "measurement" and raw["copy_of"] is None
     assert raw["model"] == "gemma3:270m" and raw["model_id"] == "gemma3:270m-instruct"
     copies = rows.filter(pl.col("copy_of") == f"{raw['source_path']} {raw['locator']}")
-    assert sorted(copies["source_path"].str.split("/").list.last()) == [
+    assert sorted(copies["source_path"].cast(pl.Utf8).str.split("/").list.last()) == [
         "gemma3_270m_sweep_summary.csv",
         "report.md",
     ]
@@ -97,7 +98,7 @@ def test_a_measurement_counts_once_and_its_copies_link_to_it(pile: Path) -> None
 
 def test_identity_and_time_come_from_the_pile_and_the_paths(pile: Path) -> None:
     result = ingest([pile], None, None)
-    llama = result.parsed.filter(pl.col("model").str.starts_with("llama3.1"))
+    llama = result.parsed.filter(pl.col("model").cast(pl.Utf8).str.starts_with("llama3.1"))
     assert set(llama["model_id"]) == {"llama3.1:8b-instruct-q4_0"}
     assert set(llama["model"]) == {"llama3.1:q4_0", "llama3.1:8b-instruct-q4_0"}  # as written
     files = result.files.filter(pl.col("relative_path").str.contains("20251008"))
@@ -114,9 +115,9 @@ def test_the_real_corpus_knows_what_was_measured() -> None:
     rows, files = result.parsed, result.files
     perf = rows.filter(pl.col("metric").is_in(["throughput_tok_s", "ttft_ms"]))
     # Every sweep row names its model, found in its file name when its content does not.
-    sweeps = perf.filter(pl.col("source_path").str.contains("param_tuning"))
+    sweeps = perf.filter(pl.col("source_path").cast(pl.Utf8).str.contains("param_tuning"))
     assert sweeps["model"].null_count() == 0
-    llama = rows.filter(pl.col("model").str.starts_with("llama3.1:"))
+    llama = rows.filter(pl.col("model").cast(pl.Utf8).str.starts_with("llama3.1:"))
     identities = llama.group_by("quant").agg(pl.col("model_id").n_unique())
     assert set(identities["model_id"]) == {1}  # q4_0, q5_K_M, q8_0: one identity each
     # 303.89821 tok/s is one measurement; its summary and report copies link to it.
@@ -203,7 +204,7 @@ def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
         ' {"prompt": "bye", "tokens_s": 289.3669}]}',
     )
     rows = ingest([root], None, None).parsed
-    json_rows = rows.filter(pl.col("source_path").str.ends_with(".json"))
+    json_rows = rows.filter(pl.col("source_path").cast(pl.Utf8).str.ends_with(".json"))
     assert set(json_rows["role"]) == {"copy"}
     primaries = set(json_rows["copy_of"].str.split(" ").list.first())
     assert primaries == {"bench/gemma3_270m_baseline.csv"}
