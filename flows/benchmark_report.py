@@ -28,6 +28,7 @@ from flows.stages import (
     append_history,
     publish,
     read_run_history,
+    select_measurements,
     write_reports,
     write_summary,
     write_tables,
@@ -391,10 +392,12 @@ def benchmark_report(
         _log_ingest(ingested)
         with clock.stage("validate"):
             validation = validate(ingested.parsed)
+        with clock.stage("measurements"):
+            performance = select_measurements(validation)
         with clock.stage("history"):
-            history = read_run_history(out, stage, sources, ingested.files, validation)
+            history = read_run_history(out, stage, sources, ingested.files, validation, performance)
         with clock.stage("findings"):
-            analysis = analyse(ingested.files, validation, history)
+            analysis = analyse(ingested.files, validation, performance, history)
         tables_note = write_tables(stage, ingested.files, validation, analysis)
 
         options = scenario_options(
@@ -421,7 +424,7 @@ def benchmark_report(
             with run_clock.stage("report"):
                 context = agents_now.context(run, scenario, run_clock.seconds, pair, tables_note)
                 agent_runs.reports.append(write_reports(stage, out, runs, pair, context, analysis))
-        calls, claims, summary = write_summary(stage, agent_runs, validation.metrics)
+        calls, claims, summary = write_summary(stage, agent_runs, validation.metrics, performance)
         publish(out, stage, summary, calls, validation, ingested.files, agent_runs.reports)
         append_history(history, analysis.findings, agent_runs.reports[0])  # only once published
         follow_up = _follow_up_by() if agents_now.when == "follow-up" else None

@@ -111,7 +111,7 @@ PARSED_METRICS = pl.Schema(
         "copy_of": pl.Utf8,  # for a copy: "source_path locator" of the value it repeats
     }
 )
-METRICS = pl.Schema({**PARSED_METRICS, "status": pl.Utf8})  # passed | warned | quarantined
+METRICS = pl.Schema({**PARSED_METRICS, "status": REPEATED_TEXT})  # passed | warned | quarantined
 
 # tables/quarantine.parquet: the rows that failed a critical expectation, and every reason.
 QUARANTINE = pl.Schema({**PARSED_METRICS, "reasons": pl.List(pl.Utf8)})

@@ -54,8 +54,10 @@ def prepare_history(
     metrics: pl.DataFrame,
     started_at: datetime,
     flow_run: tuple[str | None, str | None] = (None, None),
+    performance: pl.DataFrame | None = None,
 ) -> HistoryRun:
-    """The history as this run sees it, with its news; `flow_run`: (id, name)."""
+    """The history as this run sees it, with its news; `flow_run`: (id, name); `performance`:
+    performance_rows(metrics) when the caller has them already."""
     location = history_dir(out)
     resolved = [str(Path(s).expanduser().resolve()) for s in sources]
     run = {
@@ -68,7 +70,7 @@ def prepare_history(
         "sources": resolved,
         "pile_key": pile_key(resolved),
     }
-    measurements = history_measurements(metrics, files, started_at)
+    measurements = history_measurements(metrics, files, started_at, performance)
     view = history_view(read_history(location), measurements, run)
     changed = view.news["series_id"].unique().to_list()
     charts = write_change_charts(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.facts.measurements import DIMENSION_COLUMNS
-from tasks.schemas import DIMENSIONS
+from tasks.schemas import DIMENSIONS, REPEATED_TEXT
 
 UTC_TIME = pl.Datetime("us", "UTC")
 
@@ -24,21 +24,21 @@ HISTORY_MEASUREMENTS = pl.Schema(
         # sha256 of the file, locator, metric, statistic: the value's identity. A file that did
         # not change has the same keys, so a re-run adds nothing twice.
         "measurement_key": pl.Utf8,
-        "series_id": pl.Utf8,  # 16 hex digits of the fingerprint's sha256
-        "metric": pl.Utf8,
-        "unit": pl.Utf8,
-        "direction": pl.Utf8,  # higher | lower: which way is better
-        "statistic": pl.Utf8,  # null: one measurement; mean, median...: a tool's summary
-        "model": pl.Utf8,  # the model's identity (tasks.facts.evidence.analysable)
-        "raw_model": pl.Utf8,  # as the file writes it
-        "model_family": pl.Utf8,
-        "model_params": pl.Utf8,
-        "reader": pl.Utf8,  # the reader that parsed its file: which harness wrote it
+        "series_id": REPEATED_TEXT,  # 16 hex digits of the fingerprint's sha256
+        "metric": REPEATED_TEXT,
+        "unit": REPEATED_TEXT,
+        "direction": REPEATED_TEXT,  # higher | lower: which way is better
+        "statistic": REPEATED_TEXT,  # null: one measurement; mean, median...: a tool's summary
+        "model": REPEATED_TEXT,  # the model's identity (tasks.facts.evidence.analysable)
+        "raw_model": REPEATED_TEXT,  # as the file writes it
+        "model_family": REPEATED_TEXT,
+        "model_params": REPEATED_TEXT,
+        "reader": REPEATED_TEXT,  # the reader that parsed its file: which harness wrote it
         **{name: DIMENSIONS[name] for name in FINGERPRINT_DIMENSIONS},
-        "config": pl.Utf8,  # the fingerprint in words: "temperature=0.3, top_p=0.9, ..."
+        "config": REPEATED_TEXT,  # the fingerprint in words: "temperature=0.3, top_p=0.9, ..."
         "value": pl.Float64,
-        "sha256": pl.Utf8,
-        "source_path": pl.Utf8,
+        "sha256": REPEATED_TEXT,
+        "source_path": REPEATED_TEXT,
         "locator": pl.Utf8,
         # The data's own time: the row's timestamp, else its file's (name or rows); null when
         # neither says. Series are ordered by it, then by when a run first saw the value.

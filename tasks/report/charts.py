@@ -47,10 +47,14 @@ def _empty_chart(path: Path, title: str, message: str) -> Path:
     return _save(figure, path)
 
 
-def _measurements(metrics: pl.DataFrame, metric: str) -> pl.DataFrame:
-    """The measurements the findings compare (tasks.facts.measurements.performance_rows), with
-    their cold flag: the charts draw them, and compute no statistic of their own."""
-    return performance_rows(metrics).filter(pl.col("metric") == metric)
+def _measurements(
+    metrics: pl.DataFrame, metric: str, performance: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The measurements the findings compare (tasks.facts.measurements.performance_rows, or
+    `performance` when the caller has them), with their cold flag: the charts draw them, and
+    compute no statistic of their own."""
+    rows = performance if performance is not None else performance_rows(metrics)
+    return rows.filter(pl.col("metric") == metric)
 
 
 def _top_models(frame: pl.DataFrame) -> list[str]:
@@ -78,10 +82,12 @@ def _cold_marks(axes, rows: pl.DataFrame, models: list[str], first_y: int) -> bo
     return marked
 
 
-def plot_throughput_by_model(metrics: pl.DataFrame, path: Path) -> Path:
+def plot_throughput_by_model(
+    metrics: pl.DataFrame, path: Path, performance: pl.DataFrame | None = None
+) -> Path:
     """One row per model; each dot is one warm measurement, cold calls as diamonds."""
     title = "Throughput per model"
-    rows = _measurements(metrics, "throughput_tok_s")
+    rows = _measurements(metrics, "throughput_tok_s", performance)
     if rows.is_empty():
         return _empty_chart(path, title, "No throughput measurement passed validation.")
     models = _top_models(rows)
@@ -120,10 +126,13 @@ def plot_throughput_by_model(metrics: pl.DataFrame, path: Path) -> Path:
     return _save(figure, path)
 
 
-def plot_ttft_distribution(metrics: pl.DataFrame, path: Path) -> Path:
+def plot_ttft_distribution(
+    metrics: pl.DataFrame, path: Path, performance: pl.DataFrame | None = None
+) -> Path:
     """Box plot of warm TTFT per model on a log axis, with the cold calls marked."""
     title = "Time to first token per model"
-    rows = _measurements(metrics, "ttft_ms").filter(pl.col("value") > 0)  # a log axis has no 0
+    # a log axis has no 0
+    rows = _measurements(metrics, "ttft_ms", performance).filter(pl.col("value") > 0)
     if rows.is_empty():
         return _empty_chart(
             path, title, "No time-to-first-token measurement above 0 ms passed validation."
@@ -222,15 +231,23 @@ def plot_agent_calls_over_runs(agent_calls: pl.DataFrame, path: Path) -> Path:
 
 
 def write_charts(
-    metrics: pl.DataFrame, agent_calls: pl.DataFrame, out_dir: Path
+    metrics: pl.DataFrame,
+    agent_calls: pl.DataFrame,
+    out_dir: Path,
+    performance: pl.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write every chart as PNG under out_dir; return {name: path} (names as in CHART_CAPTIONS)."""
+    """Write every chart as PNG under out_dir; return {name: path} (names as in CHART_CAPTIONS).
+    `performance`: performance_rows(metrics) when the caller has them already."""
     out_dir = Path(out_dir)
+    if performance is None:
+        performance = performance_rows(metrics)
     return {
         "throughput_by_model": plot_throughput_by_model(
-            metrics, out_dir / "throughput_by_model.png"
+            metrics, out_dir / "throughput_by_model.png", performance
         ),
-        "ttft_distribution": plot_ttft_distribution(metrics, out_dir / "ttft_distribution.png"),
+        "ttft_distribution": plot_ttft_distribution(
+            metrics, out_dir / "ttft_distribution.png", performance
+        ),
         "agent_calls_over_runs": plot_agent_calls_over_runs(
             agent_calls, out_dir / "agent_calls_over_runs.png"
         ),

@@ -43,13 +43,16 @@ def test_a_table_written_a_row_group_at_a_time_is_the_file_one_call_writes(tmp_p
     ).with_columns(pl.lit("a literal").alias("literal"))
     written = write_table(frame, tmp_path / "batched.parquet")
     pq.write_table(frame.to_arrow(), tmp_path / "whole.parquet", compression="zstd",
-                   row_group_size=4)  # fmt: skip
+                   row_group_size=4, store_schema=False)  # fmt: skip
     assert pq.ParquetFile(written).metadata.num_row_groups == 3
     assert written.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert pl.read_parquet(written).equals(frame)
 
 
-def test_text_held_as_categories_is_written_as_text_and_read_back_as_the_schema_says(tmp_path):
+def test_text_held_as_categories_is_written_as_text_and_read_back_as_the_schema_says(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(tasks.tables, "ROW_GROUP_ROWS", 2)  # groups with their own categories
     frame = conform(
         pl.DataFrame({"source_path": ["a/x.csv", "a/x.csv", "b/y.json"], "value": [1.0, 2.0, 3.0]}),
         PARSED_METRICS,
