@@ -18,7 +18,12 @@ import polars as pl
 
 from tasks.facts.findings import outliers, without_strays
 from tasks.facts.measurements import performance_rows
-from tasks.history.schemas import FINGERPRINT_DIMENSIONS, HISTORY_MEASUREMENTS, UTC_TIME
+from tasks.history.schemas import (
+    FINGERPRINT_DIMENSIONS,
+    HISTORY_MEASUREMENTS,
+    UTC_TIME,
+    measurement_key,
+)
 from tasks.parse.pile import written_time
 from tasks.schemas import conform
 
@@ -75,7 +80,7 @@ def history_measurements(
     `performance`: performance_rows(metrics) when the caller has them already."""
     kept = warm_measurements(metrics, performance)
     file_info = files.select(
-        pl.col("relative_path").cast(pl.Categorical()).alias("source_path"),
+        pl.col("relative_path").cast(kept.schema["source_path"]).alias("source_path"),
         "reader",
         parsed_time("data_time_min").alias("_file_time"),
     )
@@ -83,10 +88,6 @@ def history_measurements(
         pl.coalesce(parsed_time("timestamp"), pl.col("_file_time")).alias("data_time"),
         pl.lit(seen_at).cast(UTC_TIME).alias("seen_at"),
         pl.concat_str([_text(c) for c in _KEY_PARTS], separator="|").alias("_fingerprint"),
-        pl.concat_str(
-            [_text("sha256"), _text("locator"), _text("metric"), _text("statistic")],
-            separator="|",
-        ).alias("measurement_key"),
         config_words().alias("config"),
     )
     ids = _series_ids(framed["_fingerprint"])
@@ -96,7 +97,8 @@ def history_measurements(
     # One value per key: a record that states one metric twice (a CSV with two throughput
     # columns) is one measurement, the first. Filtered only when a key repeats: a filter (or
     # unique) copies every column, 0.45 GB on 1.3 million measurements.
-    first = framed.select(pl.col("measurement_key").is_first_distinct()).to_series()
+    first = framed.select(measurement_key().is_first_distinct()).to_series()
+    # The key itself is left null until the history needs it (with_measurement_keys).
     return conform(framed if first.all() else framed.filter(first), HISTORY_MEASUREMENTS)
 
 

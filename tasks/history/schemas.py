@@ -47,6 +47,22 @@ HISTORY_MEASUREMENTS = pl.Schema(
     }
 )
 
+
+def measurement_key() -> pl.Expr:
+    """A measurement's key from its parts: sha256|locator|metric|statistic."""
+    parts = ("sha256", "locator", "metric", "statistic")
+    return pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in parts], separator="|")
+
+
+def with_measurement_keys(measurements: pl.DataFrame) -> pl.DataFrame:
+    """HISTORY_MEASUREMENTS rows with their keys written out. A run's own measurements leave
+    the key null until the history is compared or written: written out, the keys of a 50 MB
+    CSV's 1.3 million measurements took 107 MB, which the run held to its end."""
+    return measurements.with_columns(
+        pl.coalesce(pl.col("measurement_key"), measurement_key()).alias("measurement_key")
+    )
+
+
 HISTORY_RUNS = pl.Schema(
     {
         "run_id": pl.Utf8,

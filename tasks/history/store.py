@@ -40,7 +40,13 @@ from pathlib import Path
 import polars as pl
 
 from tasks.crash_points import crash_point
-from tasks.history.schemas import CHANGES, HISTORY_MEASUREMENTS, HISTORY_RUNS, PRESENT
+from tasks.history.schemas import (
+    CHANGES,
+    HISTORY_MEASUREMENTS,
+    HISTORY_RUNS,
+    PRESENT,
+    with_measurement_keys,
+)
 from tasks.schemas import FINDINGS, conform, empty
 from tasks.settings import settings
 from tasks.tables import write_parquet
@@ -187,7 +193,7 @@ def append_run(
         if run_folder(history, run_id).is_dir():
             return 0  # appended before: an append is never repeated
         known = read_history(history).keys
-        added = conform(measurements, HISTORY_MEASUREMENTS).filter(
+        added = with_measurement_keys(conform(measurements, HISTORY_MEASUREMENTS)).filter(
             ~pl.col("measurement_key").is_in(known.implode())
         )
         row = {**run, "measurements_added": added.height, "committed_at": datetime.now(UTC)}

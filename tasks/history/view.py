@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from tasks.history.schemas import HISTORY_MEASUREMENTS, PRESENT, SERIES
+from tasks.history.schemas import HISTORY_MEASUREMENTS, PRESENT, SERIES, with_measurement_keys
 from tasks.history.series import analyse_series, series_points
 from tasks.history.store import PARTITION, History
 from tasks.schemas import conform
 
+_KEY_COLUMNS = ("measurement_key", "sha256", "locator", "metric", "statistic")
 _DESCRIPTION = ("series_id", "model", "metric", "unit", "direction", "statistic", "config")
 
 
@@ -71,9 +72,9 @@ def history_view(history: History, measurements: pl.DataFrame, run: dict) -> His
     order = {r: i for i, r in enumerate(history.runs[PARTITION].to_list())}
     pile = history.runs.filter(pl.col("pile_key") == run["pile_key"])
     pile_runs = pile[PARTITION].to_list()
-    fresh = conform(measurements, HISTORY_MEASUREMENTS).filter(
-        ~pl.col("measurement_key").is_in(history.keys.implode())
-    )
+    measurements = conform(measurements, HISTORY_MEASUREMENTS)
+    keys = with_measurement_keys(measurements.select(_KEY_COLUMNS))["measurement_key"]
+    fresh = measurements.filter(~keys.is_in(history.keys.implode()))
     present = present_series(measurements)
     present_ids = present["series_id"].to_list()
 
@@ -120,7 +121,7 @@ def history_view(history: History, measurements: pl.DataFrame, run: dict) -> His
             "regressions": news.filter(pl.col("kind") == "regression").height,
             "improvements": news.filter(pl.col("kind") == "improvement").height,
         },
-        measurements=conform(measurements, HISTORY_MEASUREMENTS),
+        measurements=measurements,
         present=present,
         reported_run_id=reported,
         brings_news=brings_news and reported == run_id,
