@@ -11,7 +11,8 @@ Out (stdout): per stage, seconds, metric rows and the peak RSS in MB; for the wh
 each step of it as its progress events name it (discover, parse, resolve, validate, findings,
 runs, summary, publish): when its first event came, the RSS then and the highest RSS until the
 next step's first event (sampled every 20 ms), so a memory target can be traced to a step.
-What reports no step of its own counts to the step before it: the run history to validate;
+What reports no step of its own counts to the step before it: the measurements the analysis
+counts (worked out once a run) and the run history to validate;
 writing the tables and run 1's reports to findings (with the agents deferred, "runs" reports
 only when run 1's reports are written). The sampler costs the run a little time.
 
