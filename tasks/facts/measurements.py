@@ -231,7 +231,7 @@ def coverage_matrix(rows: pl.DataFrame) -> pl.DataFrame:
     "measurements (configurations)", most measured model first."""
     if rows.is_empty():
         return pl.DataFrame(
-            schema={"model": pl.Utf8, "files": pl.UInt32, "configurations": pl.UInt32}
+            schema={"model": rows.schema["model"], "files": pl.UInt32, "configurations": pl.UInt32}
         )
     setup = ["experiment", "config_label", *DIMENSION_COLUMNS]
     per_model = rows.group_by("model").agg(

@@ -23,7 +23,7 @@ import re
 import polars as pl
 
 from tasks.parse.identity import model_identity
-from tasks.schemas import MODEL_IDENTITY, ROLES, chunk_layout, cut_into
+from tasks.schemas import MODEL_IDENTITY, REPEATED_TEXT, ROLES, chunk_layout, cut_into
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
 _RANK = {"tool": 0, "measurement": 1, "aggregate": 2, "table": 3, "narrative": 4}
@@ -238,7 +238,7 @@ def _with_roles(
     )
     # A target has no rank: it is neither a copy nor a primary.
     rank = pl.when(~pl.col("target")).then(pl.col("kind").replace_strict(_RANK))
-    roles = kinds.select(role.alias("role"), rank.alias("rank"))
+    roles = kinds.select(role.cast(REPEATED_TEXT).alias("role"), rank.alias("rank"))
     rows = rows.with_columns(roles["role"], pl.lit(None, dtype=pl.Utf8).alias("copy_of"))
     return rows, roles["rank"]
 

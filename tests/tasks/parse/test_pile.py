@@ -12,6 +12,7 @@ import pytest
 from flows.ingest import ingest
 from tasks.facts.evidence import analysable
 from tasks.parse.identity import model_identity, model_in_path
+from tasks.schemas import PARSED_METRICS
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimeraforge"
 
@@ -76,6 +77,8 @@ def pile(tmp_path: Path) -> Path:
 def test_a_measurement_counts_once_and_its_copies_link_to_it(pile: Path) -> None:
     result = ingest([pile], None, None)
     rows = result.parsed
+    # The pile step's new columns too in the table's own types (categories: tasks.schemas)
+    assert rows.schema == PARSED_METRICS
     raw = rows.filter(
         (pl.col("value") == 303.89821)
         & pl.col("source_path").cast(pl.Utf8).str.ends_with("sweep.csv")
