@@ -132,7 +132,7 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
     Text held as categories (tasks.schemas.REPEATED_TEXT) goes in as Arrow dictionaries,
     which Parquet stores as its dictionary-encoded text, never written out row by row (cast to
-    text first, the history's 2.5 million measurements of a 50 MB CSV took 0.7 GB to write).
+    text first, the history's 1.3 million measurements of a 50 MB CSV took 0.7 GB to write).
     Arrow's own schema is left out of the file, so that a reader gets the text columns the
     schemas describe, not categories: they are how this program holds text, not the table."""
     options = {"compression": "zstd", "store_schema": False}

@@ -84,17 +84,13 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
     new = work.select("model", "backend", *MODEL_IDENTITY.names(), "role", "copy_of")
+    # Every column added to a table is cut into the table's chunks: one whose chunks differ makes
+    # Polars copy the whole table into one chunk at the next select (at 100,000 files, 3 s and
+    # 2 GB). The layout is taken once per table: it costs a select per column, which per added
+    # column was 380 selects in a 1,000-file pile.
     layout = chunk_layout(metrics)
-    rows = metrics.with_columns(_aligned(column, layout) for column in new)
+    rows = metrics.with_columns(cut_into(column, layout) for column in new)
     return _file_roles(files, work, paths, file_index), rows
-
-
-def _aligned(column: pl.Series, layout: list[int]) -> pl.Series:
-    """The column cut into the chunks of a table's chunk_layout. A column whose chunks differ
-    from the table's makes Polars copy the whole table into one chunk at the next select: at
-    100,000 files, 3 s and 2 GB. (The layout is taken once per table: it costs a select per
-    column, which per added column was 380 selects in a 1,000-file pile.)"""
-    return cut_into(column, layout)
 
 
 def _sibling_key(path: str) -> str:
@@ -148,7 +144,7 @@ def _fill_from_siblings(
             found[file] = next(iter(values))
     if not any(found):
         return rows
-    sibling_value = _aligned(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
+    sibling_value = cut_into(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
     return rows.with_columns(pl.coalesce(pl.col(column), sibling_value))
 
 
@@ -176,7 +172,7 @@ def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
     ).to_series()
     layout = chunk_layout(rows)
     return rows.with_columns(
-        _aligned(column, layout) for column in found.select(pl.all().gather(at))
+        cut_into(column, layout) for column in found.select(pl.all().gather(at))
     )
 
 
@@ -296,7 +292,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     codes = rows.select(
         pl.col("metric").cast(pl.Categorical).to_physical(),
         pl.col("model_id").cast(pl.Categorical).to_physical(),
-        # the file's position, as an expression over the table's own chunks (see _aligned)
+        # the file's position, as an expression over the table's own chunks (see resolve_pile)
         (pl.col("source_path") != pl.col("source_path").shift())
         .fill_null(True)
         .cum_sum()
@@ -307,8 +303,8 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     usable = (
         rows.select(
             "value",
-            *[_aligned(column, layout) for column in codes],
-            _aligned(rank, layout).cast(pl.UInt8).alias("rank"),
+            *[cut_into(column, layout) for column in codes],
+            cut_into(rank, layout).cast(pl.UInt8).alias("rank"),
             # Precise enough to match without a model (see _UNNAMED_RELATIVE_RESOLUTION)
             (pl.col("resolution") <= pl.col("value").abs() * _UNNAMED_RELATIVE_RESOLUTION).alias(
                 "precise"
@@ -367,7 +363,7 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     copy_of = nulls.scatter(
         found["_row"], origin.select(pl.format("{} {}", "source_path", "locator")).to_series()
     )
-    return rows.with_columns(_aligned(copy_of, layout)).with_columns(
+    return rows.with_columns(cut_into(copy_of, layout)).with_columns(
         pl.when(pl.col("copy_of").is_not_null())
         .then(pl.lit("copy"))
         .otherwise(pl.col("role"))
