@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.parse.paths import model_named_by_folders
 from tasks.schemas import METRICS
 
 MIN_REPETITIONS = 3  # fewer measurements than this and a configuration's mean is anecdote
@@ -87,6 +88,7 @@ def analysable_rows(metrics: pl.DataFrame) -> pl.Series:
     data = rows.filter((pl.col("role") == "measurement") & ~pl.col("_in_report"))
     aggregates = rows.filter(pl.col("role") == "aggregate")
     reports = rows.filter((pl.col("role") == "measurement") & pl.col("_in_report"))
+    reports = _drop_folder_guesses(metrics, reports)
     if not (aggregates.is_empty() and reports.is_empty()):
         aggregates, reports = _not_covered(metrics, data, aggregates, reports)
     return pl.concat([frame.select("_row") for frame in (data, aggregates, reports)]).to_series()
@@ -123,6 +125,24 @@ def _one_statistic_each(metrics: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFra
         (pl.col("statistic") == "mean").any().over([*record_group, "locator"]).alias("_mean")
     ).filter(pl.col("statistic").is_null() | (pl.col("statistic") == "mean") | ~pl.col("_mean"))
     return rows.filter(~in_paths | pl.col("_row").is_in(kept["_row"].implode()))
+
+
+def _drop_folder_guesses(metrics: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
+    """The reports' rows but those whose model only a folder names (tasks.parse.paths): a
+    report in "llama3/" with a table per quantization is no measurement of "llama3" (the
+    sample pile's report on llama3.1:8b-instruct ranked as a model of its own)."""
+    if reports.is_empty():
+        return reports
+    named = _with_columns_of(metrics, reports, ["source_path", "model"])
+    paths = named["source_path"].unique().drop_nulls().cast(pl.Utf8).to_list()
+    guesses = {path: model_named_by_folders(path) for path in paths}
+    guesses = {path: model for path, model in guesses.items() if model is not None}
+    if not guesses:
+        return reports
+    guessed = pl.col("source_path").cast(pl.Utf8).replace_strict(
+        guesses, default=None, return_dtype=pl.Utf8
+    ) == pl.col("model").cast(pl.Utf8)
+    return reports.filter(~named.select(guessed.fill_null(False)).to_series())
 
 
 def _not_covered(

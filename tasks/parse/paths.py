@@ -111,3 +111,13 @@ def _time_in_name(name: str) -> str | None:
     if match and 1 <= int(match[2]) <= 12 and 1 <= int(match[3]) <= 31:
         return f"{match[1]}-{match[2]}-{match[3]}"
     return None
+
+
+def model_named_by_folders(path: str) -> str | None:
+    """The model a folder of the path names, when the file's own name names none: a folder
+    groups files ("llama3/" holding reports on llama3.1:8b-instruct-q4_0), so the model it
+    names is a guess about each file, where a file's own name is a statement about it."""
+    folder, _, name = path.rpartition("/")
+    if not folder or model_in_path(name) is not None:
+        return None
+    return model_in_path(folder)

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 
 import polars as pl
 
 from tasks.parse.identity import model_identity
+from tasks.parse.paths import model_named_by_folders, path_dimensions
 from tasks.schemas import MODEL_IDENTITY, REPEATED_TEXT, ROLES, chunk_layout, cut_into
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
@@ -61,6 +63,7 @@ _WORK_COLUMNS = (
     "value",
     "resolution",
     "model",
+    "quant",
     "backend",
     "config",
     "timestamp",
@@ -78,8 +81,9 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     readers = dict(files.select("relative_path", "reader").iter_rows())
     # The work is done on the columns it needs; the wide table gets its new columns once.
     work = metrics.select(_WORK_COLUMNS)
+    runs = [_sibling_key(path) for path in paths]  # sibling files share their run's key
     for column in ("model", "backend"):  # what a run's files all share, one may state alone
-        work = _fill_from_siblings(work, file_index, paths, column)
+        work = _fill_from_siblings(work, file_index, paths, runs, column)
     work = _with_identity(work)
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
@@ -118,56 +122,90 @@ def _sibling_name(name: str) -> str:
     return _SIBLING_WORDS.sub("", name.rsplit(".", 1)[0]).strip("-_")
 
 
-def _per_file(values: list, file_index: pl.Series, dtype: pl.DataType) -> pl.Series:
-    """A value per file, gathered to every row of the file."""
-    return pl.Series(values, dtype=dtype).gather(file_index)
-
-
 def _fill_from_siblings(
-    rows: pl.DataFrame, file_index: pl.Series, paths: list[str], column: str
+    rows: pl.DataFrame, file_index: pl.Series, paths: list[str], runs: list[str], column: str
 ) -> pl.DataFrame:
     """Rows without a value in `column` (the model, the backend) take the one value the sibling
-    files of the same run state: LLMPerf's individual responses name neither the model nor
-    the API they were served by; the run's summary names both."""
+    files of the same run (`runs`: each file's run) state: LLMPerf's individual responses name
+    neither the model nor the API they were served by; the run's summary names both. A model
+    that only the path gave counts as unstated: a run's summary in a folder named "llama3"
+    takes the llama3.1:8b-instruct-q4_0 its raw sweep names, which it summarises (under the
+    folder's name its rows were counted again, as a second model). A file alone has its rows
+    without a value take what its other rows state ("Model: x" in a report's prose)."""
     # An expression, not rows[column]: taking a column of nulls out writes it out in full.
-    if rows.select(pl.col(column).null_count()).item() in (0, rows.height):
-        return rows  # nothing to fill, or nothing to fill it from
+    if rows.select(pl.col(column).null_count()).item() == rows.height:
+        return rows  # nothing to fill it from
     pairs = pl.DataFrame({"file": file_index, column: rows[column]}).lazy().unique().collect()
-    unstated = pairs.filter(pl.col(column).is_null())["file"].to_list()
-    by_sibling: dict[str, set[str]] = {}
+    present = pairs["file"].unique().to_list()
+    files_per_run = Counter(runs[file] for file in present)
+    # What the path of a file with siblings names (parse filled it into the rows that name
+    # none); None for a file alone, for a path that names none, for a column no path names.
+    by_path: list[str | None] = [None] * len(paths)
+    if column == "model":
+        for file in present:
+            if files_per_run[runs[file]] > 1:
+                by_path[file] = path_dimensions(paths[file], None).get("model")
+    stated: dict[str, set[str]] = {}
     for file, value in pairs.filter(pl.col(column).is_not_null()).iter_rows():
-        by_sibling.setdefault(_sibling_key(paths[file]), set()).add(value)
+        if value != by_path[file]:
+            stated.setdefault(runs[file], set()).add(value)
     found: list[str | None] = [None] * len(paths)
-    for file in unstated:
-        values = by_sibling.get(_sibling_key(paths[file]), set())
+    for file in present:
+        values = stated.get(runs[file], ())
         if len(values) == 1:
             found[file] = next(iter(values))
     if not any(found):
         return rows
-    sibling_value = cut_into(_per_file(found, file_index, pl.Utf8), chunk_layout(rows))
-    return rows.with_columns(pl.coalesce(pl.col(column), sibling_value))
+    dtype = rows.schema[column]
+    # Per file, as categories, then gathered to the rows (a text per row took 0.3 s at
+    # 100,000 files).
+    sibling_value = pl.Series(found, dtype=pl.Utf8).cast(dtype).gather(file_index)
+    path_value = pl.Series(by_path, dtype=pl.Utf8).cast(dtype).gather(file_index)
+    given = rows.get_column(column)
+    unstated = given.is_null() | (given == path_value).fill_null(False)
+    filled = given.zip_with(~(unstated & sibling_value.is_not_null()), sibling_value)
+    return rows.with_columns(cut_into(filled, chunk_layout(rows)))
 
 
 def _with_identity(rows: pl.DataFrame) -> pl.DataFrame:
-    names = rows["model"].unique().drop_nulls().to_list()
-    identities = {name: model_identity(name) for name in names}
+    """Each row's model identity, from its model's name and, where the name states no
+    quantization, the row's own: "llama3" on a row tagged q5_K_M is llama3:q5_k_m, not the
+    llama3:latest of the rows tagged q4_0 and q8_0 beside it."""
+    # Per distinct (model, quant) pair; a row finds its pair by the two category codes.
+    key = pl.col("model").to_physical().cast(pl.UInt64) * (1 << 32) + pl.col(
+        "quant"
+    ).to_physical().cast(pl.UInt64).fill_null((1 << 32) - 1)
+    pairs = (
+        rows.lazy()
+        .select(key.alias("key"), pl.col("model").cast(pl.Utf8), pl.col("quant").cast(pl.Utf8))
+        .filter(pl.col("model").is_not_null())
+        .unique("key")
+        .collect()
+    )
+    named = {name: model_identity(name) for name in pairs["model"].unique().to_list()}
+    identities = []
+    for name, quant in pairs.select("model", "quant").iter_rows():
+        identity = named[name]
+        if identity is not None and identity.quant is None and quant:
+            identity = model_identity(f"{name}-{quant}" if ":" in name else f"{name}:{quant}")
+        identities.append(identity)
     # One parameter count for a family+quant in the whole pile fills the names that omit it.
     counts: dict[tuple[str, str | None], set[str]] = {}
-    for identity in identities.values():
+    for identity in identities:
         if identity and identity.params:
             counts.setdefault((identity.family, identity.quant), set()).add(identity.params)
     table = []
-    for identity in identities.values():
+    for identity in identities:
         if identity is not None and identity.params is None and identity.quant is not None:
             known = counts.get((identity.family, identity.quant), set())
             if len(known) == 1:
                 identity = model_identity(f"{identity.family}:{next(iter(known))}-{identity.quant}")
         table.append(identity[:4] if identity else (None,) * 4)
     found = pl.DataFrame(table, schema=MODEL_IDENTITY, orient="row")
-    # Each row's model as a position in the small table, then the table gathered.
+    # Each row's pair as a position in the small table, then the table gathered.
     at = rows.select(
-        pl.col("model").replace_strict(
-            names, list(range(len(names))), default=None, return_dtype=pl.UInt32
+        key.replace_strict(
+            pairs["key"], pl.int_range(pairs.height, dtype=pl.UInt32, eager=True), default=None
         )
     ).to_series()
     layout = chunk_layout(rows)
@@ -326,8 +364,11 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     by_model = _by_group_and_value(sharing_a_pair, ["metric", "model_id"])
     unnamed = candidates.filter(pl.col("model_id").is_null() & pl.col("precise"))
     by_metric = _by_group_and_value(unnamed, ["metric"])
+    guessed = _named_only_by_path(candidates, rows, paths)
+    by_guess = _by_group_and_value(guessed, ["metric"])
+    matched_by_metric = pl.concat([unnamed["metric"], guessed["metric"]]).unique()
     any_model = _by_group_and_value(
-        usable.filter(pl.col("metric").is_in(unnamed["metric"].unique().implode())), ["metric"]
+        usable.filter(pl.col("metric").is_in(matched_by_metric.implode())), ["metric"]
     )
     details = _MatchDetails(rows, codes)
     links = [details.equal(*p) for p in _twin_copies(usable, paths, rows, codes["file"])]
@@ -342,16 +383,21 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         # A copy is never a primary: a report's value links to the raw row, not to the summary
         # row that repeats it.
         primary = (pl.col("rank") < level) & ~pl.col("_row").is_in(copied)
-        for by, candidates, primaries in (
-            (["metric", "model_id"], by_model, by_model),
-            (["metric"], by_metric, any_model),
+        for by, candidates, primaries, same_model in (
+            (["metric", "model_id"], by_model, by_model, True),
+            (["metric"], by_metric, any_model, True),
+            # then a value under a model its path gave that no value of that model matched
+            (["metric"], by_guess, any_model, False),
         ):
             level_candidates = candidates.filter(pl.col("rank") == level)
+            if not same_model and links:
+                linked = pl.concat([link["_row"] for link in links]).implode()
+                level_candidates = level_candidates.filter(~pl.col("_row").is_in(linked))
             if level_candidates.is_empty():
                 continue
             metrics = level_candidates["metric"].unique().implode()
             level_primaries = primaries.filter(primary & pl.col("metric").is_in(metrics))
-            links.append(details.equal(level_candidates, level_primaries, by))
+            links.append(details.equal(level_candidates, level_primaries, by, same_model))
         if links:
             copied = pl.concat([link["_row"] for link in links]).implode()
     if not links:
@@ -369,6 +415,23 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
         .otherwise(pl.col("role"))
         .alias("role")
     )
+
+
+def _named_only_by_path(
+    candidates: pl.DataFrame, rows: pl.DataFrame, paths: list[str]
+) -> pl.DataFrame:
+    """The candidates (precise ones) whose model only a folder names: a folder "llama3"
+    holding reports on llama3.1:8b-instruct-q4_0 gave their rows "llama3", a guess that must
+    not keep a value from matching the measurement it repeats."""
+    named = candidates.filter(pl.col("model_id").is_not_null() & pl.col("precise"))
+    files = named["file"].unique().to_list()  # counted from 1, as in _link_copies
+    by_path = {file: model_named_by_folders(paths[file - 1]) for file in files}
+    by_path = {file: model for file, model in by_path.items() if model is not None}
+    if not by_path:
+        return named.clear()
+    model = rows.get_column("model").gather(named["_row"]).cast(pl.Utf8)
+    path_model = named["file"].replace_strict(by_path, default=None, return_dtype=pl.Utf8)
+    return named.filter(model == path_model)
 
 
 def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -395,11 +458,16 @@ class _MatchDetails:
         return [column.gather(rows).alias(prefix + column.name) for column in self._columns]
 
     def equal(
-        self, candidates: pl.DataFrame, primaries: pl.DataFrame, by: list[str]
+        self,
+        candidates: pl.DataFrame,
+        primaries: pl.DataFrame,
+        by: list[str],
+        same_model: bool = True,
     ) -> pl.DataFrame:
         """(_row, _p_row) of candidates whose nearest primary value, within the `by` groups,
-        is equal within the coarser written resolution, agrees on every option both name and
-        comes from another file. Both frames come sorted by `by` and value."""
+        is equal within the coarser written resolution, agrees on every option both name (and
+        on the model when `same_model`) and comes from another file. Both frames come sorted
+        by `by` and value."""
         if primaries.is_empty():
             return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
         nearest = (
@@ -422,7 +490,7 @@ class _MatchDetails:
         tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
             pl.col("value").abs()
         )
-        compared = [*_OPTIONS, *(["model_id"] if "model_id" not in by else [])]
+        compared = [*_OPTIONS, *(["model_id"] if same_model and "model_id" not in by else [])]
         agrees = pl.all_horizontal(
             [
                 pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))

@@ -12,6 +12,7 @@ import pytest
 from flows.ingest import ingest
 from tasks.facts.evidence import analysable
 from tasks.parse.identity import model_identity, model_in_path
+from tasks.parse.paths import model_named_by_folders
 from tasks.schemas import PARSED_METRICS
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimeraforge"
@@ -245,3 +246,81 @@ def test_a_tools_csv_and_json_export_of_one_run_count_once(tmp_path: Path) -> No
     counted = analysable(rows.with_columns(status=pl.lit("passed")))
     mean_ttft = counted.filter((pl.col("metric") == "ttft_ms") & (pl.col("statistic") == "mean"))
     assert mean_ttft["value"].to_list() == [24.6242]  # counted once, from the JSON
+
+
+def _folder_named_after_a_family(root: Path) -> None:
+    """llama3/: a sweep of llama3.1:8b-instruct-q4_0, its summary (no model column) and a
+    report with a table per quantization and a copy of the sweep's best configurations: only
+    the folder says "llama3"."""
+    _write(
+        root,
+        "llama3/param_tuning.csv",
+        "model,num_gpu,num_ctx,tokens_s\n"
+        "llama3.1:8b-instruct-q4_0,999,1024,65.56\nllama3.1:8b-instruct-q4_0,60,4096,79.43\n"
+        "llama3.1:8b-instruct-q4_0,80,1024,79.03\n",
+    )
+    _write(
+        root,
+        "llama3/param_tuning_summary.csv",
+        "num_gpu,num_ctx,mean_tokens_s\n999,1024,65.56\n60,4096,79.43\n80,1024,79.03\n",
+    )
+    _write(
+        root,
+        "llama3/benchmark_report.md",
+        "# Sweep\n\n| tag | mean_tokens_s |\n|---|---|\n| q4_0 | 73.50 |\n| q8_0 | 45.32 |\n\n"
+        "| num_gpu | num_ctx | mean_tokens_s |\n|---|---|---|\n| 60 | 4096 | 79.43 |\n"
+        "| 80 | 1024 | 79.03 |\n",
+    )
+
+
+def test_a_summary_in_a_folder_named_after_a_family_takes_its_sweeps_model(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "bench"
+    _folder_named_after_a_family(root)
+    rows = ingest([root], None, None).parsed
+    summary = rows.filter(pl.col("source_path").cast(pl.Utf8).str.ends_with("summary.csv"))
+    # Its run's sweep names the model; the folder's "llama3" was a guess.
+    assert set(summary["model"]) == {"llama3.1:8b-instruct-q4_0"}
+    assert set(summary["role"]) == {"copy"}  # so its values count once
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    throughput = counted.filter(pl.col("metric") == "throughput_tok_s")
+    assert set(throughput["model"]) == {"llama3.1:8b-instruct-q4_0"}
+    assert sorted(throughput["value"]) == [65.56, 79.03, 79.43]
+
+
+def test_a_report_under_a_folders_model_is_no_model_of_its_own(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    _folder_named_after_a_family(root)
+    rows = ingest([root], None, None).parsed
+    report = rows.filter(pl.col("source_path").cast(pl.Utf8).str.ends_with(".md"))
+    # The values it repeats link to the sweep though the folder named another model...
+    repeated = report.filter(pl.col("value") > 79)
+    assert set(repeated["role"]) == {"copy"}
+    assert {c.split(" ")[0] for c in repeated["copy_of"]} == {"bench/llama3/param_tuning.csv"}
+    # ...a row's tag is part of its model, where the name gives no quantization...
+    means = report.filter(pl.col("locator").str.starts_with("table 1"))
+    assert sorted(means["model_id"]) == ["llama3:q4_0", "llama3:q8_0"]
+    # ...and its own numbers, under a model only the folder names, are no measurement of it.
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    assert "llama3:q4_0" not in set(counted["model"])
+    assert set(counted["source_path"].cast(pl.Utf8)) == {"bench/llama3/param_tuning.csv"}
+
+
+def test_a_report_names_its_model_once_for_all_its_tables(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    _write(
+        root,
+        "reports/Technical_Report_1.md",
+        "# Report\n\n- **Model:** gemma3:latest\n\n| num_gpu | throughput_tok_s |\n|---|---|\n"
+        "| 80 | 101.2 |\n| 120 | 102.3 |\n",
+    )
+    rows = ingest([root], None, None).parsed
+    table = rows.filter(pl.col("locator").str.starts_with("table"))
+    assert table.height == 2 and set(table["model_id"]) == {"gemma3:latest"}
+
+
+def test_a_model_named_by_a_folder_is_told_from_one_a_file_names() -> None:
+    assert model_named_by_folders("x/llama3/report.md") == "llama3"
+    assert model_named_by_folders("x/llama3/gemma3_270m_sweep.csv") is None  # the file's own
+    assert model_named_by_folders("x/results/report.md") is None
