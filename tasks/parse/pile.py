@@ -24,7 +24,7 @@ from collections import Counter
 import polars as pl
 
 from tasks.parse.identity import model_identity
-from tasks.parse.paths import model_named_by_folders, path_dimensions
+from tasks.parse.paths import model_named_by_folders, model_named_by_path
 from tasks.schemas import MODEL_IDENTITY, REPEATED_TEXT, ROLES, chunk_layout, cut_into
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
@@ -136,21 +136,24 @@ def _fill_from_siblings(
     if rows.select(pl.col(column).null_count()).item() == rows.height:
         return rows  # nothing to fill it from
     pairs = pl.DataFrame({"file": file_index, column: rows[column]}).lazy().unique().collect()
-    present = pairs["file"].unique().to_list()
-    files_per_run = Counter(runs[file] for file in present)
     # What the path of a file with siblings names (parse filled it into the rows that name
     # none); None for a file alone, for a path that names none, for a column no path names.
     by_path: list[str | None] = [None] * len(paths)
     if column == "model":
-        for file in present:
-            if files_per_run[runs[file]] > 1:
-                by_path[file] = path_dimensions(paths[file], None).get("model")
+        files_per_run = Counter(runs)
+        for file, run in enumerate(runs):
+            if files_per_run[run] > 1:
+                by_path[file] = model_named_by_path(paths[file])
+    # The files whose rows may take a value, and the values their runs state.
+    receivers = set(pairs.filter(pl.col(column).is_null())["file"].to_list())
     stated: dict[str, set[str]] = {}
     for file, value in pairs.filter(pl.col(column).is_not_null()).iter_rows():
-        if value != by_path[file]:
+        if value == by_path[file]:
+            receivers.add(file)
+        else:
             stated.setdefault(runs[file], set()).add(value)
     found: list[str | None] = [None] * len(paths)
-    for file in present:
+    for file in receivers:
         values = stated.get(runs[file], ())
         if len(values) == 1:
             found[file] = next(iter(values))
@@ -365,6 +368,21 @@ def _link_copies(rows: pl.DataFrame, rank: pl.Series, paths: list[str]) -> pl.Da
     unnamed = candidates.filter(pl.col("model_id").is_null() & pl.col("precise"))
     by_metric = _by_group_and_value(unnamed, ["metric"])
     guessed = _named_only_by_path(candidates, rows, paths)
+    if not guessed.is_empty():
+        # Only where no more primary value of that model and metric is there to match, but
+        # for the guesses themselves: a folder "gemma3" holding gemma3 runs guessed right.
+        pairs = guessed.select(pair.unique()).to_series().implode()
+        lowest = (
+            usable.filter(pair.is_in(pairs) & ~pl.col("_row").is_in(guessed["_row"].implode()))
+            .group_by(pair.alias("_pair"))
+            .agg(pl.col("rank").min().alias("_lowest"))
+        )
+        guessed = (
+            guessed.with_columns(pair.alias("_pair"))
+            .join(lowest, on="_pair", how="left", maintain_order="left")
+            .filter((pl.col("_lowest") >= pl.col("rank")).fill_null(True))
+            .drop("_pair", "_lowest")
+        )
     by_guess = _by_group_and_value(guessed, ["metric"])
     matched_by_metric = pl.concat([unnamed["metric"], guessed["metric"]]).unique()
     any_model = _by_group_and_value(
