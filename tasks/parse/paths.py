@@ -132,5 +132,6 @@ def model_named_by_folders(path: str) -> str | None:
     return model_named_by_path(folder)
 
 
+@functools.lru_cache(maxsize=65536)
 def _name_model(name: str) -> str | None:
-    return dict(_name_facts(name)).get("model")  # cached per name, as the other facts
+    return dict(_name_facts(name)).get("model")  # per name, as the other facts

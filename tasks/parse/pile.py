@@ -441,15 +441,17 @@ def _named_only_by_path(
     """The candidates (precise ones) whose model only a folder names: a folder "llama3"
     holding reports on llama3.1:8b-instruct-q4_0 gave their rows "llama3", a guess that must
     not keep a value from matching the measurement it repeats."""
-    named = candidates.filter(pl.col("model_id").is_not_null() & pl.col("precise"))
-    files = named["file"].unique().to_list()  # counted from 1, as in _link_copies
+    files = candidates["file"].unique().to_list()  # counted from 1, as in _link_copies
     by_path = {file: model_named_by_folders(paths[file - 1]) for file in files}
     by_path = {file: model for file, model in by_path.items() if model is not None}
-    if not by_path:
-        return named.clear()
-    model = rows.get_column("model").gather(named["_row"]).cast(pl.Utf8)
-    path_model = named["file"].replace_strict(by_path, default=None, return_dtype=pl.Utf8)
-    return named.filter(model == path_model)
+    named = candidates.filter(
+        pl.col("file").is_in(list(by_path)) & pl.col("model_id").is_not_null() & pl.col("precise")
+    )
+    if named.is_empty():
+        return named
+    model = rows.get_column("model").gather(named["_row"])
+    guess = named["file"].replace_strict(by_path, default=None, return_dtype=pl.Utf8)
+    return named.filter(model == guess.cast(model.dtype))
 
 
 def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
