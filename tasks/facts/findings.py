@@ -314,25 +314,37 @@ def _comparison_finding(
 _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 
 
-def ranking_findings(warm: pl.DataFrame) -> list[dict]:
+def ranking_findings(warm: pl.DataFrame, tools: dict[str, str] | None = None) -> list[dict]:
     """Per metric, the models ranked by their median over every file that measures them, within
-    one setup (runtime, hardware, backend as the files state them): a model served by vLLM on
-    one GPU and another by Ollama on a laptop would compare their setups, not themselves. With
-    several setups, each has its ranking, named by its setup. Where the hardware is not stated,
-    the source folder stands in for it: two folders given to one run are taken for two machines
-    (a downloaded Mac mini log beside a team's sweeps)."""
+    one setup (runtime, hardware, backend as the files state them, and the benchmark tool that
+    wrote them): a model served by vLLM on one GPU and another by Ollama on a laptop would
+    compare their setups, not themselves, and GenAI-Perf's time to first token against
+    LLMPerf's their harnesses. With several setups, each has its ranking, named by its setup.
+    Where the hardware is not stated, the source folder stands in for it: two folders given to
+    one run are taken for two machines (a downloaded Mac mini log beside a team's sweeps).
+    `tools`: the tool of each file a tool wrote (tool_of_files), by its path."""
     found = []
     stated = pl.concat_str(
         [pl.col(c).cast(pl.Utf8) for c in _SETUP_COLUMNS], separator=", ", ignore_nulls=True
     )
     source = pl.col("experiment").cast(pl.Utf8).str.split("/").list.first()
     unstated = pl.when(stated != "").then(stated + pl.lit(", hardware not stated"))
+    tool = (
+        pl.col("experiment")
+        .cast(pl.Utf8)
+        .replace_strict(tools or {}, default=None, return_dtype=pl.Utf8)
+    )
     setup = (
         pl.when(pl.col("hardware").is_null())
         .then(
             unstated.otherwise(pl.lit("runtime and hardware not stated")) + pl.lit(", in ") + source
         )
         .otherwise(stated)
+    )
+    setup = (
+        pl.when(tool.is_not_null())
+        .then(pl.concat_str(setup, pl.lit(", measured with "), tool))
+        .otherwise(setup)
         .alias("_setup")
     )
     for (metric,), values in warm.with_columns(setup).group_by(["metric"], maintain_order=True):
@@ -904,7 +916,8 @@ def compute_findings(
     loaded = load_dominated_series(rows)
     load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))
     found = [
-        *ranking_findings(ranked_rows(warm, loaded)),  # a copy of the rows, released at once
+        # a copy of the rows, released at once
+        *ranking_findings(ranked_rows(warm, loaded), tool_of_files(files)),
         *experiment_findings(warm, load_keys),
         *cold_start_findings(rows, loaded),
         *outlier_findings(strays),
@@ -915,6 +928,15 @@ def compute_findings(
         *extra,
     ]
     return findings_table(found)
+
+
+def tool_of_files(files: pl.DataFrame) -> dict[str, str]:
+    """The benchmark tool that wrote each file a tool's reader read, by its path: its reader's
+    first word ("llmperf individual responses" -> llmperf); none for the generic readers."""
+    read = files.select("relative_path", "reader").filter(
+        pl.col("reader").is_not_null() & ~pl.col("reader").str.starts_with("generic")
+    )
+    return {path: reader.split(" ")[0] for path, reader in read.iter_rows()}
 
 
 def ranked_rows(warm: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:

@@ -261,3 +261,25 @@ def test_models_measured_on_different_setups_are_ranked_apart():
     ]
     vllm = "Model ranking over 2 files (vllm, hardware not stated, in p)"
     assert any(s.startswith(vllm) for s in rankings["statement"])
+
+
+def test_models_measured_by_different_tools_are_ranked_apart():
+    # One folder, nothing stated about the setup: only the tools that wrote the files differ.
+    rows = [
+        *metric_rows("p/genai.json", "qwen3:4b", [24.0, 25.0, 24.5], metric="ttft_ms", unit="ms"),
+        *metric_rows(
+            "p/llmperf.json", "llama3:8b", [300.0, 305.0, 298.0], metric="ttft_ms", unit="ms"
+        ),
+        *metric_rows("p/a.csv", "gemma3:1b", [180.0, 182.0, 181.0]),
+        *metric_rows("p/b.csv", "llama3:8b", [77.0, 78.0, 76.5]),
+    ]
+    metrics = metrics_frame(rows)
+    readers = {"p/genai.json": "genai-perf json", "p/llmperf.json": "llmperf individual responses"}
+    files = files_frame(metrics).with_columns(
+        pl.col("relative_path").replace_strict(readers, default="generic csv").alias("reader")
+    )
+    rankings = compute_findings(files, metrics).filter(pl.col("kind") == "ranking")
+
+    # No ranking of GenAI-Perf's TTFT against LLMPerf's; the generic files' models still rank.
+    assert rankings["metric"].to_list() == ["throughput_tok_s"]
+    assert sorted(rankings["levels"][0]) == ["gemma3:1b", "llama3:8b"]
