@@ -314,7 +314,7 @@ def _comparison_finding(
 _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 
 
-def ranking_findings(warm: pl.DataFrame, tools: dict[str, str] | None = None) -> list[dict]:
+def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
     """Per metric, the models ranked by their median over every file that measures them, within
     one setup (runtime, hardware, backend as the files state them, and the benchmark tool that
     wrote them): a model served by vLLM on one GPU and another by Ollama on a laptop would
@@ -330,9 +330,7 @@ def ranking_findings(warm: pl.DataFrame, tools: dict[str, str] | None = None) ->
     source = pl.col("experiment").cast(pl.Utf8).str.split("/").list.first()
     unstated = pl.when(stated != "").then(stated + pl.lit(", hardware not stated"))
     tool = (
-        pl.col("experiment")
-        .cast(pl.Utf8)
-        .replace_strict(tools or {}, default=None, return_dtype=pl.Utf8)
+        pl.col("experiment").cast(pl.Utf8).replace_strict(tools, default=None, return_dtype=pl.Utf8)
     )
     setup = (
         pl.when(pl.col("hardware").is_null())

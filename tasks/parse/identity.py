@@ -124,16 +124,25 @@ def _is_quant_tail(token: str, before: list[str]) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=16384)
 def model_in_path(path: str) -> str | None:
     """A model named in a path's file or folder names, nearest the file first, written as an
     Ollama reference ("gemma3:270m", "gemma3:1b-it-qat", "gemma3"); None when none is."""
-    parts = path.lower().split("/")
-    for part in reversed(parts):
-        stem = part.rsplit(".", 1)[0] if "." in part else part
-        match = _PATH_MODEL.search(stem)
-        if match:
-            family = match["family"]
-            tag = "-".join(t for t in (match["params"], match["rest"].strip("-_")) if t)
-            return f"{family}:{tag}" if tag else family
+    for name in reversed(path.split("/")):
+        model = _model_in_name(name)
+        if model is not None:
+            return model
     return None
+
+
+# Per name, not per path: a pile repeats its folder and file names far more than its paths
+# (the generated 100,000-file pile: 58,353 folders made of 8,360 names).
+@functools.lru_cache(maxsize=65536)
+def _model_in_name(name: str) -> str | None:
+    name = name.lower()
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    match = _PATH_MODEL.search(stem)
+    if not match:
+        return None
+    family = match["family"]
+    tag = "-".join(t for t in (match["params"], match["rest"].strip("-_")) if t)
+    return f"{family}:{tag}" if tag else family

@@ -113,25 +113,11 @@ def _time_in_name(name: str) -> str | None:
     return None
 
 
-def model_named_by_path(path: str) -> str | None:
-    """The model path_dimensions gives: the nearest name's that names one."""
-    for name in reversed(path.split("/")):
-        model = _name_model(name)
-        if model is not None:
-            return model
-    return None
-
-
 def model_named_by_folders(path: str) -> str | None:
     """The model a folder of the path names, when the file's own name names none: a folder
     groups files ("llama3/" holding reports on llama3.1:8b-instruct-q4_0), so the model it
     names is a guess about each file, where a file's own name is a statement about it."""
     folder, _, name = path.rpartition("/")
-    if not folder or _name_model(name) is not None:
+    if not folder or model_in_path(name) is not None:
         return None
-    return model_named_by_path(folder)
-
-
-@functools.lru_cache(maxsize=65536)
-def _name_model(name: str) -> str | None:
-    return dict(_name_facts(name)).get("model")  # per name, as the other facts
+    return model_in_path(folder)

@@ -23,8 +23,8 @@ from collections import Counter
 
 import polars as pl
 
-from tasks.parse.identity import model_identity
-from tasks.parse.paths import model_named_by_folders, model_named_by_path
+from tasks.parse.identity import model_identity, model_in_path
+from tasks.parse.paths import model_named_by_folders
 from tasks.schemas import MODEL_IDENTITY, REPEATED_TEXT, ROLES, chunk_layout, cut_into
 
 # Lower is more primary: a copy points at a row of a lower rank than its own.
@@ -143,7 +143,7 @@ def _fill_from_siblings(
         files_per_run = Counter(runs)
         for file, run in enumerate(runs):
             if files_per_run[run] > 1:
-                by_path[file] = model_named_by_path(paths[file])
+                by_path[file] = model_in_path(paths[file])
     # The files whose rows may take a value, and the values their runs state.
     receivers = set(pairs.filter(pl.col(column).is_null())["file"].to_list())
     stated: dict[str, set[str]] = {}
