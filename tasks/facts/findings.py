@@ -909,8 +909,9 @@ def compute_findings(
     # Only the columns the analysis reads: the comparisons cut the rows into many small groups,
     # and gathering the 40-column table for each was two thirds of this step (480 files: 2.0 s).
     rows = performance.select(_ANALYSED)
-    strays = outliers(rows.filter(~pl.col("cold")))
-    warm = without_strays(rows.filter(~pl.col("cold")), strays)
+    warm = rows.filter(~pl.col("cold"))  # filtered once: each filter copies the rows
+    strays = outliers(warm)
+    warm = without_strays(warm, strays)
     loaded = load_dominated_series(rows)
     load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))
     found = [

@@ -275,3 +275,25 @@ def test_a_table_in_several_chunks_is_judged_as_in_one_and_keeps_its_chunks():
         for i in range(3)
     ]
     assert judged.metrics.filter(pl.col("status") == "warned").height == 3 * 3
+
+
+def test_a_table_judged_in_parts_gives_what_it_gives_judged_at_once(mixed):
+    # A big table goes to GE a million rows at a time; parts of 7 rows here split records,
+    # failures and warnings across parts.
+    metrics, whole = mixed
+    parted = validate_metrics(metrics, part_rows=7)
+    assert metrics.height > 7 * 5
+    assert_frame_equal(parted.metrics, whole.metrics)
+    assert_frame_equal(parted.quarantine, whole.quarantine)
+    assert_frame_equal(parted.expectations, whole.expectations)
+    saved, at_once = parted.ge_results["metrics"], whole.ge_results["metrics"]
+    assert saved["statistics"] == at_once["statistics"]
+    assert saved["success"] is at_once["success"] is False
+    for part_of, whole_of in zip(saved["expectations"], at_once["expectations"], strict=True):
+        assert part_of["success"] == whole_of["success"]
+        for key in ("element_count", "unexpected_count", "missing_count", "unexpected_percent"):
+            assert part_of["result"][key] == pytest.approx(whole_of["result"][key]), key
+        assert part_of["result"]["partial_unexpected_index_list"] == (
+            whole_of["result"]["partial_unexpected_index_list"]
+        )
+    json.dumps(parted.ge_results)  # still ready to save
