@@ -293,7 +293,6 @@ def test_a_table_judged_in_parts_gives_what_it_gives_judged_at_once(mixed):
         assert part_of["success"] == whole_of["success"]
         for key in ("element_count", "unexpected_count", "missing_count", "unexpected_percent"):
             assert part_of["result"][key] == pytest.approx(whole_of["result"][key]), key
-        assert part_of["result"]["partial_unexpected_index_list"] == (
-            whole_of["result"]["partial_unexpected_index_list"]
-        )
+        first_failures = part_of["result"]["partial_unexpected_index_list"]
+        assert first_failures == whole_of["result"]["partial_unexpected_index_list"]
     json.dumps(parted.ge_results)  # still ready to save
