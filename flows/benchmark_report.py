@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +29,7 @@ from flows.stages import (
     publish,
     read_run_history,
     select_measurements,
+    write_metric_tables,
     write_reports,
     write_summary,
     write_tables,
@@ -394,11 +395,13 @@ def benchmark_report(
             validation = validate(ingested.parsed)
         with clock.stage("measurements"):
             performance = select_measurements(validation)
+        validation = write_metric_tables(stage, ingested.files, validation)
+        ingested = replace(ingested, parsed=None)  # written; the analysis reads `performance`
         with clock.stage("history"):
             history = read_run_history(out, stage, sources, ingested.files, validation, performance)
         with clock.stage("findings"):
             analysis = analyse(ingested.files, validation, performance, history)
-        tables_note = write_tables(stage, ingested.files, validation, analysis)
+        tables_note = write_tables(stage, validation, analysis)
 
         options = scenario_options(
             scenario,

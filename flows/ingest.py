@@ -29,7 +29,8 @@ from tasks.settings import settings
 @dataclass(frozen=True)
 class Ingested:
     files: pl.DataFrame  # FILES: every file found, with its status
-    parsed: pl.DataFrame  # PARSED_METRICS: this run's rows and those kept from the last run
+    # PARSED_METRICS: this run's rows and those kept from the last run (None once written)
+    parsed: pl.DataFrame | None
     files_parsed: int
     files_kept: int  # unchanged since the last run: their rows were kept, not parsed again
     batches: int  # parse tasks
