@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,12 +264,10 @@ def merged_description(parts: list[dict[str, Any]]) -> dict[str, Any]:
             for key in ("element_count", "unexpected_count", "missing_count")
         }
         present = total["element_count"] - total["missing_count"]
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()  # by the value's JSON: values may be lists
         for r in results:
             for entry in r.get("partial_unexpected_counts") or []:
-                counts[json.dumps(entry["value"])] = (
-                    counts.get(json.dumps(entry["value"]), 0) + entry["count"]
-                )
+                counts[json.dumps(entry["value"])] += entry["count"]
         result = {
             **total,
             "unexpected_percent": _percent(total["unexpected_count"], present),
@@ -281,7 +280,7 @@ def merged_description(parts: list[dict[str, Any]]) -> dict[str, Any]:
             ),
             "partial_unexpected_counts": [
                 {"value": json.loads(value), "count": count}
-                for value, count in sorted(counts.items(), key=lambda item: -item[1])[:_PARTIAL]
+                for value, count in counts.most_common(_PARTIAL)
             ],
         }
         success = all(piece.get("success") for piece in pieces)
