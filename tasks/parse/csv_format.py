@@ -26,6 +26,8 @@ _HEADER_SEARCH_ROWS = 20
 _HEAD_ROWS = _HEADER_SEARCH_ROWS + 2
 # Rows read, decoded and added per block: a big file streams through the sink in blocks.
 _BLOCK_ROWS = 20_000
+# A text this long is split into lines as it is read, not copied whole (see _read_rows).
+_STREAMED_CHARS = 1_000_000
 _MAX_UNIT_LENGTH = 24
 _DELIMITERS = (",", ";", "\t")
 _NOT_A_NUMBER = float("nan")
@@ -91,9 +93,12 @@ def _read_rows(text: str) -> Iterator[list[str]]:
     """The CSV's rows, read lazily; a csv.Error becomes a ParseError naming the line."""
     first_line = next((line for line in _lines(text) if line.strip()), "")
     delimiter = max(_DELIMITERS, key=first_line.count)
-    # Lines one at a time: io.StringIO would hold the text again, at 4 bytes a character. Bare
-    # "\r" line ends (old Mac files) need StringIO's own newline handling.
-    lines = io.StringIO(text, newline="") if _has_bare_cr(text) else _lines(text)
+    # A big file's lines one at a time: io.StringIO would hold the text again, at up to 4 bytes
+    # a character. Below that size StringIO's C line splitting is the faster: the 3,130 CSVs of
+    # a 10,000-file sample pile spent 0.34 s reading rows through the generator, 0.17 s so
+    # (cProfile). Bare "\r" line ends (old Mac files) need StringIO's own newline handling.
+    small = len(text) < _STREAMED_CHARS
+    lines = io.StringIO(text, newline="") if small or _has_bare_cr(text) else _lines(text)
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         yield from reader

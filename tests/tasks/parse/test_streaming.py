@@ -1,8 +1,9 @@
 """A big CSV streams through the sink in blocks: the rows are those of a parse in one go.
 
-The blocks and the flush threshold are made tiny here so that a few hundred rows cross many
-block and chunk boundaries: a value, a model taken from the path, a failed file's rollback
-and the other files of the batch must come out exactly as without streaming.
+The blocks, the flush threshold and the size above which lines are split as they are read are
+made tiny here so that a few hundred rows cross many block and chunk boundaries: a value, a
+model taken from the path, a failed file's rollback and the other files of the batch must come
+out exactly as without streaming.
 """
 
 from __future__ import annotations
@@ -58,12 +59,14 @@ def pile() -> list[FileToParse]:
 def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csv_format, "_BLOCK_ROWS", 7)
     monkeypatch.setattr(csv_format, "FLUSH_VALUES", 40)
+    monkeypatch.setattr(csv_format, "_STREAMED_CHARS", 100)  # lines split as they are read
 
 
 def test_streamed_rows_equal_those_parsed_in_one_go(monkeypatch: pytest.MonkeyPatch) -> None:
     whole, whole_outcomes = parse_batch(pile())
     monkeypatch.setattr(csv_format, "_BLOCK_ROWS", 7)
     monkeypatch.setattr(csv_format, "FLUSH_VALUES", 40)
+    monkeypatch.setattr(csv_format, "_STREAMED_CHARS", 100)
     streamed, streamed_outcomes = parse_batch(pile())
 
     assert streamed_outcomes == whole_outcomes
