@@ -12,10 +12,11 @@ unexpected row indices point straight back at the input rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import polars as pl
 
-from tasks.schemas import DIMENSIONS
+from tasks.schemas import DIMENSIONS, record_id
 
 DIMENSIONS_OF_A_RUN = tuple(
     name for name in DIMENSIONS.names() if name not in ("timestamp", "error", "success")
@@ -59,14 +60,6 @@ EPOCH_RANGES = ((1e9, 4e9), (1e12, 4e12))
 def text_or_null(column: str) -> pl.Expr:
     """The column's text, with blank strings as null (an empty error cell is no error)."""
     return pl.when(pl.col(column).str.strip_chars() != "").then(pl.col(column))
-
-
-def record_id() -> pl.Expr:
-    """An integer per (source_path, locator): grouping and joining on it beats two strings."""
-    key = pl.concat_str(
-        pl.col("source_path").fill_null(""), pl.lit("\x1f"), pl.col("locator").fill_null("")
-    )
-    return key.cast(pl.Categorical).to_physical().alias("record_id")
 
 
 def values_of(metric: str) -> pl.Expr:
@@ -140,8 +133,49 @@ def unparseable_timestamps(timestamps: pl.Series) -> pl.Series:
     return distinct.filter((text != "") & ~parsed).to_series()
 
 
-def build_metric_checks(metrics: pl.DataFrame, range_metrics: Iterable[str] = ()) -> pl.DataFrame:
-    """PARSED_METRICS rows plus the check columns the metrics suite reads (see module doc)."""
+@dataclass(frozen=True)
+class RecordContext:
+    """What a row's checks read beyond the row itself, worked out once over the whole table:
+    its record's facts and how often its measurement occurs. Validation builds the checks a
+    part of the rows at a time (tasks.validate.validate.SUITE_ROWS) and slices this for each."""
+
+    record_ids: pl.Series  # record_id() per row
+    facts: pl.DataFrame  # record_facts, one row per record_id
+    measurement_count: pl.Series  # measurement_counts per row
+    bad_timestamps: pl.Series  # unparseable_timestamps of the whole table
+
+    def slice(self, offset: int, length: int) -> RecordContext:
+        """The context of rows offset..offset+length (the records' facts stay whole)."""
+        return replace(
+            self,
+            record_ids=self.record_ids.slice(offset, length),
+            measurement_count=self.measurement_count.slice(offset, length),
+        )
+
+
+def record_context(metrics: pl.DataFrame) -> RecordContext:
+    """The RecordContext of a PARSED_METRICS table."""
+    rows = metrics.select(CHECKED)
+    record_ids = rows.select(record_id()).to_series()
+    facts = record_facts(rows.lazy().with_columns(record_ids)).collect()
+    keys = pl.DataFrame([record_ids, metrics.get_column("metric")])
+    return RecordContext(
+        record_ids=record_ids,
+        facts=facts,
+        measurement_count=measurement_counts(keys, metrics),
+        bad_timestamps=unparseable_timestamps(metrics["timestamp"]),
+    )
+
+
+def build_metric_checks(
+    metrics: pl.DataFrame,
+    range_metrics: Iterable[str] = (),
+    context: RecordContext | None = None,
+) -> pl.DataFrame:
+    """PARSED_METRICS rows plus the check columns the metrics suite reads (see module doc).
+    `context`: the rows' RecordContext, when they are a part of a bigger table; by default
+    the table is whole and its own context."""
+    context = context if context is not None else record_context(metrics)
     has_error = pl.col("record_error").is_not_null()
     in_consistency_check = pl.col("metric").is_in([THROUGHPUT, EVAL_MS, EVAL_COUNT])
     counts_usable = (pl.col("single_throughput_tok_s") > 0) & (pl.col("record_eval_count") > 0)
@@ -163,45 +197,46 @@ def build_metric_checks(metrics: pl.DataFrame, range_metrics: Iterable[str] = ()
         & ~pl.col("unit").is_in(CHANGE_UNITS).fill_null(False)
         & ~pl.col("metric").is_in(named_like_change.implode())
     )
-    bad_timestamps = unparseable_timestamps(metrics["timestamp"])
 
     # Only the columns the checks and the suite's reasons read, taken from the input as they
     # are; each record's facts are computed once and gathered onto its rows. Joining the rows
     # with the facts instead copied every checked column: on 3.8 million rows the checks took
-    # 0.8 GB, 1.7 GB at their peak, against 0.3 GB and 0.4 GB now.
+    # 0.8 GB, 1.7 GB at their peak, against 0.3 GB and 0.4 GB then (in one part).
     rows = metrics.select(CHECKED)
-    checks = rows.hstack(facts_per_row(rows))
-    flags = checks.select(
-        measurement_counts(checks, metrics),
-        missing_provenance=pl.any_horizontal(
-            pl.col(name).is_null() for name in (*RECORD, "metric")
-        ),
-        # A record's error already explains its missing values (a timed-out run).
-        value_missing_without_error=~pl.col("value").is_finite().fill_null(False) & ~has_error,
-        record_has_error=has_error,
-        record_success_contradicts_error=pl.col("record_succeeded") & has_error,
-        throughput_tok_s_on_record_without_error=pl.when(~has_error).then(
-            pl.col("record_throughput_tok_s")
-        ),
-        duration_or_count_value=pl.when(is_duration_or_count).then(pl.col("value")),
-        expected_eval_ms=expected_eval_ms,
-        unparseable_timestamp=pl.col("timestamp").is_in(bad_timestamps.implode()).fill_null(False),
-        eval_ms_to_expected_ratio=pl.when(in_consistency_check).then(
-            pl.col("record_eval_ms") / expected_eval_ms
-        ),
-        **{
-            RANGE_PREFIX + metric: pl.when(pl.col("metric") == metric).then(pl.col("value"))
-            for metric in range_metrics
-        },
-    ).with_columns(duplicate_measurement=pl.col("measurement_count") > 1)
+    facts = context.record_ids.to_frame().join(
+        context.facts, on="record_id", how="left", maintain_order="left"
+    )
+    checks = rows.hstack(facts)
+    flags = (
+        checks.with_columns(context.measurement_count)
+        .select(
+            "measurement_count",
+            missing_provenance=pl.any_horizontal(
+                pl.col(name).is_null() for name in (*RECORD, "metric")
+            ),
+            # A record's error already explains its missing values (a timed-out run).
+            value_missing_without_error=~pl.col("value").is_finite().fill_null(False) & ~has_error,
+            record_has_error=has_error,
+            record_success_contradicts_error=pl.col("record_succeeded") & has_error,
+            throughput_tok_s_on_record_without_error=pl.when(~has_error).then(
+                pl.col("record_throughput_tok_s")
+            ),
+            duration_or_count_value=pl.when(is_duration_or_count).then(pl.col("value")),
+            expected_eval_ms=expected_eval_ms,
+            unparseable_timestamp=pl.col("timestamp")
+            .is_in(context.bad_timestamps.implode())
+            .fill_null(False),
+            eval_ms_to_expected_ratio=pl.when(in_consistency_check).then(
+                pl.col("record_eval_ms") / expected_eval_ms
+            ),
+            **{
+                RANGE_PREFIX + metric: pl.when(pl.col("metric") == metric).then(pl.col("value"))
+                for metric in range_metrics
+            },
+        )
+        .with_columns(duplicate_measurement=pl.col("measurement_count") > 1)
+    )
     return checks.hstack(flags)
-
-
-def facts_per_row(rows: pl.DataFrame) -> pl.DataFrame:
-    """record_id and the record's facts (record_facts), one row per row of `rows`, in order."""
-    record_ids = rows.select(record_id()).to_series()
-    facts = record_facts(rows.lazy().with_columns(record_ids)).collect()
-    return record_ids.to_frame().join(facts, on="record_id", how="left", maintain_order="left")
 
 
 def build_file_checks(files: pl.DataFrame) -> pl.DataFrame:

@@ -5,9 +5,10 @@ Out: a `ValidationResult` (metrics with a status, the quarantine with every reas
 expectation, GE's own result for saving), or, for files, the one-row-per-expectation frame.
 
 Why it is fast: GE has no Polars engine, so the checks are computed in Polars first, and the
-columns the suite reads go to pandas and GE in parts of up to a million rows (one part for most
-piles). GE reports each failing row as its pandas index, set to the row's position in the Polars
-frame; Polars then attaches reasons and statuses by position.
+columns the suite reads go to pandas and GE; a big table's checks are built and judged in parts
+of SUITE_ROWS rows (one part for most piles). GE reports each failing row as its pandas index,
+set to the row's position in the Polars frame; Polars then attaches reasons and statuses by
+position.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from tasks.schemas import (
     cut_into,
 )
 from tasks.tables import FILES_TABLE, FINDINGS_TABLE, METRICS_TABLE
-from tasks.validate.checks import RANGE_PREFIX, build_file_checks, build_metric_checks
+from tasks.validate.checks import (
+    RANGE_PREFIX,
+    build_file_checks,
+    build_metric_checks,
+    record_context,
+)
 from tasks.validate.suites import (
     PLACEHOLDER,
     ExpectationSpec,
@@ -115,8 +121,9 @@ def check_placeholders(loaded: LoadedSuite, columns: list[str]) -> None:
             )
 
 
-def failure_frame(checks: pl.DataFrame, paired: Paired) -> pl.DataFrame:
+def failure_frame(checks: pl.DataFrame, paired: Paired, offset: int = 0) -> pl.DataFrame:
     """One row per (failing row, failed expectation): row position, severity, filled reason.
+    `checks` are the rows from position `offset` on (a part of the table).
 
     Only column map expectations (in_set, between, not_null...) list rows; a failed aggregate
     expectation shows in the expectations frame but marks no row.
@@ -134,7 +141,7 @@ def failure_frame(checks: pl.DataFrame, paired: Paired) -> pl.DataFrame:
             )
         failing = pl.DataFrame({"row": rows})
         if spec.placeholders:
-            failing = failing.hstack(checks.select(spec.placeholders)[rows])
+            failing = failing.hstack(checks.select(spec.placeholders)[rows - offset])
         frames.append(
             failing.select(
                 "row",
@@ -191,21 +198,23 @@ class SuiteRun:
     """What is kept of a run of the metrics suite once GE and its pandas frame are gone."""
 
     paired: Paired
-    reason_columns: pl.DataFrame  # the checks columns the reasons name, one row per input row
+    failures: pl.DataFrame  # FAILURES: one row per failing row and expectation
     described: dict[str, Any]  # describe_for_saving of GE's result
 
 
-# GE judges the checks this many rows at a time: its pandas frame and what GE computes on it
-# grow with the rows. On a 50 MB CSV's 3.8 million rows validation took 0.85 GB above the table
-# in one part, 0.6 GB in parts of two million and 0.45 GB in parts of one million; but each
-# part costs about a second of GE's own (7.7, 8.4 and 11.3 s). In parts of two million,
-# validation peaks no higher than the measurements step after it. Most piles take one part.
+# The checks are built and GE judges them this many rows at a time: the checks, GE's pandas
+# frame and what GE computes on it grow with the rows. On a 50 MB CSV's 3.8 million rows,
+# with the checks built whole, validation took 0.85 GB above the table in one part, 0.6 GB in
+# parts of two million and 0.45 GB in parts of one million; but each part costs about a second
+# of GE's own (7.7, 8.4 and 11.3 s). Most piles take one part.
 SUITE_ROWS = 2_000_000
 
 
 def run_metric_suite(metrics: pl.DataFrame, part_rows: int = SUITE_ROWS) -> SuiteRun:
-    """The metrics suite over every row, `part_rows` rows at a time. The checks, the pandas
-    frames, GE's context and its results are released when this returns."""
+    """The metrics suite over every row, `part_rows` rows at a time: each part's checks (with
+    what its records hold over the whole table, tasks.validate.checks.RecordContext) are built,
+    judged and reduced to its failures before the next. The checks, the pandas frames, GE's
+    context and its results are released when this returns."""
     context = new_context()
     loaded = load_suite(context, METRICS_TABLE.suite)
     range_metrics = [
@@ -213,20 +222,27 @@ def run_metric_suite(metrics: pl.DataFrame, part_rows: int = SUITE_ROWS) -> Suit
         for column in loaded.columns
         if column.startswith(RANGE_PREFIX)
     ]
-    judged, reason_columns = suite_inputs(loaded, build_metric_checks(metrics, range_metrics))
+    records = record_context(metrics)
     parts = []
-    for start in range(0, max(judged.height, 1), part_rows):
-        frame = judged.slice(start, part_rows).to_pandas()
+    for start in range(0, max(metrics.height, 1), part_rows):
+        checks = build_metric_checks(
+            metrics.slice(start, part_rows), range_metrics, records.slice(start, part_rows)
+        )
+        judged, reason_columns = suite_inputs(loaded, checks)
+        frame = judged.to_pandas()
+        del checks, judged
         # GE lists a failing row by its pandas index: here, its position in the whole table.
         frame.index = frame.index + start
         ge_result = run_suite(context, loaded, frame)
-        parts.append((results_in_file_order(loaded, ge_result), describe_for_saving(ge_result)))
-        del frame, ge_result
+        paired = results_in_file_order(loaded, ge_result)
+        failures = failure_frame(reason_columns, paired, offset=start)
+        parts.append((paired, describe_for_saving(ge_result), failures))
+        del frame, ge_result, reason_columns
         release_suite_memory()
     return SuiteRun(
-        merged_pairs([paired for paired, _ in parts]),
-        reason_columns,
-        merged_description([described for _, described in parts]),
+        merged_pairs([paired for paired, _, _ in parts]),
+        pl.concat([failures for _, _, failures in parts]),
+        merged_description([described for _, described, _ in parts]),
     )
 
 
@@ -328,8 +344,7 @@ def validate_metrics(metrics: pl.DataFrame, part_rows: int = SUITE_ROWS) -> Vali
     """Run the metrics suite over every row, `part_rows` at a time; see the module docstring."""
     metrics = conform(metrics, PARSED_METRICS)
     suite = run_metric_suite(metrics, part_rows)
-    failures = failure_frame(suite.reason_columns, suite.paired)
-    judged, quarantine = judge(metrics, row_verdicts(failures))
+    judged, quarantine = judge(metrics, row_verdicts(suite.failures))
     return ValidationResult(
         metrics=judged,
         quarantine=quarantine,
