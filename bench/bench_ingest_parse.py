@@ -11,8 +11,14 @@ Out (stdout): per run, stage, files, metric rows, seconds, files/s and rows/s, t
 the number of Prefect task runs the server recorded for the flow run; then a summary with the
 median run of each size and the files/s of every run (on a shared 2-core machine one run of a
 sub-second pile can be a third slower than the next).
+--against DIR also runs the child of another checkout of this project (a git worktree of an
+earlier commit: `git worktree add /tmp/before ce31333`) on the same corpora, its run and this
+code's alternating, so that both meet the machine in the same state; the summary then gives
+each size's medians side by side. Only files/s, parse seconds and peak RSS are compared: an
+older child reports no more.
 
     python bench/bench_ingest_parse.py --sizes 1000 10000 100000 --repeats 5
+    python bench/bench_ingest_parse.py --sizes 1000 10000 100000 --repeats 3 --against /tmp/before
 """
 
 from __future__ import annotations
@@ -56,10 +62,15 @@ def write_corpus(dest: Path, size: int, seed: int) -> tuple[int, float]:
     return min(size, len(files)), time.perf_counter() - started
 
 
-def run_child(corpus: Path, args: argparse.Namespace, result: Path) -> dict:
+def run_child(
+    corpus: Path, args: argparse.Namespace, result: Path, code: Path | None = None
+) -> dict:
+    """One run in a fresh process: this checkout's child, or that of the checkout at `code`
+    (its own script and packages, with the options every version of the child takes)."""
+    script = code / "bench" / Path(__file__).name if code else Path(__file__)
     command = [
         sys.executable,
-        __file__,
+        str(script),
         "--child",
         str(corpus),
         "--result",
@@ -71,13 +82,14 @@ def run_child(corpus: Path, args: argparse.Namespace, result: Path) -> dict:
         "--runner",
         args.runner,
     ]
-    if args.cpus is not None:
+    if args.cpus is not None and code is None:
         command += ["--cpus", str(args.cpus)]
-    if args.tracemalloc:
+    if args.tracemalloc and code is None:
         command.append("--tracemalloc")
     command += ["--settle", str(args.settle)]
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    completed = subprocess.run(command, capture_output=True, text=True)
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=code)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0 or not result.exists():
         tail = (completed.stdout + completed.stderr)[-4000:]
@@ -152,6 +164,37 @@ def files_per_s(figures: dict) -> float:
     return figures["files"] / (figures["discover_s"] + figures["parse_s"])
 
 
+def print_against(size: int, run: str, code: Path, figures: dict) -> None:
+    print(
+        f"\n== {size:,} files, {run}, the code at {code} ==\n"
+        f"both {files_per_s(figures):,.0f} files/s (discover {figures['discover_s']:.2f} s, "
+        f"parse {figures['parse_s']:.2f} s), {figures['metric_rows']:,} metric rows, "
+        f"peak RSS {figures['peak_rss_mb']:,.0f} MB, run CPU {figures['run_cpu_s']:.1f} s"
+    )
+
+
+def print_comparison(code: Path, results: list[tuple[int, list[dict], list[dict]]]) -> None:
+    print(f"\n== this code against the code at {code}: the median run of each size ==")
+    print(
+        f"{'files':>9}{'there files/s':>15}{'here files/s':>14}{'here vs there':>15}"
+        f"{'there parse s':>15}{'here parse s':>14}   all runs files/s: there; here"
+    )
+    for size, here, there in results:
+        mine, theirs = _median_run(here), _median_run(there)
+        change = files_per_s(mine) / files_per_s(theirs) - 1
+        print(
+            f"{size:>9,}{files_per_s(theirs):>15,.0f}{files_per_s(mine):>14,.0f}"
+            f"{change:>+14.0%} {theirs['parse_s']:>14.2f}{mine['parse_s']:>14.2f}   "
+            + ", ".join(f"{files_per_s(r):,.0f}" for r in there)
+            + "; "
+            + ", ".join(f"{files_per_s(r):,.0f}" for r in here)
+        )
+
+
+def _median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=files_per_s)[len(runs) // 2]
+
+
 def print_summary(results: list[tuple[int, list[dict]]]) -> None:
     print("\n== summary: the median run of each size; files/s of every run in the last column ==")
     print(
@@ -160,8 +203,7 @@ def print_summary(results: list[tuple[int, list[dict]]]) -> None:
         "   all runs files/s"
     )
     for size, runs in results:
-        ordered = sorted(runs, key=files_per_s)
-        f = ordered[len(ordered) // 2]
+        f = _median_run(runs)
         total_s = f["discover_s"] + f["parse_s"]
         every = ", ".join(f"{files_per_s(run):,.0f}" for run in runs)
         print(
@@ -186,19 +228,30 @@ def main(argv: list[str] | None = None) -> None:
         + (f", stages {args.settle:g} s into the flow run" if args.settle else "")
     )
     results = []
+    compared = []
+    against = Path(args.against).resolve() if args.against else None
     workdir = Path(args.workdir) if args.workdir else None
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench_ingest_", dir=workdir) as tmp:
             files, generate_s = write_corpus(Path(tmp), size, args.seed)
             print(f"\n{files:,} files written in {generate_s:.1f} s")
-            runs = []
+            runs, their_runs = [], []
             for run in range(1, args.repeats + 1):
+                label = f"run {run} of {args.repeats}"
+                if against:
+                    result = Path(tmp) / f"against_{run}.json"
+                    figures = run_child(Path(tmp) / "corpus", args, result, against)
+                    print_against(files, label, against, figures)
+                    their_runs.append(figures)
                 print("load average before: " + _load())
                 figures = run_child(Path(tmp) / "corpus", args, Path(tmp) / f"result_{run}.json")
-                print_size(files, f"run {run} of {args.repeats}", figures)
+                print_size(files, label, figures)
                 runs.append(figures)
         results.append((files, runs))
+        compared.append((files, runs, their_runs))
     print_summary(results)
+    if against:
+        print_comparison(against, compared)
 
 
 def _load() -> str:
@@ -341,6 +394,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", help="where the temporary corpora go (default: system temp)")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also trace the Python heap peak (slower)"
+    )
+    parser.add_argument(
+        "--against",
+        help="another checkout of this project (e.g. a git worktree of an earlier commit) whose "
+        "child runs on the same corpora, alternating with this code's",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
