@@ -14,8 +14,8 @@ sub-second pile can be a third slower than the next).
 --against DIR also runs the child of another checkout of this project (a git worktree of an
 earlier commit: `git worktree add /tmp/before ce31333`) on the same corpora, its run and this
 code's alternating, so that both meet the machine in the same state; the summary then gives
-each size's medians side by side. Only files/s, parse seconds and peak RSS are compared: an
-older child reports no more.
+each size's medians side by side (files/s and parse seconds; each of its runs also prints its
+peak RSS and CPU): an older child reports no more.
 
     python bench/bench_ingest_parse.py --sizes 1000 10000 100000 --repeats 5
     python bench/bench_ingest_parse.py --sizes 1000 10000 100000 --repeats 3 --against /tmp/before

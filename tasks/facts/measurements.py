@@ -189,7 +189,6 @@ def _performance(rows: pl.DataFrame, directions: dict[str, str | None]) -> pl.Da
             "_order",
             "_record",
             "source_path",
-            "locator",
             "metric",
             "model",
             "value",

@@ -248,17 +248,15 @@ def run_metric_suite(metrics: pl.DataFrame, part_rows: int = SUITE_ROWS) -> Suit
 
 def merged_pairs(parts: list[Paired]) -> Paired:
     """One (spec, outcome, success) per expectation from the suite's runs over parts of the
-    rows: counts added, failing rows listed in order, a success only where every part passed."""
+    rows: counts added, a success only where every part passed. The failing rows are not
+    merged: each part's are in its failure_frame already."""
     if len(parts) == 1:
         return parts[0]
     merged = []
     for pieces in zip(*parts, strict=True):
         spec = pieces[0][0]
         outcome = {
-            "unexpected_count": sum(int(o.get("unexpected_count") or 0) for _, o, _ in pieces),
-            "unexpected_index_list": [
-                row for _, o, _ in pieces for row in o.get("unexpected_index_list") or []
-            ],
+            "unexpected_count": sum(int(o.get("unexpected_count") or 0) for _, o, _ in pieces)
         }
         merged.append((spec, outcome, all(success for _, _, success in pieces)))
     return merged

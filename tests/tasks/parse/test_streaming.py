@@ -55,18 +55,20 @@ def pile() -> list[FileToParse]:
     ]
 
 
-@pytest.fixture
-def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+def make_blocks_tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csv_format, "_BLOCK_ROWS", 7)
     monkeypatch.setattr(csv_format, "FLUSH_VALUES", 40)
     monkeypatch.setattr(csv_format, "_STREAMED_CHARS", 100)  # lines split as they are read
 
 
+@pytest.fixture
+def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    make_blocks_tiny(monkeypatch)
+
+
 def test_streamed_rows_equal_those_parsed_in_one_go(monkeypatch: pytest.MonkeyPatch) -> None:
     whole, whole_outcomes = parse_batch(pile())
-    monkeypatch.setattr(csv_format, "_BLOCK_ROWS", 7)
-    monkeypatch.setattr(csv_format, "FLUSH_VALUES", 40)
-    monkeypatch.setattr(csv_format, "_STREAMED_CHARS", 100)
+    make_blocks_tiny(monkeypatch)
     streamed, streamed_outcomes = parse_batch(pile())
 
     assert streamed_outcomes == whole_outcomes
