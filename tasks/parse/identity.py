@@ -134,12 +134,15 @@ def model_in_path(path: str) -> str | None:
     return None
 
 
+_EXTENSION = re.compile(r"\.[a-z][a-z0-9]{0,9}$")
+
+
 # Per name, not per path: a pile repeats its folder and file names far more than its paths
 # (the generated 100,000-file pile: 58,353 folders made of 8,360 names).
 @functools.lru_cache(maxsize=65536)
 def _model_in_name(name: str) -> str | None:
-    name = name.lower()
-    stem = name.rsplit(".", 1)[0] if "." in name else name
+    # Without a file's extension; a version's dot stays: "qwen2.5-7b" is no "qwen2" file.
+    stem = _EXTENSION.sub("", name.lower())
     match = _PATH_MODEL.search(stem)
     if not match:
         return None

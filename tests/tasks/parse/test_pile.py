@@ -36,6 +36,11 @@ def test_models_named_in_paths() -> None:
     assert model_in_path("x/gemma3/gemma3_270m_param_tuning.csv") == "gemma3:270m"
     assert model_in_path("x/gemma3_1b-it-qat_baseline.json") == "gemma3:1b-it-qat"
     assert model_in_path("x/results/run_3.csv") is None
+    # A version's dot in a folder's name is no file extension: before, these were qwen2 and
+    # llama3, other models.
+    assert model_in_path("runs/qwen2.5-7b-instruct/run_1.json") == "qwen2.5:7b-instruct"
+    assert model_in_path("results/llama3.1_8b/sweep.csv") == "llama3.1:8b"
+    assert model_in_path("results/llama3.1/sweep.parquet") == "llama3.1"
 
 
 def _write(root: Path, name: str, text: str) -> None:
