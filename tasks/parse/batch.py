@@ -86,6 +86,8 @@ def parse_into(
         if found is not None:
             reader, version = found
             reader_name = reader.name
+        sink.set_path_dimensions(path_dimensions(source_path, reader_name))
+        if found is not None:
             reader.read(document, sink)
         elif fmt == "text":
             raise NotRecognised(TEXT_NOT_RECOGNISED)
@@ -101,7 +103,6 @@ def parse_into(
         raise ParseError(
             f"could not parse as {reader_name}: {type(error).__name__}: {error}"
         ) from error
-    sink.fill_missing(checkpoint.records, path_dimensions(source_path, reader_name))
     return ParsedFile(sink.metric_count - checkpoint.metrics, reader_name, version or None)
 
 

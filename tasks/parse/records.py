@@ -55,6 +55,9 @@ class MetricSink:
         self._file_source: list[str] = []
         self._file_sha256: list[str] = []
         self._file_format: list[str] = []
+        # What each file's path says (tasks.parse.paths), for its records that do not say it;
+        # applied when the records become frame rows.
+        self._file_path_dims: list[dict[str, Any]] = []
         self._record_file: list[int] = []
         self._record_locator: list[str] = []
         self._record_dims: list[tuple[Any, ...]] = []
@@ -72,6 +75,7 @@ class MetricSink:
         self._file_source.append(source_path)
         self._file_sha256.append(sha256)
         self._file_format.append(fmt)
+        self._file_path_dims.append({})
         self._file_first_record = self._record_base + len(self._record_locator)
 
     def add_record(self, locator: str, dims: dict[str, Any]) -> int:
@@ -135,33 +139,13 @@ class MetricSink:
         self.add_metric(record, FAILED_RECORD_METRIC, raw_metric, None, None)
         return 1
 
-    def fill_missing(self, first_record: int, dims: dict[str, Any]) -> None:
-        """Give records from `first_record` on the dimensions they lack (a model named in the
-        file's path); a model filled in also fills the quantization its name implies."""
-        if not dims:
-            return
-        self._chunks = [
-            chunk._replace(frame=_filled(chunk.frame, dims))
-            if chunk.first_record >= first_record
-            else chunk
-            for chunk in self._chunks
-        ]
-        positions = [(DIMENSION_NAMES.index(name), value) for name, value in dims.items()]
-        model_at, quant_at = DIMENSION_NAMES.index("model"), DIMENSION_NAMES.index("quant")
-        start = max(first_record - self._record_base, 0)
-        for record in range(start, len(self._record_dims)):
-            current = list(self._record_dims[record])
-            changed = False
-            for at, value in positions:
-                if current[at] is None:
-                    current[at] = value
-                    changed = True
-            if changed:
-                if current[quant_at] is None and current[model_at] is not None:
-                    current[quant_at] = dict(implied_dimensions(None, current[model_at])).get(
-                        "quant"
-                    )
-                self._record_dims[record] = tuple(current)
+    def set_path_dimensions(self, dims: dict[str, Any]) -> None:
+        """What the current file's path says (a model in its name, ctx512 in a folder's): its
+        records that lack a dimension take it, and a model taken also gives the quantization
+        its name implies. Set before the file's records are flushed (as soon as the reader is
+        known); applied per column when the rows are built, not per record: on a 10,000-file
+        pile the loop over records took 120-134 ms, the columns take 69-85 ms."""
+        self._file_path_dims[-1] = dims
 
     @property
     def metric_count(self) -> int:
@@ -182,7 +166,12 @@ class MetricSink:
 
     def rollback(self, to: Checkpoint) -> None:
         """Forget everything added after the checkpoint (a file that failed half-way)."""
-        for column in (self._file_source, self._file_sha256, self._file_format):
+        for column in (
+            self._file_source,
+            self._file_sha256,
+            self._file_format,
+            self._file_path_dims,
+        ):
             del column[to.files :]
         # flush() never puts records of two sides of a file start in one chunk: the chunks
         # from the checkpoint's record on hold only what is forgotten. (A chunk flushed after
@@ -264,6 +253,7 @@ class MetricSink:
                 pl.Series("file", _head(self._record_file, records), dtype=pl.Int64),
             ]
         )
+        records = _with_path_dimensions(records, self._file_path_dims)
         # A dimension no record of the batch has is left out here and comes back from conform
         # as a null literal, which Polars keeps as one scalar instead of a column per row.
         present = [name for name in records.columns if records[name].null_count() < records.height]
@@ -308,24 +298,43 @@ def _head(values: list, count: int) -> list:
     return values if count == len(values) else values[:count]
 
 
-def _filled(frame: pl.DataFrame, dims: dict[str, Any]) -> pl.DataFrame:
-    """`MetricSink.fill_missing` on a flushed chunk: rows lacking any of the dimensions get
-    them; a model filled in also fills the quantization its name implies."""
+def _with_path_dimensions(records: pl.DataFrame, path_dims: list[dict[str, Any]]) -> pl.DataFrame:
+    """`records` (DIMENSIONS and `file`, a position in `path_dims`) with what their files'
+    paths say where they say nothing; a record given a model that way, or any dimension, and
+    naming no quantization takes the one its model's name implies."""
     import polars as pl
 
-    lacking = pl.any_horizontal([pl.col(name).is_null() for name in dims])
-    filled = frame.with_columns(
-        _lacking=lacking,
-        **{name: pl.col(name).fill_null(pl.lit(value)) for name, value in dims.items()},
+    from tasks.schemas import DIMENSIONS
+
+    first, last = records["file"].min(), records["file"].max()
+    if first is None:
+        return records
+    said = path_dims[first : last + 1]  # the records' files come in order, one after another
+    names = [name for name in DIMENSION_NAMES if any(name in dims for dims in said)]
+    if not names:
+        return records
+    at = records["file"] - first
+    by_path = {
+        name: pl.Series([dims.get(name) for dims in said], dtype=pl.Utf8).cast(DIMENSIONS[name])
+        if DIMENSIONS[name] == pl.Categorical
+        else pl.Series([dims.get(name) for dims in said], dtype=DIMENSIONS[name])
+        for name in names
+    }
+    given = {name: by_path[name].gather(at) for name in names}
+    filled = records.with_columns(
+        pl.any_horizontal([pl.col(n).is_null() & given[n].is_not_null() for n in names]).alias(
+            "_filled"
+        ),
+        *[pl.col(n).fill_null(given[n]) for n in names],
     )
-    models = filled["model"].drop_nulls().unique().to_list()
+    models = filled.filter("_filled")["model"].drop_nulls().unique().cast(pl.Utf8).to_list()
     implied = {model: dict(implied_dimensions(None, model)).get("quant") for model in models}
     quant = (
-        pl.when(pl.col("_lacking") & pl.col("quant").is_null() & pl.col("model").is_not_null())
-        .then(pl.col("model").replace_strict(implied, default=None, return_dtype=pl.Utf8))
-        .otherwise(pl.col("quant"))
+        pl.when(pl.col("_filled") & pl.col("quant").is_null() & pl.col("model").is_not_null())
+        .then(pl.col("model").cast(pl.Utf8).replace_strict(implied, default=None))
+        .otherwise(pl.col("quant").cast(pl.Utf8))
     )
-    return filled.with_columns(quant=quant.cast(frame.schema["quant"])).drop("_lacking")
+    return filled.with_columns(quant=quant.cast(DIMENSIONS["quant"])).drop("_filled")
 
 
 def written_resolution(value: pl.Expr, scale: pl.Expr) -> pl.Expr:
