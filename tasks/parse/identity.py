@@ -51,7 +51,12 @@ _PATH_MODEL = re.compile(
     r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs))*|fp16|bf16|fp8))*)"
     r"(?![a-z0-9])"
 )
-_ORG_PREFIX = re.compile(r"^(?:[\w.-]+/)+|^(?:meta|amazon|anthropic|mistral|cohere)\.")
+# An organisation before the name: "Qwen/", Bedrock's "meta.", and the "Meta-" of Hugging
+# Face's "Meta-Llama-3.1-8B-Instruct" (a llama3.1, as Ollama's llama3.1:8b-instruct is).
+_ORG_PREFIX = re.compile(
+    r"^(?:[\w.-]+/)*(?:(?:meta|amazon|anthropic|mistral|cohere)\.|meta[-_](?=llama))?",
+    re.IGNORECASE,
+)
 _SPLIT = re.compile(r"[-_\s:]+|(?<!\d)\.|\.(?!\d)")  # "1.5b" keeps its dot
 
 
@@ -143,9 +148,12 @@ _EXTENSION = re.compile(r"\.[a-z][a-z0-9]{0,9}$")
 def _model_in_name(name: str) -> str | None:
     # Without a file's extension; a version's dot stays: "qwen2.5-7b" is no "qwen2" file.
     stem = _EXTENSION.sub("", name.lower())
-    match = _PATH_MODEL.search(stem)
-    if not match:
+    # The most telling mention: "qwen_qwen2.5-7b-instruct" (a Hugging Face name with its
+    # organisation) names qwen2.5, 7b, not the organisation's "qwen".
+    matches = list(_PATH_MODEL.finditer(stem))
+    if not matches:
         return None
+    match = next((m for m in matches if m["params"]), matches[0])
     family = match["family"]
     tag = "-".join(t for t in (match["params"], match["rest"].strip("-_")) if t)
     return f"{family}:{tag}" if tag else family

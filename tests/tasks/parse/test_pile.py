@@ -26,6 +26,15 @@ CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimerafor
         (["Qwen/Qwen2.5-1.5B-Instruct", "qwen2.5:1.5b"], "qwen2.5:1.5b-instruct"),
         (["gpt-oss-20b-mxfp4.gguf"], "gpt-oss:20b-mxfp4"),
         (["llama-2-7b.Q4_0", "llama 2 7B Q4_0"], "llama2:7b-q4_0"),
+        # Hugging Face's GGUF file and repository names (llama.cpp's model_filename)
+        (
+            ["Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", "llama3.1:8b-instruct-q4_K_M"],
+            "llama3.1:8b-instruct-q4_k_m",
+        ),
+        (
+            ["meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"],
+            "llama3.1:8b-instruct",
+        ),
     ],
 )
 def test_name_variants_of_one_model_have_one_identity(names: list[str], model_id: str) -> None:
@@ -41,6 +50,8 @@ def test_models_named_in_paths() -> None:
     assert model_in_path("runs/qwen2.5-7b-instruct/run_1.json") == "qwen2.5:7b-instruct"
     assert model_in_path("results/llama3.1_8b/sweep.csv") == "llama3.1:8b"
     assert model_in_path("results/llama3.1/sweep.parquet") == "llama3.1"
+    # A Hugging Face name with its organisation, as a folder: the model, not the organisation
+    assert model_in_path("runs/Qwen_Qwen2.5-7B-Instruct/run_1.json") == "qwen2.5:7b-instruct"
 
 
 def _write(root: Path, name: str, text: str) -> None:
