@@ -48,7 +48,7 @@ _FAMILY = (
 )
 _PATH_MODEL = re.compile(
     rf"(?<![a-z0-9])(?P<family>{_FAMILY})(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
-    r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs))*|fp16|bf16|fp8))*)"
+    r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs|xl))*|fp16|bf16|fp8))*)"
     r"(?![a-z0-9])"
 )
 # An organisation before the name: "Qwen/", Bedrock's "meta.", and the "Meta-" of Hugging
@@ -57,6 +57,7 @@ _ORG_PREFIX = re.compile(
     r"^(?:[\w.-]+/)*(?:(?:meta|amazon|anthropic|mistral|cohere)\.|meta[-_](?=llama))?",
     re.IGNORECASE,
 )
+_GGUF_WORD = re.compile(r"[-_.]gguf(?=[-_:.]|$)")
 _SPLIT = re.compile(r"[-_\s:]+|(?<!\d)\.|\.(?!\d)")  # "1.5b" keeps its dot
 
 
@@ -68,7 +69,12 @@ def model_identity(raw: str) -> ModelIdentity | None:
         return None
     name = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE)
     name = _ORG_PREFIX.sub("", name).lower()
+    name = _GGUF_WORD.sub("", name)  # a GGUF repository's name: "Llama-3.2-3B-Instruct-GGUF"
     ollama = re.fullmatch(r"([a-z][\w.\-]*):([\w.\-]+)", name)
+    if ollama and any(_PARAMS.match(token) for token in _SPLIT.split(ollama[1])):
+        # Ollama's pull of a Hugging Face repository, hf.co/<user>/<repo>:<quant>: the size is
+        # in the repository's name, the tag is the quantization.
+        ollama, name = None, name.replace(":", "-")
     if ollama:
         family, tokens = ollama[1], _SPLIT.split(ollama[2])
     else:
@@ -113,7 +119,7 @@ def _split_family(name: str) -> tuple[str, list[str]]:
 def _quant_tail(tokens: list[str]) -> list[str]:
     tail = []
     for token in tokens:
-        if re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs", token):
+        if re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs|xl", token):
             tail.append(token)
         else:
             break
@@ -125,7 +131,7 @@ def _is_quant_tail(token: str, before: list[str]) -> bool:
         return False
     joined = "_".join(before)
     return bool(re.search(r"(?:^|_)i?q\d(?:_[0-9a-z]+)*$", joined)) and bool(
-        re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs", token)
+        re.fullmatch(r"[0-9]|[a-z]|k|m|s|l|xs|xxs|xl", token)
     )
 
 

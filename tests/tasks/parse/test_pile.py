@@ -35,6 +35,16 @@ CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimerafor
             ["meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"],
             "llama3.1:8b-instruct",
         ),
+        # Ollama's pull of a Hugging Face GGUF repository, hf.co/<user>/<repo>:<quant>
+        (
+            [
+                "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M",
+                "llama3.2:3b-instruct-q4_K_M",
+                "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+            ],
+            "llama3.2:3b-instruct-q4_k_m",
+        ),
+        (["hf.co/unsloth/Qwen3-8B-GGUF:Q4_K_XL", "Qwen3-8B-Q4_K_XL.gguf"], "qwen3:8b-q4_k_xl"),
     ],
 )
 def test_name_variants_of_one_model_have_one_identity(names: list[str], model_id: str) -> None:
