@@ -142,6 +142,10 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
         without_notes = _PARENTHESES.sub("", raw_name)
         if without_notes.strip():
             alias = known_alias(without_notes)
+    if alias is None:
+        # "p99_ttft_ms", "latency_p99_ms" of e2e: a statistic of the named metric, which
+        # resolve_metric records, not a metric of its own.
+        alias = _alias_without_statistic(raw_name)
     if alias is not None:
         if value_unit is None:
             return alias
@@ -149,3 +153,11 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
         if factor is not None:
             return MetricName(alias.metric, alias.unit, factor)
     return MetricName(snake_case(raw_name), value_unit or unit_in_name(raw_name), 1.0)
+
+
+def _alias_without_statistic(raw_name: str) -> MetricName | None:
+    words = snake_case(raw_name).split("_")
+    kept = [w for w in words if w not in _STATISTIC_WORDS and not _PERCENTILE.match(w)]
+    if not kept or len(kept) == len(words):
+        return None
+    return known_alias("_".join(kept))

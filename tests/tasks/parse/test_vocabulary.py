@@ -58,7 +58,27 @@ def test_unknown_names_are_kept_in_snake_case_with_their_unit() -> None:
         "gpu_time_duration_sum", "us", 1.0
     )
     assert resolve_metric("memory_used_gb") == MetricName("memory_used_gb", "GB", 1.0)
-    assert resolve_metric("P95 TTFT (s)") == MetricName("p95_ttft_s", "s", 1.0, "p95")
+    # a statistic of a name the table does not know either
+    assert resolve_metric("p95_latency") == MetricName("p95_latency", None, 1.0, "p95")
+
+
+def test_a_statistic_of_a_known_metric_is_that_metric() -> None:
+    # Percentiles and means are statistics of a metric, not metrics of their own.
+    assert resolve_metric("P95 TTFT (s)") == MetricName("ttft_ms", "ms", 1000.0, "p95")
+    assert resolve_metric("median_itl_ms") == MetricName("itl_ms", "ms", 1.0, "median")
+    assert resolve_metric("p50_e2e_latency_s") == MetricName("e2e_latency_ms", "ms", 1000.0, "p50")
+
+
+def test_other_harnesses_names_reach_the_canonical_metrics() -> None:
+    assert resolve_metric("eval_rate") == MetricName("throughput_tok_s", "tok/s", 1.0)
+    assert resolve_metric("tokens/sec") == MetricName("throughput_tok_s", "tok/s", 1.0)
+    assert resolve_metric("tg_tps").metric == "throughput_tok_s"
+    assert resolve_metric("prompt_eval_rate") == MetricName("prompt_tok_s", "tok/s", 1.0)
+    assert resolve_metric("prefill_tps").metric == "prompt_tok_s"
+    assert resolve_metric("requests_per_second").metric == "request_throughput_req_s"
+    # no unit in the name, and several things it could mean: kept as written
+    assert resolve_metric("latency").metric == "latency"
+    assert resolve_metric("output_throughput").metric == "output_throughput"
 
 
 def test_names_that_say_a_statistic_say_which() -> None:
