@@ -53,8 +53,18 @@ OPTIONS = "options"  # not a column: a JSON object of model options, decoded int
 _ALIASES = {
     "model": ("model", "model_name", "model_tag", "model_id", "llm"),
     "quant": ("quant", "quantization", "quantisation", "quant_type", "quantization_type", "tag"),
-    "num_gpu": ("num_gpu", "gpu_layers", "n_gpu_layers", "num_gpu_layers"),
-    "num_ctx": ("num_ctx", "n_ctx", "ctx", "context_size", "context_length"),
+    "num_gpu": ("num_gpu", "gpu_layers", "n_gpu_layers", "num_gpu_layers", "ngl"),
+    # llama.cpp's --ctx-size, a context window as people name it
+    "num_ctx": (
+        "num_ctx",
+        "n_ctx",
+        "ctx",
+        "context_size",
+        "context_length",
+        "ctx_size",
+        "ctx_len",
+        "context_window",
+    ),
     "temperature": ("temperature", "temp"),
     "top_p": ("top_p",),
     "top_k": ("top_k",),
@@ -88,10 +98,33 @@ _ALIASES = {
         "num_concurrent_requests",
         "concurrent_requests",
     ),
+    # The lengths a run asked for (vLLM's --input-len and --output-len, llama-bench's n_prompt
+    # and n_gen, Ollama's num_predict); counted tokens ("output_tokens") stay measurements.
+    "input_tokens": ("input_len", "input_length", "prompt_len", "prompt_length", "n_prompt"),
+    "output_tokens": (
+        "output_len",
+        "output_length",
+        "gen_len",
+        "n_gen",
+        "max_tokens",
+        "max_new_tokens",
+        "num_predict",
+    ),
     "batch_size": ("batch_size", "n_batch", "batch"),
     "threads": ("threads", "n_threads", "num_thread", "num_threads"),
     "flash_attn": ("flash_attn", "flash_attention"),
-    "run_index": ("run_index", "run_number", "repetition", "run_no"),
+    # which repetition: a "run" column numbers the runs, it measures nothing
+    "run_index": (
+        "run_index",
+        "run_number",
+        "repetition",
+        "run_no",
+        "run",
+        "run_idx",
+        "iteration",
+        "trial",
+        "rep",
+    ),
 }
 _DIMENSION_BY_KEY = {normalise_key(a): dim for dim, names in _ALIASES.items() for a in names}
 # Markdown tables and labels use human words that in CSV/JSON name other things: an Nsight CSV's

@@ -58,6 +58,19 @@ def test_error_and_options_columns_become_dimensions() -> None:
     ]
 
 
+def test_settings_as_other_tools_name_them_are_dimensions_not_measurements() -> None:
+    # llama.cpp's flags, vLLM's lengths, Ollama's num_predict and a run counter are how the run
+    # was set up; a run's counted output tokens are measured.
+    frame = parse_csv_text(
+        "model,ngl,ctx_size,input_len,num_predict,run,tokens_per_sec,output_tokens\n"
+        "llama3.1:8b,99,4096,512,128,2,85.2,127\n"
+    )
+    assert frame["metric"].cast(pl.Utf8).to_list() == ["throughput_tok_s", "output_tokens"]
+    assert frame.select(
+        "num_gpu", "num_ctx", "input_tokens", "output_tokens", "run_index"
+    ).unique().rows() == [(99, 4096, 512, 128, 2)]
+
+
 def test_blank_metric_cells_are_skipped_and_a_failed_record_keeps_its_error() -> None:
     frame = parse_csv_text(
         "num_gpu,num_ctx,temperature,config_name,ttft_s,tokens_s,error\n"
