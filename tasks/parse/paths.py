@@ -2,8 +2,9 @@
 
 In: a file's relative path and the reader that read it. Out: the dimensions its file and
 folder names give: a model ("gemma3_270m_param_tuning.csv" -> gemma3:270m), options (ctx512,
-gpu80, temp08), concurrency ("concurrency-100"; "c2" for the serving benchmarks, where c means
-concurrency), run index (run_3), a runtime or language name, and a time ("20251002-170837",
+gpu80, temp08, bs32, threads8), concurrency ("concurrency-100"; "c2", a file's or a folder's,
+for the serving benchmarks, where c means concurrency), run index (run_3), a runtime or
+language name, and a time ("20251002-170837",
 an epoch "1759098967", a date). A nearer name wins: the file's own over its folders', an inner
 folder's over an outer one's; a name whose value is not valid (temp99) says nothing, so an
 outer name's value stands.
@@ -30,6 +31,7 @@ _NAMED_NUMBER = re.compile(
     r"|(?:concurrency|conc)[-_=]?(?P<concurrency>\d+)"
     r"|(?:run|rep|repeat)[-_=]?(?P<run_index>\d+)"
     r"|(?:bs|batch)[-_=]?(?P<batch_size>\d+)"
+    r"|(?:threads?|nthreads)[-_=]?(?P<threads>\d+)"
     r")(?![a-z0-9])"
 )
 _SERVING_CONCURRENCY = re.compile(r"(?<![a-z0-9])c(\d+)(?![a-z0-9])")
@@ -58,15 +60,11 @@ _DATE = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?!\d)")
 def path_dimensions(path: str, reader: str | None) -> dict[str, object]:
     """Dimensions a path spells out: each name's, a nearer name's winning, the file's last."""
     *folders, name = path.split("/")
+    serving = bool(reader) and reader.startswith(_SERVING_READERS)
     found: dict[str, object] = {}
     for folder in folders:
-        found.update(_name_facts(folder))
-    own = dict(_name_facts(name))
-    if reader and reader.startswith(_SERVING_READERS) and "concurrency" not in own:
-        match = _SERVING_CONCURRENCY.search(name.lower())
-        if match:
-            own["concurrency"] = int(match[1])
-    found.update(own)
+        found.update(_name_facts(folder, serving))
+    found.update(_name_facts(name, serving))
     return found
 
 
@@ -74,8 +72,9 @@ def path_dimensions(path: str, reader: str | None) -> dict[str, object]:
 # generated 100,000-file corpus: 58,353 folders made of 8,360 names, 14,763 file names), and
 # scanning every path was 8-9% of the parse of the 10,000-file one (py-spy).
 @functools.lru_cache(maxsize=65536)
-def _name_facts(name: str) -> tuple[tuple[str, object], ...]:
-    """Dimensions one file or folder name spells out."""
+def _name_facts(name: str, serving: bool = False) -> tuple[tuple[str, object], ...]:
+    """Dimensions one file or folder name spells out; `serving`: of a serving benchmark's file,
+    where "c8" (a file's or a folder's name) is a concurrency of 8."""
     lowered = name.lower()
     found: dict[str, object] = {}
     model = model_in_path(name)
@@ -90,6 +89,10 @@ def _name_facts(name: str) -> tuple[tuple[str, object], ...]:
         value = decode_dimension(dimension, raw)
         if value is not None:
             found[dimension] = value
+    if serving and "concurrency" not in found:
+        match = _SERVING_CONCURRENCY.search(lowered)
+        if match:
+            found["concurrency"] = int(match[1])
     runtime = _RUNTIME_WORD.search(lowered)
     if runtime:
         found["runtime"] = _RUNTIMES[runtime[1]]

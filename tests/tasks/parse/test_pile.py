@@ -196,6 +196,10 @@ def test_a_serving_files_own_concurrency_wins_over_its_folders() -> None:
     assert path_dimensions("conc4/bench_c16.json", "vllm")["concurrency"] == 16
     assert path_dimensions("concurrency-100/c2.json", "guidellm json")["concurrency"] == 2
     assert path_dimensions("concurrency-100/c2.json", "generic json")["concurrency"] == 100
+    # a sweep's folders per concurrency, and threads as a folder names them
+    assert path_dimensions("sweep/c8/benchmarks.json", "guidellm json")["concurrency"] == 8
+    assert "concurrency" not in path_dimensions("sweep/c8/runs.csv", "generic csv")
+    assert path_dimensions("cpu/threads8/bench.csv", "generic csv")["threads"] == 8
 
 
 def test_a_runs_files_share_the_model_and_backend_one_of_them_states(tmp_path: Path) -> None:
