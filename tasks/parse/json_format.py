@@ -230,6 +230,9 @@ def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:
                     decoded = dim.decode_dimension(dimension, value)
                     if decoded is not None:
                         dims.setdefault(dimension, decoded)
+                    elif dimension == "config" and not _is_keyed_collection(value):
+                        # {"config": {"num_ctx": 4096, ...}}: the settings, not a label
+                        queue.append(value)
                 elif not _is_keyed_collection(value):
                     queue.append(value)
                 continue

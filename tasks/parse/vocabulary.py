@@ -143,9 +143,13 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
         if without_notes.strip():
             alias = known_alias(without_notes)
     if alias is None:
-        # "p99_ttft_ms", "latency_p99_ms" of e2e: a statistic of the named metric, which
+        # "p99_ttft_ms", "p50_e2e_latency_ms": a statistic of the named metric, which
         # resolve_metric records, not a metric of its own.
         alias = _alias_without_statistic(raw_name)
+    if alias is None and "." in raw_name.strip("."):
+        # A JSON key path, "summary.avg_tokens_per_second": the key names the metric.
+        key = raw_name.rstrip(".").rpartition(".")[2]
+        alias = known_alias(key) or _alias_without_statistic(key)
     if alias is not None:
         if value_unit is None:
             return alias

@@ -135,3 +135,20 @@ def test_a_utf8_bom_is_accepted() -> None:
 def test_invalid_json_names_line_and_column() -> None:
     with pytest.raises(ParseError, match=r"invalid JSON: line 2 column 1"):
         parse_file(b'{"a": 1,\n}', "json", "bad.json", "abc")
+
+
+def test_a_config_object_gives_its_settings_and_a_summarys_keys_name_their_metrics() -> None:
+    frame = parse_json_value(
+        {
+            "model": "llama3.1:8b",
+            "config": {"num_ctx": 4096, "temperature": 0.7, "batch_size": 8},
+            "results": [{"tokens_per_second": 50.1, "iteration": 1}],
+            "summary": {"avg_tokens_per_second": 50.7, "p95_ttft_ms": 119},
+        }
+    )
+    assert frame.select("num_ctx", "temperature", "batch_size").unique().rows() == [(4096, 0.7, 8)]
+    assert rows(frame, "locator", "metric", "statistic", "value", "run_index") == [
+        ("/", "throughput_tok_s", "mean", 50.7, None),
+        ("/", "ttft_ms", "p95", 119.0, None),
+        ("/results/0", "throughput_tok_s", None, 50.1, 1),
+    ]
