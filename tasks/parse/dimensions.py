@@ -258,6 +258,23 @@ def decode_dimension(dimension: str, raw: Any) -> Any:
     return decoder(raw) if decoder else None
 
 
+def decode_report_dimension(dimension: str, raw: Any) -> tuple[str, Any] | None:
+    """A report's dimension and its value, where a word means two dimensions: a "GPU" of 99
+    is the layers offloaded (num_gpu), a "GPU" of "RTX 4090" the hardware. None when the value
+    is neither."""
+    value = decode_dimension(dimension, raw)
+    if value is not None:
+        return dimension, value
+    if dimension == "num_gpu" and isinstance(raw, str) and _WORD.search(raw):
+        hardware = decode_dimension("hardware", raw)
+        if hardware is not None:
+            return "hardware", hardware
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z]{2}")
+
+
 @functools.lru_cache(maxsize=16384, typed=True)  # typed: True and 1 decode differently
 def _decode_scalar(dimension: str, raw: str | int | float) -> Any:
     decoder = _DECODERS.get(dimension)

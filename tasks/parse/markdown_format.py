@@ -254,9 +254,9 @@ def _add_column_table(
                 # An empty dimension cell repeats the row above ("| | jit | 0.635 |").
                 cell = cell or above.get(index, "")
                 above[index] = cell
-                value = dim.decode_dimension(dimension, cell) if cell else None
-                if value is not None:
-                    row_dims[dimension] = value
+                found = dim.decode_report_dimension(dimension, cell) if cell else None
+                if found is not None:
+                    row_dims[found[0]] = found[1]
                 elif cell and dimension not in ("error", "timestamp", "success"):
                     measured.append((name, cell))
             elif role == "metric" and cell:
@@ -288,9 +288,9 @@ def _add_label_table(
             continue
         dimension = dim.dimension_for_name(label, markdown=True)
         if len(header) == 2 and dimension not in (None, dim.OPTIONS) and len(cells) > 1:
-            value = dim.decode_dimension(dimension, cells[1])
-            if value is not None:
-                table_dims[dimension] = value
+            found = dim.decode_report_dimension(dimension, cells[1])
+            if found is not None:
+                table_dims[found[0]] = found[1]
                 continue
         metric_rows.append((row_number, label, cells))
     column_dims = [_value_column_dimensions(name, len(header)) for name in header]
@@ -367,9 +367,9 @@ def _add_line(text: _Text, sections: list[tuple[int, dict[str, Any]]], sink: Met
             sections[-1][1].update(dim.decode_options(value))
             continue
         if dimension is not None:
-            decoded = dim.decode_dimension(dimension, value)
-            if decoded is not None:
-                sections[-1][1][dimension] = decoded
+            found = dim.decode_report_dimension(dimension, value)
+            if found is not None:
+                sections[-1][1][found[0]] = found[1]
                 continue
         # In prose lines words after the number are prose ("304 tokens/s peak throughput").
         parsed = parse_value(value, trailing_words=False)

@@ -159,3 +159,15 @@ def test_a_plain_model_line_names_the_model_of_its_section() -> None:
     frame = parse_file(text, "markdown", "r.md", "s")
     row = frame.row(0, named=True)
     assert (row["model"], row["backend"], row["value"]) == ("qwen2.5:7b", "ollama", 41.5)
+
+
+def test_a_gpu_named_by_its_model_is_the_hardware_and_by_a_number_the_layers() -> None:
+    frame = parse_markdown_text(
+        "GPU: RTX 4090\n\n"
+        "| Model | GPU | Tokens/s |\n|---|---|---|\n"
+        "| llama3.1:8b | 99 | 85.2 |\n| llama3.1:8b | A100 80GB | 61.0 |\n"
+    )
+    assert rows(frame, "value", "num_gpu", "hardware") == [
+        (85.2, 99, "RTX 4090"),
+        (61.0, None, "A100 80GB"),
+    ]
