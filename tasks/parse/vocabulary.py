@@ -2,8 +2,11 @@
 
 In: a metric name as a file writes it ("Tokens/s", "TTFT (s)", "benchmark.mean_time_ms") and,
 when the value states one, the value's unit. Out: a `MetricName`: the canonical metric, its unit
-and the factor that converts the written value into that unit. Names the table does not know
-keep a snake_case version of themselves, with a unit read from the value or the name.
+and the factor that converts the written value into that unit, and the statistic the name says
+the value is. A statistic of a name the table knows ("p99_ttft_ms", "Mean TTFT (s)") is that
+metric with its statistic; a JSON key path the table does not know is looked up by its last key
+("summary.avg_tokens_per_second"). Names the table does not know keep a snake_case version of
+themselves, with a unit read from the value or the name.
 """
 
 from __future__ import annotations
