@@ -57,6 +57,8 @@ _ORG_PREFIX = re.compile(
     r"^(?:[\w.-]+/)*(?:(?:meta|amazon|anthropic|mistral|cohere)\.|meta[-_](?=llama))?",
     re.IGNORECASE,
 )
+_FTYPE_SIZE = re.compile(r"\b(i?q\d_k)\s*-\s*(medium|small|large)\b")
+_FTYPE_BPW = re.compile(r"\s*-\s*\d+(?:\.\d+)?\s*bpw\b")
 _GGUF_WORD = re.compile(r"[-_.]gguf(?=[-_:.]|$)")
 _SPLIT = re.compile(r"[-_\s:]+|(?<!\d)\.|\.(?!\d)")  # "1.5b" keeps its dot
 
@@ -69,6 +71,9 @@ def model_identity(raw: str) -> ModelIdentity | None:
         return None
     name = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE)
     name = _ORG_PREFIX.sub("", name).lower()
+    # llama.cpp's own names of its quantizations (llama-bench's model_type, "llama 8B Q4_K -
+    # Medium"): the Q4_K_M the files and Ollama's tags say.
+    name = _FTYPE_SIZE.sub(lambda m: f"{m[1]}_{m[2][0]}", _FTYPE_BPW.sub("", name))
     name = _GGUF_WORD.sub("", name)  # a GGUF repository's name: "Llama-3.2-3B-Instruct-GGUF"
     ollama = re.fullmatch(r"([a-z][\w.\-]*):([\w.\-]+)", name)
     if ollama and any(_PARAMS.match(token) for token in _SPLIT.split(ollama[1])):

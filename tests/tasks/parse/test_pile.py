@@ -45,6 +45,9 @@ CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimerafor
             "llama3.2:3b-instruct-q4_k_m",
         ),
         (["hf.co/unsloth/Qwen3-8B-GGUF:Q4_K_XL", "Qwen3-8B-Q4_K_XL.gguf"], "qwen3:8b-q4_k_xl"),
+        # llama.cpp's names of its quantizations (llama-bench's model_type)
+        (["llama 8B Q4_K - Medium", "llama-8b-Q4_K_M.gguf"], "llama:8b-q4_k_m"),
+        (["llama 8B IQ2_XXS - 2.0625 bpw", "llama-8b-IQ2_XXS.gguf"], "llama:8b-iq2_xxs"),
     ],
 )
 def test_name_variants_of_one_model_have_one_identity(names: list[str], model_id: str) -> None:
