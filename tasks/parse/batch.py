@@ -80,14 +80,13 @@ def parse_into(
     checkpoint = sink.checkpoint()
     sink.start_file(source_path, sha256, fmt)
     document = Document(decode_text(data), fmt)
-    reader_name, version = f"generic {fmt}", None
+    reader_name = f"generic {fmt}"
     try:
-        found = find_reader(document)
-        if found is not None:
-            reader, version = found
-            reader_name = reader.name
+        reader, version = find_reader(document) or (None, None)
+        reader_name = reader.name if reader is not None else reader_name
+        # Before the reading: a big file's records are flushed to frames as it is read.
         sink.set_path_dimensions(path_dimensions(source_path, reader_name))
-        if found is not None:
+        if reader is not None:
             reader.read(document, sink)
         elif fmt == "text":
             raise NotRecognised(TEXT_NOT_RECOGNISED)

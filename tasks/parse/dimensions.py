@@ -258,6 +258,9 @@ def decode_dimension(dimension: str, raw: Any) -> Any:
     return decoder(raw) if decoder else None
 
 
+_WORD = re.compile(r"[A-Za-z]{2}")  # a name, not a number with a unit ("99", "80%")
+
+
 def decode_report_dimension(dimension: str, raw: Any) -> tuple[str, Any] | None:
     """A report's dimension and its value, where a word means two dimensions: a "GPU" of 99
     is the layers offloaded (num_gpu), a "GPU" of "RTX 4090" the hardware. None when the value
@@ -270,9 +273,6 @@ def decode_report_dimension(dimension: str, raw: Any) -> tuple[str, Any] | None:
         if hardware is not None:
             return "hardware", hardware
     return None
-
-
-_WORD = re.compile(r"[A-Za-z]{2}")
 
 
 @functools.lru_cache(maxsize=16384, typed=True)  # typed: True and 1 decode differently

@@ -314,13 +314,10 @@ def _with_path_dimensions(records: pl.DataFrame, path_dims: list[dict[str, Any]]
     if not names:
         return records
     at = records["file"] - first
-    by_path = {
-        name: pl.Series([dims.get(name) for dims in said], dtype=pl.Utf8).cast(DIMENSIONS[name])
-        if DIMENSIONS[name] == pl.Categorical
-        else pl.Series([dims.get(name) for dims in said], dtype=DIMENSIONS[name])
+    given = {
+        name: pl.Series([dims.get(name) for dims in said], dtype=DIMENSIONS[name]).gather(at)
         for name in names
     }
-    given = {name: by_path[name].gather(at) for name in names}
     filled = records.with_columns(
         pl.any_horizontal([pl.col(n).is_null() & given[n].is_not_null() for n in names]).alias(
             "_filled"
