@@ -39,15 +39,23 @@ _VARIANTS = {
     "coder": "coder",
     "vision": "vision",
 }
+# A version ("3.1", "-2"), but not a parameter count: "opt-125m" is opt, 125m; "mixtral-8x7b"
+# is mixtral, 8x7b.
+_VERSION = r"\d+(?:\.\d+)?(?![\d.]*(?:x\d+(?:\.\d+)?)?[bm](?:[^a-z]|$))"
 # Model families, for names in paths: a family name alone ("gemma3_baseline.csv") names a model.
 _FAMILY = (
     r"(?:llama|codellama|tinyllama|gemma|qwen|qwq|mistral|mixtral|ministral|phi|deepseek|smollm|"
     r"granite|falcon|olmo|opt|gpt-oss|command-r|starcoder|yi|internlm|glm|nemotron|exaone)"
-    # a version ("3.1", "-2"), but not a parameter count: "opt-125m" is opt, 125m
-    r"(?:[-\s]?\d+(?:\.\d+)?(?![\d.]*[bm](?:[^a-z]|$)))?"
+    rf"(?:[-\s]?{_VERSION})?"
 )
+# The size a family's models come in, when a name says it with a word: phi4-mini (3.8b) is
+# not phi4 (14b), nor mistral-small mistral. It belongs to the family, as in Ollama's
+# "phi4-mini" and "mistral-small3.1"; a version may follow it ("Mistral-Small-3.1").
+_SIZE_CLASSES = frozenset({"mini", "small", "medium", "large"})
+_SIZE_CLASS = rf"(?:[-_](?:mini|small|medium|large)(?:[-_]?{_VERSION})?)?"
 _PATH_MODEL = re.compile(
-    rf"(?<![a-z0-9])(?P<family>{_FAMILY})(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
+    rf"(?<![a-z0-9])(?P<family>{_FAMILY}{_SIZE_CLASS})"
+    r"(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
     r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs|xl))*|fp16|bf16|fp8))*)"
     r"(?![a-z0-9])"
 )
@@ -57,6 +65,9 @@ _ORG_PREFIX = re.compile(
     r"^(?:[\w.-]+/)*(?:(?:meta|amazon|anthropic|mistral|cohere)\.|meta[-_](?=llama))?",
     re.IGNORECASE,
 )
+# Amazon Bedrock's model ids write a version's dot as a dash: meta.llama3-1-8b-instruct-v1:0
+_BEDROCK = re.compile(r"^(?:meta|amazon|anthropic|mistral|cohere)\.", re.IGNORECASE)
+_DASHED_VERSION = re.compile(r"^([a-z]+\d+)-(\d)(?=-)")
 _FTYPE_SIZE = re.compile(r"\b(i?q\d_k)\s*-\s*(medium|small|large)\b")
 _FTYPE_BPW = re.compile(r"\s*-\s*\d+(?:\.\d+)?\s*bpw\b")
 _GGUF_WORD = re.compile(r"[-_.]gguf(?=[-_:.]|$)")
@@ -70,7 +81,10 @@ def model_identity(raw: str) -> ModelIdentity | None:
     if not name:
         return None
     name = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE)
+    bedrock = _BEDROCK.match(name) is not None
     name = _ORG_PREFIX.sub("", name).lower()
+    if bedrock:  # llama3-1 is llama3.1, not llama3
+        name = _DASHED_VERSION.sub(r"\1.\2", name)
     # llama.cpp's own names of its quantizations (llama-bench's model_type, "llama 8B Q4_K -
     # Medium"): the Q4_K_M the files and Ollama's tags say.
     name = _FTYPE_SIZE.sub(lambda m: f"{m[1]}_{m[2][0]}", _FTYPE_BPW.sub("", name))
@@ -84,6 +98,7 @@ def model_identity(raw: str) -> ModelIdentity | None:
         family, tokens = ollama[1], _SPLIT.split(ollama[2])
     else:
         family, tokens = _split_family(name)
+    family, tokens = _with_size_class(family, tokens)
     params = variant = quant = None
     rest: list[str] = []
     for at, token in enumerate(tokens):
@@ -101,7 +116,7 @@ def model_identity(raw: str) -> ModelIdentity | None:
         variant = "instruct"  # Ollama's tags without "text" are the instruction-tuned models
     family = re.sub(r"[-\s](?=\d)", "", family)  # llama-2, "llama 2" -> llama2
     parts = "-".join(p for p in (params, variant, *rest, quant) if p)
-    if not parts and (ollama or re.fullmatch(_FAMILY, family)):
+    if not parts and (ollama or re.fullmatch(_FAMILY + _SIZE_CLASS, family)):
         # A model without a tag is Ollama's ":latest" ("gemma3" and "gemma3:latest" are one).
         parts = "latest"
     return ModelIdentity(f"{family}:{parts}" if parts else family, family, params, variant, quant)
@@ -119,6 +134,22 @@ def _split_family(name: str) -> tuple[str, list[str]]:
         if len(head) >= 2:
             break
     return "-".join(head) or name, tokens
+
+
+def _with_size_class(family: str, tokens: list[str]) -> tuple[str, list[str]]:
+    """The family with the size word its name or tag gives ("phi3:mini", "Phi-3-mini-4k",
+    "phi3:14b-medium-4k" -> phi3-mini, phi3-mini, phi3-medium) and the version that may follow
+    the word ("Mistral-Small-3.1-24B" -> mistral-small3.1); the other tokens."""
+    at = next((i for i, token in enumerate(tokens) if token in _SIZE_CLASSES), None)
+    if at is None or any(word in family.split("-") for word in _SIZE_CLASSES):
+        return family, tokens
+    family = f"{family}-{tokens[at]}"
+    rest = tokens[:at] + tokens[at + 1 :]
+    version = tokens[at + 1] if at + 1 < len(tokens) else ""
+    if re.fullmatch(r"\d+(?:\.\d+)?", version):
+        family += version
+        rest = tokens[:at] + tokens[at + 2 :]
+    return family, rest
 
 
 def _quant_tail(tokens: list[str]) -> list[str]:

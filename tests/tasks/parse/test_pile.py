@@ -48,10 +48,39 @@ CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "chimerafor
         # llama.cpp's names of its quantizations (llama-bench's model_type)
         (["llama 8B Q4_K - Medium", "llama-8b-Q4_K_M.gguf"], "llama:8b-q4_k_m"),
         (["llama 8B IQ2_XXS - 2.0625 bpw", "llama-8b-IQ2_XXS.gguf"], "llama:8b-iq2_xxs"),
+        # a mixture of experts' size in Hugging Face's spelling (it was family "mixtral8")
+        (
+            ["Mixtral-8x7B-Instruct", "mixtral:8x7b-instruct", "mixtral:8x7b"],
+            "mixtral:8x7b-instruct",
+        ),
+        # a size word is part of the model's name, whichever way it is written
+        (["phi4-mini", "phi4-mini:latest"], "phi4-mini:latest"),
+        (["microsoft/Phi-4-mini-instruct", "phi4-mini-instruct"], "phi4-mini:instruct"),
+        (["phi3:medium", "phi3-medium"], "phi3-medium:latest"),
+        (
+            ["Mistral-Small-3.1-24B-Instruct", "mistral-small3.1:24b"],
+            "mistral-small3.1:24b-instruct",
+        ),
+        # Amazon Bedrock's ids write llama3.1 as llama3-1
+        (["meta.llama3-1-8b-instruct-v1:0"], "llama3.1:8b-instruct-v1-0"),
     ],
 )
 def test_name_variants_of_one_model_have_one_identity(names: list[str], model_id: str) -> None:
     assert {model_identity(name).model_id for name in names} == {model_id}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["phi4-mini", "phi4"],  # 3.8b and 14b
+        ["phi3:mini", "phi3:medium", "phi3"],
+        ["mistral-small:24b", "mistral:24b", "mistral-large"],
+        ["meta.llama3-1-8b-instruct-v1:0", "meta.llama3-8b-instruct-v1:0"],
+    ],
+)
+def test_different_models_keep_different_identities(names: list[str]) -> None:
+    families = [model_identity(name).family for name in names]
+    assert len(set(families)) == len(names), families
 
 
 def test_models_named_in_paths() -> None:
@@ -65,6 +94,9 @@ def test_models_named_in_paths() -> None:
     assert model_in_path("results/llama3.1/sweep.parquet") == "llama3.1"
     # A Hugging Face name with its organisation, as a folder: the model, not the organisation
     assert model_in_path("runs/Qwen_Qwen2.5-7B-Instruct/run_1.json") == "qwen2.5:7b-instruct"
+    # A size word names another model: phi4-mini is no phi4, Mixtral's 8x7B no version "8"
+    assert model_identity(model_in_path("sweeps/phi4-mini_sweep.csv")).family == "phi4-mini"
+    assert model_in_path("runs/Mixtral-8x7B-Instruct/run.csv") == "mixtral:8x7b-instruct"
 
 
 def _write(root: Path, name: str, text: str) -> None:
