@@ -396,6 +396,60 @@ def decode_text(raw: Any) -> str | None:
     return _text(raw)
 
 
+# A GPU named the way its vendor's tools write it ("NVIDIA GeForce RTX 4080 Laptop GPU", "AMD
+# Radeon RX 7900 XTX") or a path does ("rtx4090", "rx7900xtx", "h100"): the model number and
+# its series, suffix and form, without the vendor's brand words. So one card written three
+# ways is one hardware, not three setups that are never compared.
+_GPU_NAME = re.compile(
+    r"(?<![a-z0-9])(?:"
+    r"(?P<series>rtx|gtx|rx|arc)[-_ ]?(?P<number>[a-z]?\d{3,4}m?)"
+    r"(?:[-_ ]?(?P<suffix>ti super|ti|super|xtx|xt|gre))?"
+    r"(?:[-_ ](?P<form>laptop|mobile|max-q))?"
+    r"|(?P<datacenter>a10g?|a30|a40|a100|a800|h20|h100|h200|h800|l4|l40s?|b100|b200|gh200|gb200"
+    r"|v100|mi\d{3}[ax]?)"
+    r")(?![a-z0-9])",
+    re.IGNORECASE,
+)
+_BRAND_WORDS = re.compile(
+    r"(?i)\b(?:nvidia|geforce|tesla|amd|radeon|instinct|intel)\b|\((?:tm|r)\)|\bgpu\s*$"
+)
+_GPU_SUFFIXES = {"ti": "Ti", "ti super": "Ti SUPER"}
+_GPU_FORMS = {"laptop": "Laptop", "mobile": "Mobile", "max-q": "Max-Q"}
+
+
+def gpu_name(text: str) -> str | None:
+    """The GPU a text or a file name names, written one way ("RTX 4080 Laptop", "RX 7900 XTX",
+    "H100"); None when it names none."""
+    match = _GPU_NAME.search(text)
+    if match is None:
+        return None
+    if match["datacenter"]:
+        return match["datacenter"].upper()
+    series = match["series"].lower()
+    words = ["Arc" if series == "arc" else series.upper(), match["number"].upper()]
+    if match["suffix"]:
+        suffix = match["suffix"].lower()
+        words.append(_GPU_SUFFIXES.get(suffix, suffix.upper()))
+    if match["form"]:
+        words.append(_GPU_FORMS[match["form"].lower()])
+    return " ".join(words)
+
+
+def decode_hardware(raw: Any) -> str | None:
+    """The hardware a run names: a GPU as gpu_name writes it, with any more the text says of
+    it after the name ("NVIDIA A100-SXM4-80GB" -> "A100 SXM4-80GB"); other hardware (a CPU, a
+    machine) as written."""
+    text = _text(raw)
+    if text is None:
+        return None
+    match = _GPU_NAME.search(text)
+    if match is None or _BRAND_WORDS.sub("", text[: match.start()]).strip():
+        return text  # more than a brand before the name: not a GPU's name alone
+    rest = _BRAND_WORDS.sub("", text[match.end() :]).strip(" -_,")
+    name = gpu_name(text)
+    return f"{name} {rest}" if rest else name
+
+
 _DECODERS = {
     "model": decode_model,
     "quant": decode_quant,
@@ -411,7 +465,7 @@ _DECODERS = {
     "error": decode_error,
     "success": decode_success,
     "runtime": decode_text,
-    "hardware": decode_text,
+    "hardware": decode_hardware,
     "concurrency": _decode_int,
     "input_tokens": _decode_int,
     "output_tokens": _decode_int,

@@ -55,6 +55,8 @@ _SIZE_CLASSES = frozenset({"mini", "small", "medium", "large"})
 _SIZE_CLASS = rf"(?:[-_](?:mini|small|medium|large)(?:[-_]?{_VERSION})?)?"
 _PATH_MODEL = re.compile(
     rf"(?<![a-z0-9])(?P<family>{_FAMILY}{_SIZE_CLASS})"
+    # llama.cpp's tools are no model: "llama-bench/", "llama.cpp/", "llama_cpp_runs/"
+    r"(?![-_.](?:bench|server|cli|cpp|swap)(?![a-z0-9]))"
     r"(?:[-_:.](?P<params>(?:\d+x)?\d+(?:\.\d+)?[bm]))?"
     r"(?P<rest>(?:[-_](?:it|instruct|chat|text|base|qat|i?q\d(?:_(?:\d|k|m|s|l|xs|xxs|xl))*|fp16|bf16|fp8))*)"
     r"(?![a-z0-9])"
@@ -181,7 +183,7 @@ def model_in_path(path: str) -> str | None:
     return None
 
 
-_EXTENSION = re.compile(r"\.[a-z][a-z0-9]{0,9}$")
+_EXTENSION = re.compile(r"\.(?!cpp$)[a-z][a-z0-9]{0,9}$")  # "llama.cpp" names a project
 
 
 # Per name, not per path: a pile repeats its folder and file names far more than its paths

@@ -4,7 +4,7 @@ In: a file's relative path and the reader that read it. Out: the dimensions its 
 folder names give: a model ("gemma3_270m_param_tuning.csv" -> gemma3:270m), options (ctx512,
 gpu80, temp08, bs32, threads8), concurrency ("concurrency-100"; "c2", a file's or a folder's,
 for the serving benchmarks, where c means concurrency), run index (run_3), a runtime or
-language name, and a time ("20251002-170837",
+language name, a GPU (rtx4090, rx7900xtx, h100), and a time ("20251002-170837",
 an epoch "1759098967", a date). A nearer name wins: the file's own over its folders', an inner
 folder's over an outer one's; a name whose value is not valid (temp99) says nothing, so an
 outer name's value stands.
@@ -16,7 +16,7 @@ import functools
 import re
 from datetime import UTC, datetime
 
-from tasks.parse.dimensions import decode_dimension
+from tasks.parse.dimensions import decode_dimension, gpu_name
 from tasks.parse.identity import model_in_path
 
 # Readers of serving benchmarks, whose folders say "c2" for a concurrency of 2.
@@ -96,6 +96,9 @@ def _name_facts(name: str, serving: bool = False) -> tuple[tuple[str, object], .
     runtime = _RUNTIME_WORD.search(lowered)
     if runtime:
         found["runtime"] = _RUNTIMES[runtime[1]]
+    hardware = gpu_name(lowered)
+    if hardware:
+        found["hardware"] = hardware
     stamp = _time_in_name(name)
     if stamp:
         found["timestamp"] = stamp

@@ -135,3 +135,24 @@ def test_markdown_words_name_dimensions_only_in_markdown() -> None:
     assert dim.is_identifier_name("gpu_id")
     assert dim.is_timestamp_name("create_time")
     assert not dim.is_timestamp_name("compile_time_s")
+
+
+@pytest.mark.parametrize(
+    ("raw", "hardware"),
+    [
+        # one card, as nvidia-smi, a report and a shorter report write it
+        ("NVIDIA GeForce RTX 4080 Laptop GPU", "RTX 4080 Laptop"),
+        ("NVIDIA RTX 4080 Laptop", "RTX 4080 Laptop"),
+        ("NVIDIA GeForce RTX 4080", "RTX 4080"),  # the desktop card is another
+        ("AMD Radeon RX 7900 XTX", "RX 7900 XTX"),
+        ("NVIDIA GeForce RTX 4070 Ti SUPER", "RTX 4070 Ti SUPER"),
+        ("NVIDIA A100-SXM4-80GB", "A100 SXM4-80GB"),  # what follows the name stays
+        ("AMD Instinct MI300X", "MI300X"),
+        # other hardware, and more than a GPU's name, as written
+        ("Intel(R) Core(TM) i9-13900K", "Intel(R) Core(TM) i9-13900K"),
+        ("8x H100", "8x H100"),
+        ("Apple M2 Max", "Apple M2 Max"),
+    ],
+)
+def test_hardware_names_one_gpu_one_way(raw: str, hardware: str) -> None:
+    assert dim.decode_dimension("hardware", raw) == hardware

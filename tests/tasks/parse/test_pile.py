@@ -97,6 +97,10 @@ def test_models_named_in_paths() -> None:
     # A size word names another model: phi4-mini is no phi4, Mixtral's 8x7B no version "8"
     assert model_identity(model_in_path("sweeps/phi4-mini_sweep.csv")).family == "phi4-mini"
     assert model_in_path("runs/Mixtral-8x7B-Instruct/run.csv") == "mixtral:8x7b-instruct"
+    # llama.cpp's tools name no model "llama"
+    for folder in ("llama-bench", "llama.cpp", "llama-server", "llama_cpp_runs"):
+        assert model_in_path(f"tools/{folder}/results.json") is None
+    assert model_in_path("llama-bench/llama_7b_q4_0.json") == "llama:7b-q4_0"
 
 
 def _write(root: Path, name: str, text: str) -> None:
@@ -235,6 +239,22 @@ def test_a_serving_files_own_concurrency_wins_over_its_folders() -> None:
     assert path_dimensions("sweep/c8/benchmarks.json", "guidellm json")["concurrency"] == 8
     assert "concurrency" not in path_dimensions("sweep/c8/runs.csv", "generic csv")
     assert path_dimensions("cpu/threads8/bench.csv", "generic csv")["threads"] == 8
+
+
+def test_a_gpu_named_in_a_path_is_the_hardware_of_rows_that_name_none(tmp_path: Path) -> None:
+    from tasks.parse.paths import path_dimensions
+
+    assert path_dimensions("bench/rtx4090/llama3_8b.csv", None)["hardware"] == "RTX 4090"
+    assert path_dimensions("rx7900xtx-vulkan__bench.txt", None)["hardware"] == "RX 7900 XTX"
+    assert "hardware" not in path_dimensions("runs/h264/gpu80.csv", None)  # no GPU's name
+    _write(
+        tmp_path / "bench",
+        "rx7900xtx/sweep.csv",
+        "model,gpu_name,tokens_s\nllama3.1:8b,,71.5\nllama3.1:8b,AMD Radeon RX 7900 XT,64.0\n",
+    )
+    rows = ingest([tmp_path / "bench"], None, None).parsed
+    # the folder's card where the row names none, the row's own where it does
+    assert rows["hardware"].cast(pl.Utf8).to_list() == ["RX 7900 XTX", "RX 7900 XT"]
 
 
 def test_a_runs_files_share_the_model_and_backend_one_of_them_states(tmp_path: Path) -> None:
