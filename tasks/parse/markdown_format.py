@@ -7,7 +7,8 @@ of the previous line, a heading glued after a table row or a metric line, rows w
 closing pipe, empty first cells meaning "same as above", values like "3,503", "102.34 tokens/s",
 "1.62s", "**+34%**". Dimensions come from dimension columns and labels (Config, Model, temp...),
 from "- Model: conv" lines (for the rest of their section), from a heading naming one Ollama
-model ("### Gemma3:270m - ..."), and a "Generated: <date>" anywhere gives the timestamp.
+model ("### Gemma3:270m - ...") or a GPU ("# Results on RTX 3090"), and a "Generated: <date>"
+anywhere gives the timestamp.
 Fenced code blocks are never read.
 """
 
@@ -105,8 +106,16 @@ def _merged(sections: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
 
 
 def _heading_dimensions(text: str) -> dict[str, Any]:
+    """What a heading says of its section: the one model it names, the GPU it names
+    ("# Results on RTX 3090")."""
+    found: dict[str, Any] = {}
     models = set(dim.model_refs(text))
-    return {"model": models.pop()} if len(models) == 1 else {}
+    if len(models) == 1:
+        found["model"] = models.pop()
+    gpu = dim.gpu_name(text)
+    if gpu is not None:
+        found["hardware"] = gpu
+    return found
 
 
 # --- splitting lines into headings, text and tables -------------------------------------------

@@ -171,3 +171,12 @@ def test_a_gpu_named_by_its_model_is_the_hardware_and_by_a_number_the_layers() -
         (85.2, 99, "RTX 4090"),
         (61.0, None, "A100 80GB"),
     ]
+
+
+def test_a_heading_naming_a_gpu_gives_its_section_the_hardware() -> None:
+    frame = parse_markdown_text(
+        "# Results on an NVIDIA GeForce RTX 3090\n\n"
+        "| Model | Tokens/s |\n|---|---|\n| llama3.1:8b | 98.2 |\n\n"
+        "# Results on the laptop\n\n- Tokens/s: 41.5\n"
+    )
+    assert rows(frame, "value", "hardware") == [(98.2, "RTX 3090"), (41.5, None)]
