@@ -48,6 +48,9 @@ _UNIT_SYNONYMS = {
         ["tok/s", "tokens/s", "token/s", "tokens/sec", "tokens/second", "tok/sec", "t/s", "tps"],
         "tok/s",
     ),
+    **dict.fromkeys(
+        ["req/s", "reqs/s", "request/s", "requests/s", "req/sec", "requests/sec", "rps"], "req/s"
+    ),
     **dict.fromkeys(["%", "pct", "percent"], "%"),
     **dict.fromkeys(["b", "byte", "bytes"], "B"),
     **dict.fromkeys(["kb", "kbyte", "kbytes"], "KB"),
@@ -66,6 +69,7 @@ _UNIT_SYNONYMS = {
 _UNIT_FAMILIES = (
     {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6},
     {"tok/s": 1.0},
+    {"req/s": 1.0},
     {"%": 1.0},
     {
         "B": 1.0,

@@ -30,6 +30,7 @@ class MetricName(NamedTuple):
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PARENTHESES = re.compile(r"\s*\(([^()]*)\)")
+_RATE = re.compile(r"/\s*s(?:ec(?:ond)?)?\s*$", re.IGNORECASE)
 # Words in a name that say the value summarises several measurements.
 _STATISTIC_WORDS = {
     **dict.fromkeys(("mean", "avg", "average"), "mean"),
@@ -45,6 +46,8 @@ _SYMBOL_WORDS = {"Δ": " delta ", "δ": " delta ", "%": " pct ", "#": " num "}
 _NAME_SUFFIX_UNITS = (
     ("_tokens_s", "tok/s"),
     ("_tok_s", "tok/s"),
+    ("_requests_s", "req/s"),
+    ("_req_s", "req/s"),
     ("_percent", "%"),
     ("_pct", "%"),
     ("_bytes", "B"),
@@ -101,15 +104,19 @@ def unit_in_name(name: str) -> str | None:
         if unit is not None and _is_known_unit(unit):
             return unit
     # Suffixes only of the name itself: "Regressions (>=10.0%)" counts regressions, not percent.
-    snake = snake_case(_PARENTHESES.sub("", name))
+    bare = _PARENTHESES.sub("", name)
+    snake = snake_case(bare)
     for suffix, unit in _NAME_SUFFIX_UNITS:
         if snake.endswith(suffix):
-            return unit
+            # "Images/s" is a rate of something, not seconds
+            return None if unit == "s" and _RATE.search(bare) else unit
     return None
 
 
 def _is_known_unit(unit: str) -> bool:
-    return any(unit_factor(unit, base) is not None for base in ("ms", "tok/s", "%", "B", "x"))
+    return any(
+        unit_factor(unit, base) is not None for base in ("ms", "tok/s", "req/s", "%", "B", "x")
+    )
 
 
 @functools.lru_cache(maxsize=16384)
@@ -142,9 +149,12 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
     alias = known_alias(raw_name)
     if alias is None and "(" in raw_name:
         # "Mean TTFT (warm)" is a "Mean TTFT"; the parenthetical is a note, not a new metric.
+        # But a unit: "Throughput (req/s)" counts requests, not the tokens "Throughput" means.
         without_notes = _PARENTHESES.sub("", raw_name)
         if without_notes.strip():
             alias = known_alias(without_notes)
+            if alias is not None:
+                alias = _in_stated_unit(raw_name, alias)
     if alias is None:
         # "p99_ttft_ms", "p50_e2e_latency_ms": a statistic of the named metric, which
         # resolve_metric records, not a metric of its own.
@@ -160,6 +170,18 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
         if factor is not None:
             return MetricName(alias.metric, alias.unit, factor)
     return MetricName(snake_case(raw_name), value_unit or unit_in_name(raw_name), 1.0)
+
+
+def _in_stated_unit(raw_name: str, alias: MetricName) -> MetricName | None:
+    """The alias of a name without its parentheses, scaled from the unit a parenthetical states
+    ("TTFT (us)": microseconds, not the seconds a bare "TTFT" is taken to be); None when that
+    unit is another quantity's (a known unit, or any rate: "Throughput (GB/s)")."""
+    for inner in _PARENTHESES.findall(raw_name):
+        stated = canonical_unit(inner)
+        if stated is not None and (_is_known_unit(stated) or "/" in stated):
+            factor = unit_factor(stated, alias.unit)
+            return None if factor is None else alias._replace(scale=factor)
+    return alias
 
 
 def _alias_without_statistic(raw_name: str) -> MetricName | None:

@@ -81,6 +81,24 @@ def test_other_harnesses_names_reach_the_canonical_metrics() -> None:
     assert resolve_metric("output_throughput").metric == "output_throughput"
 
 
+def test_a_unit_in_parentheses_is_the_unit_of_the_name_without_them() -> None:
+    # A request rate is no token throughput, a bandwidth no throughput at all: before, both
+    # were throughput_tok_s in tok/s, as the bare "Throughput" is.
+    assert resolve_metric("Throughput (req/s)") == MetricName(
+        "request_throughput_req_s", "req/s", 1.0
+    )
+    assert resolve_metric("Throughput (GB/s)").metric != "throughput_tok_s"
+    # microseconds, not the seconds a bare "TTFT" is taken for (was a factor of 1000, not 0.001)
+    assert resolve_metric("TTFT (us)") == MetricName("ttft_ms", "ms", 0.001)
+    assert resolve_metric("Goodput (req/s)") == MetricName("goodput_req_s", "req/s", 1.0)
+
+
+def test_a_rate_per_second_is_no_time_in_seconds() -> None:
+    assert resolve_metric("Requests/s") == MetricName("request_throughput_req_s", "req/s", 1.0)
+    assert resolve_metric("Images/s").unit is None  # was "s"
+    assert resolve_metric("total_time_s").unit == "s"
+
+
 def test_names_that_say_a_statistic_say_which() -> None:
     assert resolve_metric("Peak Throughput", "tok/s") == MetricName(
         "throughput_tok_s", "tok/s", 1.0, "max"
