@@ -311,6 +311,11 @@ def model_refs(text: str) -> list[str]:
     return [decode_model(ref) or ref for ref in _MODEL_REF.findall(strip_markup(text))]
 
 
+def without_model_refs(text: str) -> str:
+    """The text without the model references it names ("llama3.1:8b tok/s" -> " tok/s")."""
+    return _MODEL_REF.sub("", strip_markup(text))
+
+
 def decode_quant(raw: Any) -> str | None:
     """A quantization label ("q4_0", "q5_K_M", "int8", "qat"); other tags are not quants."""
     text = _text(raw)

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from tasks.parse import dimensions as dim
 from tasks.parse.records import MetricSink
 from tasks.parse.values import parse_value, strip_markup
-from tasks.parse.vocabulary import normalise_key, resolve_metric
+from tasks.parse.vocabulary import canonical_metrics, normalise_key, resolve_metric
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _HEADING = re.compile(r"^\s*(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -86,14 +86,16 @@ def parse_markdown(text: str, sink: MetricSink) -> None:
         document_dims["timestamp"] = generated.group(1)
     sections: list[tuple[int, dict[str, Any]]] = [(0, document_dims)]
     table_number = 0
+    heading = ""  # the nearest heading above: it may name what a table's columns measure
     for segment in _segments(text.splitlines()):
         if isinstance(segment, _Heading):
             while len(sections) > 1 and sections[-1][0] >= segment.level:
                 sections.pop()
             sections.append((segment.level, _heading_dimensions(segment.text)))
+            heading = segment.text
         elif isinstance(segment, _Table):
             table_number += 1
-            _add_table(segment, table_number, _merged(sections), sink)
+            _add_table(segment, table_number, _merged(sections), sink, heading)
         else:
             _add_line(segment, sections, sink)
 
@@ -225,12 +227,14 @@ def _row_cells(row: str, width: int) -> tuple[list[str], str | None]:
 # --- tables -----------------------------------------------------------------------------------
 
 
-def _add_table(table: _Table, number: int, section_dims: dict[str, Any], sink: MetricSink) -> None:
+def _add_table(
+    table: _Table, number: int, section_dims: dict[str, Any], sink: MetricSink, heading: str = ""
+) -> None:
     header = [strip_markup(cell) for cell in table.header]
     if len(header) >= 2 and normalise_key(header[0]) in _LABEL_HEADERS:
         _add_label_table(table, header, number, section_dims, sink)
     else:
-        _add_column_table(table, header, number, section_dims, sink)
+        _add_column_table(table, header, number, section_dims, sink, heading)
 
 
 def _column_role(name: str) -> tuple[str, str | None]:
@@ -248,10 +252,17 @@ def _column_role(name: str) -> tuple[str, str | None]:
 
 
 def _add_column_table(
-    table: _Table, header: list[str], number: int, section_dims: dict[str, Any], sink: MetricSink
+    table: _Table,
+    header: list[str],
+    number: int,
+    section_dims: dict[str, Any],
+    sink: MetricSink,
+    heading: str = "",
 ) -> None:
-    """One record per row; dimension columns describe it, the other columns are metrics."""
+    """One record per row; dimension columns describe it, the other columns are metrics. In a
+    table whose columns are models (_model_columns), each model's cell is a record of its own."""
     roles = [_column_role(name) for name in header]
+    by_model = _model_columns(header, roles, heading)
     above: dict[int, str] = {}
     for row_number, (_, cells) in enumerate(table.rows, start=1):
         dims = dict(section_dims)
@@ -268,7 +279,7 @@ def _add_column_table(
                     row_dims[found[0]] = found[1]
                 elif cell and dimension not in ("error", "timestamp", "success"):
                     measured.append((name, cell))
-            elif role == "metric" and cell:
+            elif role == "metric" and cell and index not in by_model:
                 measured.append((name, cell))
             elif role == "notes":
                 error = dim.error_in_note(cell)
@@ -280,7 +291,50 @@ def _add_column_table(
                     row_dims.setdefault("error", error)
         dims.update(row_dims)
         failed = row_dims.get("error") is not None or row_dims.get("success") is False
-        _add_measurements(f"table {number} row {row_number}", dims, measured, sink, failed)
+        locator = f"table {number} row {row_number}"
+        _add_measurements(locator, dict(dims), measured, sink, failed)
+        for index, (model, metric) in by_model.items():
+            cell = cells[index] if index < len(cells) else ""
+            if cell:
+                _add_measurements(locator, {**dims, "model": model}, [(metric, cell)], sink)
+
+
+# "Throughput (tok/s) by model": what the heading says the model columns measure.
+_BY_MODEL = re.compile(
+    r"\s*[-,:]?\s*\b(?:by|per|for each|across|of)\s+(?:the\s+)?models?\b.*$", re.IGNORECASE
+)
+
+
+def _model_columns(
+    header: list[str], roles: list[tuple[str, str | None]], heading: str
+) -> dict[int, tuple[str, str]]:
+    """The columns that each name a model, in a table whose rows are settings ("| Context |
+    llama3.1:8b | qwen2.5:7b |"): index -> (the model, the name of what its cells measure).
+    That name is what the header says besides the model ("llama3.1:8b tok/s"), else the
+    heading above the table ("Throughput (tok/s) by model"), in the unit the header may give
+    ("gemma3:4b ms" under "TTFT"); it must be a metric the vocabulary knows, or the table is
+    read as before (each column a metric of its own)."""
+    named = {
+        index: (models[0], dim.without_model_refs(name).strip(" ()[]-,:"))
+        for index, (name, (role, _)) in enumerate(zip(header, roles, strict=False))
+        if role == "metric" and len(models := dim.model_refs(name)) == 1
+    }
+    if len(named) < 2:
+        return {}
+    from_heading = _BY_MODEL.sub("", strip_markup(heading)).strip()
+    columns = {}
+    for index, (model, rest) in named.items():
+        # the header's own name, or the heading's with the unit the header gives ("ms")
+        names = [rest, f"{from_heading} ({rest})" if rest else from_heading]
+        metric = next((n for n in names if n and _is_canonical(n)), None)
+        if metric is None:
+            return {}
+        columns[index] = (model, metric)
+    return columns
+
+
+def _is_canonical(name: str) -> bool:
+    return resolve_metric(name).metric in canonical_metrics()
 
 
 def _add_label_table(

@@ -92,6 +92,12 @@ def _aliases() -> dict[str, MetricName]:
     return table
 
 
+@functools.cache
+def canonical_metrics() -> frozenset[str]:
+    """The metrics the alias table maps names to."""
+    return frozenset(alias.metric for alias in _aliases().values())
+
+
 def known_alias(name: str) -> MetricName | None:
     """The alias table's entry for a name, matched case/space/punctuation-insensitively."""
     return _aliases().get(normalise_key(name))

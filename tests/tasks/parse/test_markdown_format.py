@@ -180,3 +180,29 @@ def test_a_heading_naming_a_gpu_gives_its_section_the_hardware() -> None:
         "# Results on the laptop\n\n- Tokens/s: 41.5\n"
     )
     assert rows(frame, "value", "hardware") == [(98.2, "RTX 3090"), (41.5, None)]
+
+
+def test_a_table_whose_columns_are_models_gives_each_model_its_values() -> None:
+    # What the columns measure is in the heading, or in the header beside the model's name.
+    frame = parse_markdown_text(
+        "## Throughput (tok/s) by model\n\n"
+        "| Context | llama3.1:8b | qwen2.5:7b |\n|---|---|---|\n"
+        "| 2048 | 75.1 | 84.8 |\n| 4096 | 73.9 | 83.0 |\n\n"
+        "## TTFT\n\n| Batch | gemma3:4b ms | gemma3:12b ms |\n|---|---|---|\n| 8 | 91 | 140 |\n"
+    )
+    assert rows(frame, "metric", "model", "num_ctx", "batch_size", "value") == [
+        ("throughput_tok_s", "llama3.1:8b", 2048, None, 75.1),
+        ("throughput_tok_s", "qwen2.5:7b", 2048, None, 84.8),
+        ("throughput_tok_s", "llama3.1:8b", 4096, None, 73.9),
+        ("throughput_tok_s", "qwen2.5:7b", 4096, None, 83.0),
+        ("ttft_ms", "gemma3:4b", None, 8, 91.0),
+        ("ttft_ms", "gemma3:12b", None, 8, 140.0),
+    ]
+
+
+def test_model_columns_under_a_heading_that_names_no_metric_stay_as_written() -> None:
+    frame = parse_markdown_text(
+        "## Results\n\n"
+        "| Context | llama3.1:8b | qwen2.5:7b |\n|---|---|---|\n| 2048 | 75.1 | 84.8 |\n"
+    )
+    assert rows(frame, "raw_metric", "model") == [("llama3.1:8b", None), ("qwen2.5:7b", None)]
