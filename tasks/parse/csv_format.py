@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from tasks.parse import dimensions as dim
 from tasks.parse.records import FLUSH_VALUES, MetricSink, ParseError
 from tasks.parse.values import parse_value
-from tasks.parse.vocabulary import normalise_key, resolve_metric
+from tasks.parse.vocabulary import canonical_metrics, normalise_key, resolve_metric
 
 _HEADER_SEARCH_ROWS = 20
 # The header search, then a units row and the row under it.
@@ -37,7 +37,8 @@ _NUMBER_STARTS = frozenset("0123456789+-.\u2212*_`")
 class _Column(NamedTuple):
     index: int
     name: str
-    role: str  # dimension | options | output | metric | ignored
+    role: str  # dimension | options | output | metric | model metric | ignored
+    # the dimension's name; of a "model metric" column the model it names
     dimension: str | None
     unit: str | None  # from a units row under the header
 
@@ -73,6 +74,18 @@ def parse_csv(text: str, sink: MetricSink) -> None:
         options=[c.index for c in columns if c.role == "options"],
         outputs=[c.index for c in columns if c.role == "output"],
         error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
+        by_model=[
+            (
+                c.index,
+                c.name,
+                c.dimension,
+                sink.metric_kind(m.metric, c.name, m.unit, m.statistic, m.scale),
+                m.scale,
+            )
+            for c in columns
+            if c.role == "model metric"
+            for m in (resolve_metric(dim.without_model_refs(c.name).strip(" ()[]-_,:"), c.unit),)
+        ],
     )
     numbered = 0  # "row N" counts the data rows that hold anything
     while rows_read := list(islice(body, _BLOCK_ROWS)):
@@ -85,8 +98,37 @@ def parse_csv(text: str, sink: MetricSink) -> None:
         records = sink.add_records([f"row {n}" for n in range(first, numbered + 1)], dimensions)
         for record, row in zip(records, block, strict=True):
             _add_values(row, record, table, numbers, sink)
+        if table.by_model:
+            _add_model_columns(block, dimensions, first, table, sink)
         if sink.pending_values >= FLUSH_VALUES:
             sink.flush()
+
+
+_MODEL_AT = dim.DIMENSION_NAMES.index("model")
+_QUANT_AT = dim.DIMENSION_NAMES.index("quant")
+
+
+def _add_model_columns(
+    block: list[list[str]],
+    dimensions: list[tuple[Any, ...]],
+    first: int,
+    table: _Table,
+    sink: MetricSink,
+) -> None:
+    """The cells of columns that name a model ("llama3.1:8b tok/s"), each a record of its
+    row's: the row's dimensions with that model (and the quantization its name says)."""
+    for at, row in enumerate(block):
+        for index, _, model, kind, scale in table.by_model:
+            cell = row[index].strip() if index < len(row) else ""
+            parsed = parse_value(cell) if cell else None
+            if parsed is None:
+                continue
+            dims = list(dimensions[at])
+            dims[_MODEL_AT] = model
+            if dims[_QUANT_AT] is None:
+                dims[_QUANT_AT] = dict(dim.implied_dimensions(None, model)).get("quant")
+            (record,) = sink.add_records([f"row {first + at}"], [tuple(dims)])
+            sink.add_values(record, [kind], [parsed.value * scale])
 
 
 def _read_rows(text: str) -> Iterator[list[str]]:
@@ -175,7 +217,19 @@ def _column(index: int, name: str, unit: str | None) -> _Column:
         return _Column(index, name, "output", None, unit)
     if key in dim.FREE_TEXT_KEYS or dim.is_identifier_name(name) or dim.is_timestamp_name(name):
         return _Column(index, name, "ignored", None, unit)
+    model = _model_of_column(name)
+    if model is not None:  # "llama3.1:8b tok/s": that model's throughput
+        return _Column(index, name, "model metric", model, unit)
     return _Column(index, name, "metric", None, unit)
+
+
+def _model_of_column(name: str) -> str | None:
+    """The model a metric column's name gives with a metric the vocabulary knows."""
+    models = dim.model_refs(name)
+    if len(models) != 1:
+        return None
+    rest = dim.without_model_refs(name).strip(" ()[]-_,:")
+    return models[0] if rest and resolve_metric(rest).metric in canonical_metrics() else None
 
 
 class _Table(NamedTuple):
@@ -188,6 +242,8 @@ class _Table(NamedTuple):
     options: list[int]
     outputs: list[int]
     error_column: str
+    # columns naming a model ("llama3.1:8b tok/s"): index, name, the model, kind, scale
+    by_model: list[tuple[int, str, str, int, float]]
 
 
 def _record_dimensions(

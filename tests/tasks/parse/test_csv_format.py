@@ -167,3 +167,16 @@ def test_only_the_rows_whose_dimension_cell_is_no_valid_value_measure_it() -> No
         ("row 2", "throughput_tok_s", 20.0, None),
         ("row 2", "temperature", 48.0, None),
     ]
+
+
+def test_columns_that_name_a_model_give_that_model_its_values() -> None:
+    text = (
+        "num_ctx,llama3.1:8b-q4_0 tok/s,qwen2.5:7b tok/s,notes\n"
+        "2048,75.1,84.8,warm\n4096,73.9,,warm\n"
+    )
+    frame = parse_file(text.encode(), "csv", "pivot.csv", "abc")
+    assert frame.select("locator", "metric", "model", "quant", "num_ctx", "value").rows() == [
+        ("row 1", "throughput_tok_s", "llama3.1:8b-q4_0", "q4_0", 2048, 75.1),
+        ("row 1", "throughput_tok_s", "qwen2.5:7b", None, 2048, 84.8),
+        ("row 2", "throughput_tok_s", "llama3.1:8b-q4_0", "q4_0", 4096, 73.9),
+    ]
