@@ -13,7 +13,7 @@ tables, so a format changes only on purpose, here, for every renderer at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 _ESCAPED = str.maketrans({ch: "\\" + ch for ch in "\\`[]<>|"})
 
@@ -78,3 +78,25 @@ def axis_number(value: float, _position: int | None = None) -> str:
     """A chart axis tick (a matplotlib FuncFormatter): whole with separators from 10 or at 0
     (1,500), else as short as exact (2.5, 0.25)."""
     return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:g}"
+
+
+def short_names(paths: Iterable[str]) -> dict[str, str]:
+    """Each path by its file name, with as many of its folders before it as tell it apart from
+    the other paths' ("20251002-151824/prompt_suite_runs.csv" where five runs wrote
+    prompt_suite_runs.csv): a report names a file the reader can find."""
+    unique = list(dict.fromkeys(paths))
+    parts = {path: path.split("/") for path in unique}
+    depth = dict.fromkeys(unique, 1)
+    while True:
+        named: dict[str, list[str]] = {}
+        for path in unique:
+            named.setdefault("/".join(parts[path][-depth[path] :]), []).append(path)
+        clashes = [group for group in named.values() if len(group) > 1]
+        grown = False
+        for group in clashes:
+            for path in group:
+                if depth[path] < len(parts[path]):
+                    depth[path] += 1
+                    grown = True
+        if not grown:
+            return {path: "/".join(parts[path][-depth[path] :]) for path in unique}

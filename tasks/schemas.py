@@ -147,6 +147,8 @@ FINDINGS = pl.Schema(
         "unit": pl.Utf8,
         "direction": pl.Utf8,  # higher | lower: which way the metric is better
         "experiment": pl.Utf8,  # the file it is scoped to; null: the whole pile
+        # that file as the statement names it: its name, with the folders that tell it apart
+        "file": pl.Utf8,
         "model": pl.Utf8,  # the model it is scoped to, if one
         "config": pl.Utf8,  # the configuration it is scoped to, if one
         "levels": pl.List(pl.Utf8),  # the compared levels, best first (ranking, effect)

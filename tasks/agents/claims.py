@@ -103,7 +103,7 @@ def _scope(finding: dict) -> str:
     parts = [p for p in (finding.get("experiment"), finding.get("model")) if p]
     if finding["kind"] == "ranking" or not parts:
         return ""
-    where = parts[0].rpartition("/")[2]
+    where = finding.get("file") or parts[0].rpartition("/")[2]
     held = finding.get("config") if finding["kind"] == "effect" else None
     named = ", ".join(p for p in (where, finding.get("model"), held) if p)
     return f"{named}: "

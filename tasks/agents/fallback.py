@@ -104,8 +104,12 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
             _advice(
                 section.key,
                 load,
-                "Record each model's load time apart from the time to first token before "
-                "comparing settings on it",
+                # the files record the load already: that is how the finding knows
+                "Compare settings on the prompt evaluation time rather than the time to first "
+                "token, which the load time dominates"
+                if load.get("subject") == "load share"
+                else "Warm the model up after each change of setting and before measuring, and "
+                "report first calls apart",
             )
         )
     repetitions = next((r for r in rows if r["subject"] == "repetitions"), None)
@@ -132,8 +136,10 @@ _MITIGATIONS = {
 # Where a kind's finding needs other words: a load that dominates TTFT on warm calls is not
 # cured by warming up; a configuration measured once needs repeating, not a new measurement.
 _SUBJECT_MITIGATIONS = {
-    ("cold_start", "load share"): "Compare the time to first token without the model load "
-    "(its prompt evaluation time), or record the load apart",
+    ("cold_start", "load share"): "Compare the prompt evaluation time, which the files "
+    "record, rather than the time to first token",
+    ("cold_start", "model reload"): "Warm the model up after each change of setting, before "
+    "measuring",
     ("coverage_gap", "repetitions"): "Repeat each configuration at least three times in the "
     "next sweep",
 }

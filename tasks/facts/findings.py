@@ -4,9 +4,11 @@ Every number the reports, the agents and the fallback text state about the bench
 here, once. Comparisons stay within one experiment (a file: one harness, one run) and one model;
 the model ranking is its own finding. Each comparison is tested (tasks.facts.statistics): a level
 is called best only when it and its runner-up each have MIN_REPETITIONS distinct measurements,
-the test says they differ and the best's interval excludes the runner-up; otherwise the finding
-says "no measurable difference" (with the spread; "within the noise" when the test detects a shift
-smaller than the spread) or "not testable" (one measurement a level).
+the test says the levels differ, a test of the two alone says they do (exact for few values),
+the best's interval excludes the runner-up and its lead exceeds their values' spread; otherwise
+the finding says "differs" (the levels do, the top two cannot be told apart), "no measurable
+difference" (with the spread; "within the noise" when the test detects a shift smaller than the
+spread) or "not testable" (one measurement a level).
 Cold calls are kept out of the comparisons and are findings of their own.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -36,9 +38,11 @@ from tasks.facts.statistics import (
     interquartile_range,
     kruskal_p,
     median_ci,
+    pairwise_p,
+    smallest_exact_p,
     smallest_kruskal_p,
 )
-from tasks.markdown import adaptive_number, one_decimal, p_value
+from tasks.markdown import adaptive_number, one_decimal, p_value, short_names
 from tasks.schemas import FINDINGS, conform
 
 # A value this many robust deviations (1.4826 x MAD) from its configuration's median, and at
@@ -81,8 +85,10 @@ def _numbers(text: str) -> list[float]:
     return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
 
 
-def _name(path: str) -> str:
-    return path.rpartition("/")[2]
+def _name(path: str, names: Mapping[str, str]) -> str:
+    """A file as a sentence names it: `names` (tasks.markdown.short_names of the pile's files),
+    else its file name."""
+    return names.get(path) or path.rpartition("/")[2]
 
 
 def _finding(kind: str, topic: str, statement: str, importance: float, **columns) -> dict:
@@ -129,7 +135,17 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
     ci = median_ci(best_values)
     delta = cliffs_delta(second_values, best_values)  # > 0: best's values larger
     enough = min(best_values.size, second_values.size) >= MIN_REPETITIONS
-    p_top = kruskal_p([best_values, second_values])
+    # The best against its runner-up: a test of the two alone, which their numbers of values
+    # must let reach p < ALPHA at all, and a lead larger than their values' own spread (a
+    # 0.1% lead among values 0.3% apart is no lead, however the test ranks them).
+    p_top = pairwise_p(best_values, second_values)
+    pair_testable = smallest_exact_p(best_values.size, second_values.size) < ALPHA
+    pair_noise = [
+        (interquartile_range(v) or 0.0) / abs(float(np.median(v))) * 100
+        for v in (best_values, second_values)
+        if v.size >= 2 and np.median(v)
+    ]
+    pair_noise_pct = max(pair_noise) if pair_noise else None
     # Below MIN_MEDIAN_CI_N values no 95% interval of the median exists: the best's values then
     # must all lie apart from the runner-up's median.
     interval = ci or (float(best_values.min()), float(best_values.max()))
@@ -152,7 +168,14 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
         verdict = "no measurable difference"
     elif p_all >= ALPHA:
         verdict = "inconclusive"  # the medians differ by more than the noise, the test cannot tell
-    elif enough and p_top is not None and p_top < ALPHA and excludes:
+    elif (
+        enough
+        and pair_testable
+        and p_top is not None
+        and p_top < ALPHA
+        and excludes
+        and not _lead_within(medians, pair_noise_pct)
+    ):
         verdict = "significant"
     else:
         verdict = "differs"
@@ -175,8 +198,17 @@ def compare_levels(values: pl.DataFrame, level: str, direction: str) -> dict | N
         "test": "kruskal-wallis",
         "p_value": p_all,
         "p_top": p_top,
+        "pair_testable": pair_testable,
+        "pair_noise_pct": pair_noise_pct,
         "verdict": verdict,
     }
+
+
+def _lead_within(medians: list[float], pair_noise_pct: float | None) -> bool:
+    """Whether the best's lead over the runner-up is no larger than their values' spread."""
+    if pair_noise_pct is None or not medians[1]:
+        return False
+    return abs(medians[0] - medians[1]) / abs(medians[1]) * 100 <= pair_noise_pct
 
 
 def shift_within_noise(finding: dict) -> bool:
@@ -251,13 +283,25 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
         )
     return (
         f"{scope}: {what} differs by {subject} ({medians}; Kruskal-Wallis {p}), but "
-        f"{stats['best']} cannot be told apart from {stats['runner_up']}"
-        + (
-            f" with fewer than {MIN_REPETITIONS} measurements each."
-            if min(stats["level_n"][:2]) < MIN_REPETITIONS
-            else "."
-        )
+        f"{stats['best']} cannot be told apart from {stats['runner_up']}{_why_not_apart(stats)}"
     )
+
+
+def _why_not_apart(stats: dict) -> str:
+    """Why a comparison whose levels differ names no best: the end of its sentence."""
+    n_best, n_second = stats["level_n"][:2]
+    if min(n_best, n_second) < MIN_REPETITIONS:
+        return f" with fewer than {MIN_REPETITIONS} measurements each."
+    if not stats.get("pair_testable", True):
+        return (
+            f": with {n_best} and {n_second} measurements no test of the two can reach p<{ALPHA}."
+        )
+    if _lead_within(stats["level_medians"], stats.get("pair_noise_pct")):
+        return (
+            f": its {one_decimal(stats['effect_pct'] or 0)}% lead is within the "
+            f"{one_decimal(stats['pair_noise_pct'])}% spread of their values."
+        )
+    return "."
 
 
 def _importance(kind: str, stats: dict) -> float:
@@ -379,7 +423,9 @@ def _subject(values: pl.DataFrame) -> str:
     )
 
 
-def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]) -> list[dict]:
+def experiment_findings(
+    warm: pl.DataFrame, load_dominated: set[tuple[str, str]], names: Mapping[str, str]
+) -> list[dict]:
     """Per experiment and metric: the models compared when several ran; per model, one finding
     for each dimension that varies, or the configuration's summary when none does."""
     # Which dimensions vary, for every (experiment, metric, model) at once, and the rows cut
@@ -400,7 +446,7 @@ def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]
     for (experiment, metric), values in warm.group_by(
         ["experiment", "metric"], maintain_order=True
     ):
-        scope = f"In {_name(experiment)}"
+        scope = f"In {_name(experiment, names)}"
         models = values["model"].unique(maintain_order=True).to_list()
         loads = metric == "ttft_ms" and any((experiment, m) in load_dominated for m in models)
         if len(models) > 1 and not loads:
@@ -413,7 +459,7 @@ def experiment_findings(warm: pl.DataFrame, load_dominated: set[tuple[str, str]]
             if metric == "ttft_ms" and (experiment, model) in load_dominated:
                 continue  # its TTFT measures loading: the cold-start finding says so
             series, held = hold_further_settings(groups[(experiment, metric, model)])
-            model_scope = f"In {_name(experiment)} ({model}{', ' + held if held else ''})"
+            model_scope = f"In {_name(experiment, names)} ({model}{', ' + held if held else ''})"
             varying = varies[(experiment, metric, model)]
             if held:
                 varying = [d for d in varying if series[d].drop_nulls().n_unique() > 1]
@@ -513,22 +559,29 @@ def load_dominated_series(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
+def cold_start_findings(
+    rows: pl.DataFrame, loaded: pl.DataFrame, names: Mapping[str, str]
+) -> list[dict]:
     """Two findings at most: how much of TTFT is loading, where a file says; and the first
     calls that were cold starts."""
     found = []
     if loaded.height:
-        measured = rows.filter((pl.col("metric") == "ttft_ms") & pl.col("load_share").is_not_null())
+        measured = rows.filter(
+            (pl.col("metric") == "ttft_ms") & pl.col("load_share").is_not_null() & ~pl.col("cold")
+        )
         shares = measured["load_share"]
         files = loaded["experiment"].n_unique()
+        # Warm calls only: their "load" is what Ollama reports as load_duration on a model it
+        # holds already, tens of milliseconds per request, not a load of the model.
         statement = (
-            f"Loading the model takes a median {one_decimal(shares.median() * 100)}% of the time "
-            f"to first token over {adaptive_number(measured.height)} calls in {_files(files)} "
-            f"that record load time (per file and model from "
-            f"{one_decimal(loaded['share'].min() * 100)}% to "
-            f"{one_decimal(loaded['share'].max() * 100)}%): there TTFT measures the model load, "
-            "not the setting or model compared, so those TTFT figures are left out of the "
-            "comparisons."
+            f"The time reported as loading the model is a median "
+            f"{one_decimal(shares.median() * 100)}% of the time to first token over "
+            f"{adaptive_number(measured.height)} warm calls in {_files(files)} that record "
+            f"load time (per file and model from {one_decimal(loaded['share'].min() * 100)}% to "
+            f"{one_decimal(loaded['share'].max() * 100)}%; a median "
+            f"{adaptive_number(measured['load_ms'].median())} ms, the server's work per request "
+            "with the model already loaded): there TTFT measures that, not the setting or model "
+            "compared, so those TTFT figures are left out of the comparisons."
         )
         found.append(
             _finding(
@@ -546,7 +599,10 @@ def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
                 source_rows=measured["row"].head(MAX_SOURCE_ROWS).to_list(),
             )
         )
-    cold = rows.filter(pl.col("cold") & (pl.col("metric") == "ttft_ms"))
+    reloads = _reload_finding(rows, names)
+    if reloads is not None:
+        found.append(reloads)
+    cold = rows.filter(pl.col("cold") & ~pl.col("reloaded") & (pl.col("metric") == "ttft_ms"))
     if cold.height:
         rest = (
             rows.filter(~pl.col("cold") & (pl.col("metric") == "ttft_ms"))
@@ -569,7 +625,7 @@ def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
             f"{adaptive_number(cold.height)} first call{'s' if cold.height != 1 else ''} of a "
             f"series took {ratios} times the later calls' "
             f"median time to first token: cold starts, left out of the comparisons (the largest: "
-            f"{worst['model']} in {_name(worst['experiment'])} {worst['locator']}, "
+            f"{worst['model']} in {_name(worst['experiment'], names)} {worst['locator']}, "
             f"{adaptive_number(worst['value'])} ms against {adaptive_number(worst['rest'])} ms)."
         )
         found.append(
@@ -589,6 +645,53 @@ def cold_start_findings(rows: pl.DataFrame, loaded: pl.DataFrame) -> list[dict]:
             )
         )
     return found
+
+
+def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None:
+    """The calls that loaded the model first (tasks.facts.measurements: their load time far
+    above their file's usual), left out of the comparisons like cold starts."""
+    calls = rows.filter(pl.col("cold") & pl.col("reloaded")).unique("row", maintain_order=True)
+    if calls.is_empty():
+        return None
+    usual = (
+        rows.filter(~pl.col("reloaded") & pl.col("load_ms").is_not_null())
+        .group_by("experiment", "model")
+        .agg(usual=pl.col("load_ms").median())
+    )
+    calls = calls.join(usual, on=["experiment", "model"], how="left").sort(
+        ["load_ms", "row"], descending=[True, False]
+    )
+    worst = calls.row(0, named=True)
+    files = calls["experiment"].n_unique()
+    low, high = calls["load_ms"].min(), calls["load_ms"].max()
+    loads = (
+        adaptive_number(high)
+        if calls.height == 1
+        else f"{adaptive_number(low)} to {adaptive_number(high)}"
+    )
+    statement = (
+        f"{adaptive_number(calls.height)} call{'s' if calls.height != 1 else ''} in "
+        f"{_files(files)} loaded the model before answering ({loads} ms of load time, where "
+        f"their files' other calls of the model took a median "
+        f"{adaptive_number(calls['usual'].median())} ms): a first call, or the first after a "
+        "setting changed, which reloads the model. These calls are left out of the comparisons "
+        f"(the longest: {worst['model']} in {_name(worst['experiment'], names)} "
+        f"{worst['locator']}, {adaptive_number(worst['load_ms'])} ms)."
+    )
+    return _finding(
+        "cold_start",
+        "performance",
+        statement,
+        82,
+        subject="model reload",
+        metric="load_ms",
+        unit="ms",
+        direction="lower",
+        n=calls.height,
+        median=calls["usual"].median(),
+        value=worst["load_ms"],
+        source_rows=calls["row"].head(MAX_SOURCE_ROWS).to_list(),
+    )
 
 
 def outliers(warm: pl.DataFrame) -> pl.DataFrame:
@@ -622,13 +725,14 @@ def without_strays(warm: pl.DataFrame, strays: pl.DataFrame) -> pl.DataFrame:
     return warm.join(strays.select(key), on=key, how="anti")
 
 
-def outlier_findings(found: pl.DataFrame) -> list[dict]:
+def outlier_findings(found: pl.DataFrame, names: Mapping[str, str]) -> list[dict]:
     findings = []
     for row in found.iter_rows(named=True):
         unit = row["unit"] or ""
         statement = (
             f"{row['model']} with {row['config_label']}: {adaptive_number(row['value'])} {unit} "
-            f"{metric_words(row['metric'])} at {_name(row['source_path'])} {row['locator']} is "
+            f"{metric_words(row['metric'])} at {_name(row['source_path'], names)} "
+            f"{row['locator']} is "
             f"far from the median {adaptive_number(row['median'])} {unit} of its "
             f"{adaptive_number(row['count'])} repetitions; it is left out of the comparisons."
         )
@@ -887,8 +991,10 @@ _ANALYSED = (
     "model_family",
     "model_params",
     "config_label",
+    "load_ms",
     "load_share",
     "cold",
+    "reloaded",
     *DIMENSION_COLUMNS,
     "extra",  # further settings a file states, held fixed in each comparison
 )
@@ -912,21 +1018,22 @@ def compute_findings(
     warm = rows.filter(~pl.col("cold"))  # filtered once: each filter copies the rows
     strays = outliers(warm)
     warm = without_strays(warm, strays)
-    loaded = load_dominated_series(rows)
+    loaded = load_dominated_series(rows.filter(~pl.col("cold")))
+    names = short_names(files["relative_path"].cast(pl.Utf8).to_list())
     load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))
     found = [
         # a copy of the rows, released at once
         *ranking_findings(ranked_rows(warm, loaded), tool_of_files(files)),
-        *experiment_findings(warm, load_keys),
-        *cold_start_findings(rows, loaded),
-        *outlier_findings(strays),
+        *experiment_findings(warm, load_keys, names),
+        *cold_start_findings(rows, loaded, names),
+        *outlier_findings(strays, names),
         *failure_findings(metrics),
         *gap_findings(metrics, warm),
         *quality_findings(metrics),
         *inventory_findings(files),
         *extra,
     ]
-    return findings_table(found)
+    return findings_table(found, names)
 
 
 def tool_of_files(files: pl.DataFrame) -> dict[str, str]:
@@ -988,7 +1095,9 @@ def gist(row: dict) -> str:
             "not testable": f"The {what} of each {noun} rests on too few measurements to test.",
         }[verdict]
     if kind == "cold_start" and raw == "load share":
-        return "Loading the model takes most of the time to first token, so that time measures it."
+        return "The time reported as loading takes most of the time to first token."
+    if kind == "cold_start" and raw == "model reload":
+        return "Some calls loaded the model first and are left out of the comparisons."
     if kind == "cold_start":
         return "The first call of a series was a cold start, far slower to its first token."
     if kind == "outlier":
@@ -1011,12 +1120,15 @@ def gist(row: dict) -> str:
     return words[:1].upper() + words[1:]
 
 
-def findings_table(found: Iterable[dict]) -> pl.DataFrame:
+def findings_table(found: Iterable[dict], names: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The findings ranked, with ids, gists and `file` (the experiment as `names` writes it)."""
     rows = sorted(found, key=lambda f: -f["importance"])  # stable: ties keep their order
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
         row["finding_id"] = f"F{rank:03d}"
         row["gist"] = gist(row)
+        if row.get("experiment"):
+            row["file"] = _name(row["experiment"], names or {})
     if not rows:
         return pl.DataFrame(schema=FINDINGS)
     return conform(pl.DataFrame(rows, infer_schema_length=None), FINDINGS)

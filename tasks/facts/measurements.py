@@ -5,7 +5,8 @@ latency, time), from tasks.facts.evidence.analysable, with its experiment (the f
 one file is one run of one harness, so values are comparable within it), its configuration label,
 and whether the call was cold. Cold calls are kept apart, not averaged in: the first call of a
 series whose time to first token is COLD_START_FACTOR times the rest's median was still loading
-the model, and so was the whole record, its throughput included.
+the model, and so was the whole record, its throughput included; so was a call whose own load
+time is RELOAD_FACTOR times its file's median (a sweep reloads the model when a setting changes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from tasks.schemas import DIMENSIONS, REPEATED_TEXT, record_id
 
 # A first call this many times slower to its first token than the rest of its series is cold.
 COLD_START_FACTOR = 3.0
+# A call whose load time is this many times its file's median for the model loaded the model
+# (a reload): warm calls' load_duration is Ollama's fixed overhead, tens of milliseconds.
+RELOAD_FACTOR = 10.0
 # Ollama reports how long each call spent loading the model (load_duration); above this share of
 # TTFT the TTFT measures the load rather than the option or model being compared.
 LOAD_DOMINATED_SHARE = 0.5
@@ -120,7 +124,16 @@ _PERFORMANCE_INPUTS = (
     "run_index",
 )
 # The columns performance_rows adds to analysable's, in order.
-_PERFORMANCE_COLUMNS = ("config_label", "experiment", "direction", "row", "load_share", "cold")
+_PERFORMANCE_COLUMNS = (
+    "config_label",
+    "experiment",
+    "direction",
+    "row",
+    "load_ms",
+    "load_share",
+    "cold",
+    "reloaded",
+)
 
 
 def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
@@ -170,10 +183,7 @@ def _performance(rows: pl.DataFrame, directions: dict[str, str | None]) -> pl.Da
         rows.lazy()
         .filter(pl.col("metric").is_in(_LOAD_METRICS))
         .group_by("_record")
-        .agg(
-            load_share=pl.col("value").filter(pl.col("metric") == "load_ms").first()
-            / pl.col("value").filter(pl.col("metric") == "ttft_ms").first()
-        )
+        .agg(load_ms=pl.col("value").filter(pl.col("metric") == "load_ms").first())
         .collect()
     )
     measured = (
@@ -212,12 +222,27 @@ def _performance(rows: pl.DataFrame, directions: dict[str, str | None]) -> pl.Da
     performance = performance.with_columns(
         performance.select("_record")
         .join(load, on="_record", how="left", maintain_order="left")
-        .get_column("load_share")
+        .get_column("load_ms")
     )
-    cold = _cold_records(performance)
-    return performance.with_columns(pl.col("_record").is_in(cold.implode()).alias("cold")).drop(
-        "_record"
-    )
+    ttft = pl.col("value").filter(pl.col("metric") == "ttft_ms").first().over("_record")
+    reloaded = _reloaded_records(performance)
+    cold = pl.concat([_cold_records(performance), reloaded])
+    return performance.with_columns(
+        (pl.col("load_ms") / ttft).alias("load_share"),
+        pl.col("_record").is_in(cold.implode()).alias("cold"),
+        pl.col("_record").is_in(reloaded.implode()).alias("reloaded"),
+    ).drop("_record")
+
+
+def _reloaded_records(performance: pl.DataFrame) -> pl.Series:
+    """The `_record`s of calls that loaded the model first: their load time (Ollama's
+    load_duration) RELOAD_FACTOR times the median of their file's calls of that model. A sweep
+    that changes num_ctx or num_gpu reloads the model at each change, mid-file: in the real
+    corpus's sweeps every first call after a change waited 1 to 6 s for the load, the others
+    0.05 to 0.13 s, and those calls were all at one temperature, which then looked slower."""
+    calls = performance.select("_record", "experiment", "model", "load_ms").unique("_record")
+    usual = pl.col("load_ms").median().over("experiment", "model")
+    return calls.filter(pl.col("load_ms") >= RELOAD_FACTOR * usual)["_record"]
 
 
 def _cold_records(performance: pl.DataFrame) -> pl.Series:

@@ -226,6 +226,19 @@ def kruskal_p(groups: Sequence[Sequence[float] | np.ndarray]) -> float | None:
     return float(kruskal(*samples).pvalue)
 
 
+def pairwise_p(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float | None:
+    """Two-sided Mann-Whitney p that two groups come from one distribution (exact for small
+    groups without ties); None unless each has two values. Kruskal-Wallis on two groups is
+    the same test by its chi-square approximation, which at three values a group gives
+    p=0.0495 where no ordering of them is that unlikely (the exact test's lowest is 0.1)."""
+    sample_a, sample_b = _clean(a), _clean(b)
+    if sample_a.size < 2 or sample_b.size < 2:
+        return None
+    if np.ptp(np.concatenate([sample_a, sample_b])) == 0:
+        return 1.0  # all equal: nothing to rank
+    return float(mannwhitneyu(sample_a, sample_b, alternative="two-sided", method="auto").pvalue)
+
+
 def smallest_kruskal_p(sizes: Sequence[int]) -> float:
     """The lowest Kruskal-Wallis p groups of these sizes can reach: every group's values apart
     from every other's. At or above ALPHA no data of these sizes can show a difference."""

@@ -53,6 +53,9 @@ _DATETIME_FORMATS = (
     "%Y-%m-%d",
 )
 _OPTIONS = ("num_gpu", "num_ctx", "temperature")
+# The load a run's files share and only one of them may state: LLMPerf's summary gives the
+# concurrency and lengths its individual responses ran with (they were "default options").
+_RUN_SETTINGS = ("concurrency", "input_tokens", "output_tokens")
 _WORK_COLUMNS = (
     "source_path",
     "locator",
@@ -68,6 +71,7 @@ _WORK_COLUMNS = (
     "config",
     "timestamp",
     *_OPTIONS,
+    *_RUN_SETTINGS,
 )
 
 
@@ -84,10 +88,14 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     runs = [_sibling_key(path) for path in paths]  # sibling files share their run's key
     for column in ("model", "backend"):  # what a run's files all share, one may state alone
         work = _fill_from_siblings(work, file_index, paths, runs, column)
+    for column in _RUN_SETTINGS:  # from a sibling only: a file's sections may run apart
+        work = _fill_from_siblings(work, file_index, paths, runs, column, siblings_only=True)
     work = _with_identity(work)
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
-    new = work.select("model", "backend", *MODEL_IDENTITY.names(), "role", "copy_of")
+    new = work.select(
+        "model", "backend", *_RUN_SETTINGS, *MODEL_IDENTITY.names(), "role", "copy_of"
+    )
     # Every column added to a table is cut into the table's chunks: one whose chunks differ makes
     # Polars copy the whole table into one chunk at the next select (at 100,000 files, 3 s and
     # 2 GB). The layout is taken once per table: it costs a select per column, which per added
@@ -123,7 +131,13 @@ def _sibling_name(name: str) -> str:
 
 
 def _fill_from_siblings(
-    rows: pl.DataFrame, file_index: pl.Series, paths: list[str], runs: list[str], column: str
+    rows: pl.DataFrame,
+    file_index: pl.Series,
+    paths: list[str],
+    runs: list[str],
+    column: str,
+    *,
+    siblings_only: bool = False,
 ) -> pl.DataFrame:
     """Rows without a value in `column` (the model, the backend) take the one value the sibling
     files of the same run (`runs`: each file's run) state: LLMPerf's individual responses name
@@ -131,15 +145,16 @@ def _fill_from_siblings(
     that only the path gave counts as unstated: a run's summary in a folder named "llama3"
     takes the llama3.1:8b-instruct-q4_0 its raw sweep names, which it summarises (under the
     folder's name its rows were counted again, as a second model). A file alone has its rows
-    without a value take what its other rows state ("Model: x" in a report's prose)."""
+    without a value take what its other rows state ("Model: x" in a report's prose), unless
+    `siblings_only`."""
     # An expression, not rows[column]: taking a column of nulls out writes it out in full.
     if rows.select(pl.col(column).null_count()).item() == rows.height:
         return rows  # nothing to fill it from
     # What the path of a file with siblings names (parse filled it into the rows that name
     # none); None for a file alone, for a path that names none, for a column no path names.
     by_path: list[str | None] = [None] * len(paths)
+    files_per_run = Counter(runs)
     if column == "model":
-        files_per_run = Counter(runs)
         for file, run in enumerate(runs):
             if files_per_run[run] > 1:
                 by_path[file] = model_in_path(paths[file])
@@ -152,6 +167,7 @@ def _fill_from_siblings(
             "file": pl.int_range(len(paths), dtype=pl.UInt32, eager=True),
             "run": [run_of.setdefault(run, len(run_of)) for run in runs],
             "by_path": pl.Series(by_path, dtype=pl.Utf8),
+            "alone": [files_per_run[run] == 1 for run in runs],
         }
     )
     pairs = (
@@ -160,8 +176,10 @@ def _fill_from_siblings(
         .with_columns(pl.col("value").cast(pl.Utf8))
         .join(per_file, on="file")
         .with_columns(
-            receives=pl.col("value").is_null()
-            | (pl.col("value") == pl.col("by_path")).fill_null(False)
+            receives=(
+                pl.col("value").is_null() | (pl.col("value") == pl.col("by_path")).fill_null(False)
+            )
+            & ~(pl.col("alone") & siblings_only)
         )
     )
     stated = (

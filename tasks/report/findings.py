@@ -92,7 +92,7 @@ def _comparisons(findings: pl.DataFrame) -> list[str]:
         return []
     rows = []
     for r in compared.head(MAX_LISTED).iter_rows(named=True):
-        scope = (r["experiment"] or "all files").rpartition("/")[2]
+        scope = r.get("file") or (r["experiment"] or "all files").rpartition("/")[2]
         if r["kind"] == "ranking" and r["config"]:
             scope = f"all files on {r['config']}"
         levels = ", ".join(

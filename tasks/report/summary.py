@@ -263,11 +263,13 @@ def render_summary(
     `charts` maps write_charts' names to PNG paths; pass `report_dir` (where summary.md is written)
     to link them relative to it.
     """
-    runs = agent_calls.get_column("run").n_unique() if agent_calls.height else 0
-    parts = [f"# Chimera Flows summary over {runs} run{'' if runs == 1 else 's'}", ""]
     if agent_calls.is_empty():
+        # "over 0 runs" said the run itself never happened
+        parts = ["# Chimera Flows summary of the agents' calls", ""]
         parts += ["No agent calls were recorded, so there is nothing to summarise.", ""]
         return "\n".join(parts)
+    runs = agent_calls.get_column("run").n_unique()
+    parts = [f"# Chimera Flows summary over {runs} run{'' if runs == 1 else 's'}", ""]
     final = final_calls(agent_calls)
     found = comparisons(final)
     scenarios = ", ".join(final.get_column("scenario").unique(maintain_order=True).to_list())

@@ -12,6 +12,7 @@ from tasks.markdown import (
     one_decimal,
     p_value,
     p_value_cell,
+    short_names,
     signed_percent,
 )
 
@@ -52,3 +53,19 @@ def test_axis_number():
     assert [axis_number(v, 0) for v in (0, 2.5, 0.25, 10, 1500.4)] == [
         "0", "2.5", "0.25", "10", "1,500"
     ]  # fmt: skip
+
+
+def test_a_file_is_named_with_the_folders_that_tell_it_apart() -> None:
+    runs = [
+        "ollama/20251002-151204/prompt_suite_runs.csv",
+        "ollama/20251002-151824/prompt_suite_runs.csv",
+    ]
+    other = ["corpus/gemma3/gemma3_baseline.csv", "a/x/runs.csv", "b/x/runs.csv"]
+    names = short_names(runs + other)
+    assert [names[path] for path in runs] == [path.removeprefix("ollama/") for path in runs]
+    # a name no other file has stays bare; a clash takes folders until it is told apart
+    assert [names[path] for path in other] == [
+        "gemma3_baseline.csv",
+        "a/x/runs.csv",
+        "b/x/runs.csv",
+    ]

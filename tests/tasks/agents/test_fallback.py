@@ -104,7 +104,7 @@ def test_a_load_that_dominates_warm_calls_is_not_cured_by_warming_up() -> None:
     risks = INSIGHT_AGENT.fallback(findings)["risks"]
 
     mitigation = next(c.claim.mitigation for c in risks if c.claim.finding_id == load)
-    assert mitigation.startswith("Compare the time to first token without the model load")
+    assert mitigation.startswith("Compare the prompt evaluation time")
     assert "Warm" not in mitigation
 
 

@@ -78,6 +78,37 @@ def test_a_shift_the_test_detects_within_the_noise_is_not_called_no_difference()
     assert "no measurable difference" not in effect["gist"]
 
 
+def test_a_best_needs_a_test_of_it_against_its_runner_up_that_can_tell_them_apart():
+    # Three levels that differ overall; the top two, three values each, all of one above all
+    # of the other. Kruskal-Wallis on the two alone said p=0.0495; no test of three against
+    # three values can reach p<0.05 (the exact one's lowest is 0.1), so no best is named.
+    rows = [
+        *metric_rows("s/bench.json", "m", [168.4, 167.9, 168.0], output_tokens=128),
+        *metric_rows("s/bench.json", "m", [150.7, 150.8, 150.8], start=4, output_tokens=256),
+        *metric_rows("s/bench.json", "m", [140.1, 140.3, 139.9], start=7, output_tokens=512),
+    ]
+    effect = _one(_findings(rows), kind="effect", subject="output_tokens")
+
+    assert effect["verdict"] == "differs"
+    assert "has the best" not in effect["statement"]
+    assert "no test of the two can reach p<0.05" in effect["statement"]
+
+
+def test_a_lead_within_the_spread_of_the_top_two_is_no_best():
+    # Five values a level, every value of the best above the runner-up's (the test of the two
+    # says p=0.008), but the medians 1.1% apart where the best's values spread over 1.9%.
+    best = [99.8, 98.9, 101.3, 99.0, 100.9]
+    rows = [
+        *metric_rows("s/bench.json", "m", best, num_ctx=2048),
+        *metric_rows("s/bench.json", "m", [98.8, 98.7, 98.5, 98.85, 97.0], start=6, num_ctx=4096),
+        *metric_rows("s/bench.json", "m", [60.0, 61.0, 59.5, 62.5, 60.5], start=12, num_ctx=8192),
+    ]
+    effect = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert effect["verdict"] == "differs"
+    assert "lead is within the" in effect["statement"]
+
+
 def test_one_measurement_per_level_is_not_testable():
     rows = [
         *metric_rows("s/sweep.csv", "m", [100.0], num_ctx=1024),
@@ -116,6 +147,32 @@ def test_a_cold_first_call_is_named_and_left_out_of_the_comparison():
     # the whole cold record is left out: its 30 tok/s is not averaged into the configuration
     throughput = _one(findings, kind="configuration", metric="throughput_tok_s")
     assert throughput["n"] == 4 and "c/runs.csv row 1" not in throughput["source_rows"]
+
+
+def test_calls_that_reloaded_the_model_are_named_and_left_out_of_the_comparison():
+    # A sweep reloads the model when num_ctx changes: the first call at each num_ctx, always at
+    # temperature 0.2 here, waits seconds for the load and decodes slower. Compared with them,
+    # temperature 0.2 looked 3% slower.
+    rows = []
+    for level, start in ((1024, 1), (2048, 7)):
+        for i, temperature in enumerate([0.2, 0.4, 0.8, 0.4, 0.8, 0.2]):
+            first = i == 0
+            row = {"num_ctx": level, "temperature": temperature}
+            at = start + i
+            rows += metric_rows(
+                "s/sw.csv", "m", [290.0 if first else 300.0 + i % 2], start=at, **row
+            )
+            rows += metric_rows(
+                "s/sw.csv", "m", [3000.0 if first else 60.0 + i], "load_ms", "ms", at, **row
+            )
+    findings = _findings(rows)
+
+    reload = _one(findings, kind="cold_start", subject="model reload")
+    assert reload["source_rows"] == ["s/sw.csv row 1", "s/sw.csv row 7"]
+    assert "2 calls in 1 file loaded the model before answering" in reload["statement"]
+    temperature = _one(findings, kind="effect", subject="temperature")
+    assert temperature["level_n"][temperature["levels"].index("temperature=0.2")] == 2  # not 4
+    assert temperature["verdict"] != "significant"
 
 
 def test_ttft_that_measures_the_model_load_is_said_so_and_not_compared():

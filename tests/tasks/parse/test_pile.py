@@ -274,13 +274,27 @@ def test_a_runs_files_share_the_model_and_backend_one_of_them_states(tmp_path: P
 
     rows = ingest([root], None, None).parsed
     by_file = {
-        path.rpartition("__")[2]: row
+        path.rpartition("/")[2]: row
         for path, row in zip(rows["source_path"], rows.iter_rows(named=True), strict=True)
     }
-    groq = by_file["groq_70b.json"]
+    groq = by_file["x__individual__groq_70b.json"]
     assert (groq["model"], groq["backend"]) == ("llama2-70b-4096", "groq")
-    bedrock = by_file["bedrock_13b.json"]
+    # and the load it ran under: the responses were not "default options"
+    assert groq["concurrency"] == 5
+    bedrock = by_file["x__individual__bedrock_13b.json"]
     assert (bedrock["model"], bedrock["backend"]) == (None, None)  # nothing states them
+    assert bedrock["concurrency"] is None
+
+
+def test_a_setting_one_section_of_a_file_states_is_not_given_to_the_others(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "bench",
+        "report.md",
+        "## Load test\n\nConcurrency: 8\n\n- Tokens/s: 410.5\n\n"
+        "## Single user\n\n| Model | Tokens/s |\n|---|---|\n| llama3.1:8b | 75.1 |\n",
+    )
+    rows = ingest([tmp_path / "bench"], None, None).parsed
+    assert rows.select("value", "concurrency").rows() == [(410.5, 8), (75.1, None)]
 
 
 def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:

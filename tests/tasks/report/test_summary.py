@@ -101,7 +101,9 @@ def test_chart_links_are_relative_to_the_report_folder(tmp_path: Path):
 
 
 def test_no_calls_say_so():
-    assert "No agent calls were recorded" in render_summary(empty(AGENT_CALLS))
+    text = render_summary(empty(AGENT_CALLS))
+    assert "No agent calls were recorded" in text
+    assert "over 0 runs" not in text  # the run happened; its agents made no call
 
 
 def test_two_runs_a_side_get_no_interval_and_no_effect_size_word():
