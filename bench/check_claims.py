@@ -224,6 +224,9 @@ class Recomputed:
             per_file = wide.group_by("source_path", "model_id").agg(pl.col("share").median())
             self.values += [v * 100 for v in per_file["share"].to_list()]
             self.values += [float(self.rows["source_path"].n_unique()), float(share.size)]
+            self.values += [float(wide["load_ms"].drop_nulls().median())]
+        elif f["subject"] == "model reload":
+            self._reloads()
         else:
             ttft = self.rows.filter(pl.col("metric") == "ttft_ms")
             self._expect("first calls", f["n"], float(ttft.height))
@@ -242,6 +245,32 @@ class Recomputed:
                 if later.len():
                     rest = float(later.median())
                     self.values += [rest, call["value"] / rest]
+
+    def _reloads(self) -> None:
+        """Each cited call's load time is RELOAD_FACTOR (10) times or more the median of its
+        file's calls of that model; the count, the range and the usual load, recomputed."""
+        f = self.finding
+        loads = self.metrics.filter(
+            (pl.col("metric") == "load_ms")
+            & (pl.col("status") != "quarantined")
+            & pl.col("copy_of").is_null()
+        ).select("source_path", "locator", "model_id", "value")
+        usual = loads.group_by("source_path", "model_id").agg(all=pl.col("value").median())
+        calls = loads.join(
+            self.rows.select("source_path", "locator").unique(), on=["source_path", "locator"]
+        ).join(usual, on=["source_path", "model_id"])
+        self._expect("calls", f["n"], float(calls.height))
+        if calls.filter(pl.col("value") < 10 * pl.col("all")).height:
+            self.problems.append("a cited call's load time is below ten times its file's median")
+        others = (
+            loads.join(calls.select("source_path", "locator"), on=["source_path", "locator"],
+                       how="anti")
+            .group_by("source_path", "model_id")
+            .agg(other=pl.col("value").median())
+        )  # fmt: skip
+        kept = calls.join(others, on=["source_path", "model_id"], how="left")
+        self.values += calls["value"].to_list() + [float(calls["source_path"].n_unique())]
+        self.values += [float(kept["other"].drop_nulls().median())]
 
     def _failures(self) -> None:
         f = self.finding
