@@ -267,7 +267,7 @@ def _record_dimensions(
         cells = [row[index] if index < len(row) else "" for row in body]
         by_cell = {cell: _decode_cell(dimension, cell) for cell in set(cells)}
         decoded = [by_cell[cell] for cell in cells]
-        if dimension not in ("error", "timestamp"):
+        if dimension not in ("error", "timestamp", "hardware"):  # a device index is no measurement
             invalid = {cell for cell, value in by_cell.items() if value is None and cell.strip()}
             if invalid:
                 numbers.append((index, name, invalid))

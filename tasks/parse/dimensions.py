@@ -91,7 +91,16 @@ _ALIASES = {
     "success": ("success", "succeeded", "ok", "overall_success", "passed"),
     OPTIONS: ("options", "model_options", "ollama_options", "params", "parameters"),
     "runtime": ("runtime", "engine", "inference_engine", "serving_engine"),
-    "hardware": ("hardware", "gpu_info", "gpu_name", "gpu_model", "device_name", "accelerator"),
+    # a PyTorch benchmark's "device": "cpu" or "cuda" is the hardware its timings ran on
+    "hardware": (
+        "hardware",
+        "gpu_info",
+        "gpu_name",
+        "gpu_model",
+        "device_name",
+        "device",
+        "accelerator",
+    ),
     "concurrency": (
         "concurrency",
         "max_concurrency",
@@ -445,8 +454,8 @@ def decode_hardware(raw: Any) -> str | None:
     it after the name ("NVIDIA A100-SXM4-80GB" -> "A100 SXM4-80GB"); other hardware (a CPU, a
     machine) as written."""
     text = _text(raw)
-    if text is None:
-        return None
+    if text is None or text.isdigit():
+        return None  # a device's index (Nsight's "device": 0) says which, not what hardware
     match = _GPU_NAME.search(text)
     if match is None or _BRAND_WORDS.sub("", text[: match.start()]).strip():
         return text  # more than a brand before the name: not a GPU's name alone

@@ -230,6 +230,9 @@ def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:
                     decoded = dim.decode_dimension(dimension, value)
                     if decoded is not None:
                         dims.setdefault(dimension, decoded)
+                        if dimension == "model":
+                            # {"model": {"name": "conv", "device": "cuda"}}: what it ran on too
+                            queue.append(value)
                     elif dimension == "config" and not _is_keyed_collection(value):
                         # {"config": {"num_ctx": 4096, ...}}: the settings, not a label
                         queue.append(value)

@@ -277,7 +277,7 @@ def _add_column_table(
                 found = dim.decode_report_dimension(dimension, cell) if cell else None
                 if found is not None:
                     row_dims[found[0]] = found[1]
-                elif cell and dimension not in ("error", "timestamp", "success"):
+                elif cell and dimension not in ("error", "timestamp", "success", "hardware"):
                     measured.append((name, cell))
             elif role == "metric" and cell and index not in by_model:
                 measured.append((name, cell))

@@ -180,3 +180,11 @@ def test_columns_that_name_a_model_give_that_model_its_values() -> None:
         ("row 1", "throughput_tok_s", "qwen2.5:7b", None, 2048, 84.8),
         ("row 2", "throughput_tok_s", "llama3.1:8b-q4_0", "q4_0", 4096, 73.9),
     ]
+
+
+def test_a_device_index_column_is_neither_hardware_nor_a_measurement() -> None:
+    frame = parse_csv_text("device,kernel_ms\n0,1.25\n1,1.5\n")
+    assert frame.select("metric", "hardware", "value").rows() == [
+        ("kernel_ms", None, 1.25),
+        ("kernel_ms", None, 1.5),
+    ]

@@ -156,3 +156,8 @@ def test_markdown_words_name_dimensions_only_in_markdown() -> None:
 )
 def test_hardware_names_one_gpu_one_way(raw: str, hardware: str) -> None:
     assert dim.decode_dimension("hardware", raw) == hardware
+
+
+def test_a_device_index_is_no_hardware() -> None:
+    assert dim.decode_dimension("hardware", 0) is None
+    assert dim.decode_dimension("hardware", "1") is None

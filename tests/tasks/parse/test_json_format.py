@@ -152,3 +152,15 @@ def test_a_config_object_gives_its_settings_and_a_summarys_keys_name_their_metri
         ("/", "ttft_ms", "p95", 119.0, None),
         ("/results/0", "throughput_tok_s", None, 50.1, 1),
     ]
+
+
+def test_a_model_objects_device_is_the_hardware_its_timings_ran_on() -> None:
+    # PyTorch compile benchmarks: the same backends timed on the CPU and on CUDA, in two files
+    # that differ only in the model object's "device" (they were one series in the history).
+    frame = parse_json_value(
+        {
+            "model": {"name": "conv", "device": "cuda", "batch_size": 4},
+            "backends": {"eager": {"benchmark": {"backend": "eager", "mean_time_ms": 0.15}}},
+        }
+    )
+    assert rows(frame, "model", "hardware", "batch_size", "value") == [("conv", "cuda", 4, 0.15)]
