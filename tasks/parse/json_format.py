@@ -19,7 +19,7 @@ from typing import Any
 from tasks.parse import dimensions as dim
 from tasks.parse.records import MetricSink, ParseError
 from tasks.parse.tools.base import Document
-from tasks.parse.vocabulary import normalise_key, resolve_metric
+from tasks.parse.vocabulary import is_statistic_key, normalise_key, resolve_metric
 
 # Objects that describe the setup (the model's shape, the machine, run settings), not results.
 _DESCRIPTIVE_SECTIONS = frozenset(
@@ -87,10 +87,22 @@ def _pointer(base: str, segment: str | int) -> str:
 
 
 def _is_keyed_collection(node: dict[str, Any]) -> bool:
-    """{"eager": {...}, "jit": {...}}: named members that are records, not a setup section."""
-    return bool(node) and all(
-        isinstance(value, dict) and normalise_key(key) not in _DESCRIPTIVE_SECTIONS
-        for key, value in node.items()
+    """{"eager": {...}, "jit": {...}}: named members that are records, not a setup section,
+    nor metrics each with its statistics ({"ttft_ms": {"p50": 120, "p90": 180}}: the metrics
+    of one record, not records named "ttft_ms" measuring a "p50")."""
+    return (
+        bool(node)
+        and all(
+            isinstance(value, dict) and normalise_key(key) not in _DESCRIPTIVE_SECTIONS
+            for key, value in node.items()
+        )
+        and not all(_is_statistics(value) for value in node.values())
+    )
+
+
+def _is_statistics(member: dict[str, Any]) -> bool:
+    return bool(member) and all(
+        is_statistic_key(key) and _is_number(value) for key, value in member.items()
     )
 
 

@@ -139,6 +139,13 @@ def statistic_in_name(name: str) -> str | None:
     return None
 
 
+def is_statistic_key(key: str) -> bool:
+    """Whether a key is a statistic's name alone ("mean", "p90", "std"), as an object of a
+    metric's statistics writes its keys."""
+    word = snake_case(key)
+    return word in _STATISTIC_WORDS or _PERCENTILE.match(word) is not None
+
+
 @functools.lru_cache(maxsize=8192)
 def resolve_metric(raw_name: str, value_unit: str | None = None) -> MetricName:
     """Canonical metric, unit and scale for a name as written, given the value's own unit.
@@ -166,9 +173,14 @@ def _resolve_metric(raw_name: str, value_unit: str | None) -> MetricName:
         # resolve_metric records, not a metric of its own.
         alias = _alias_without_statistic(raw_name)
     if alias is None and "." in raw_name.strip("."):
-        # A JSON key path, "summary.avg_tokens_per_second": the key names the metric.
-        key = raw_name.rstrip(".").rpartition(".")[2]
-        alias = known_alias(key) or _alias_without_statistic(key)
+        # A JSON key path, "summary.avg_tokens_per_second": the key names the metric; or the
+        # keys before a statistic's, "metrics.ttft_ms.p50".
+        keys = raw_name.strip(".").split(".")
+        for start in range(1, len(keys)):
+            key = ".".join(keys[start:])
+            alias = known_alias(key) or _alias_without_statistic(key)
+            if alias is not None:
+                break
     if alias is not None:
         if value_unit is None:
             return alias

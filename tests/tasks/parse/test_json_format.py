@@ -164,3 +164,26 @@ def test_a_model_objects_device_is_the_hardware_its_timings_ran_on() -> None:
         }
     )
     assert rows(frame, "model", "hardware", "batch_size", "value") == [("conv", "cuda", 4, 0.15)]
+
+
+def test_a_metrics_object_of_statistics_gives_each_metric_its_statistics() -> None:
+    # {"ttft_ms": {"p50": 120, "p90": 180}} is one record's TTFT at two percentiles, not records
+    # named "ttft_ms" measuring a metric "p50" (as the object of objects it is was read).
+    frame = parse_json_value(
+        {
+            "results": [
+                {
+                    "config": {"model": "qwen2.5:7b", "num_ctx": 4096},
+                    "metrics": {
+                        "ttft_ms": {"p50": 120, "p90": 180},
+                        "tokens_per_second": {"mean": 71.2},
+                    },
+                }
+            ]
+        }
+    )
+    assert rows(frame, "metric", "statistic", "value", "model", "num_ctx", "config") == [
+        ("ttft_ms", "p50", 120.0, "qwen2.5:7b", 4096, None),
+        ("ttft_ms", "p90", 180.0, "qwen2.5:7b", 4096, None),
+        ("throughput_tok_s", "mean", 71.2, "qwen2.5:7b", 4096, None),
+    ]
