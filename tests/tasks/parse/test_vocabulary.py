@@ -76,6 +76,13 @@ def test_other_harnesses_names_reach_the_canonical_metrics() -> None:
     assert resolve_metric("prompt_eval_rate") == MetricName("prompt_tok_s", "tok/s", 1.0)
     assert resolve_metric("prefill_tps").metric == "prompt_tok_s"
     assert resolve_metric("requests_per_second").metric == "request_throughput_req_s"
+    assert resolve_metric("TG t/s").metric == "throughput_tok_s"
+    assert resolve_metric("PP t/s").metric == "prompt_tok_s"
+    assert resolve_metric("Decode speed (tok/s)").metric == "throughput_tok_s"
+    assert resolve_metric("Prefill speed").metric == "prompt_tok_s"
+    assert resolve_metric("tok/s/user").metric == "throughput_tok_s"
+    assert resolve_metric("First token latency (s)") == MetricName("ttft_ms", "ms", 1000.0)
+    assert resolve_metric("E2E (s)") == MetricName("e2e_latency_ms", "ms", 1000.0)
     # no unit in the name, and several things it could mean: kept as written
     assert resolve_metric("latency").metric == "latency"
     assert resolve_metric("output_throughput").metric == "output_throughput"
