@@ -615,12 +615,7 @@ def cold_start_findings(
             .sort(["ratio", "row"], descending=[True, False])
         )
         worst = cold.row(0, named=True)
-        low, high = cold["ratio"].min(), cold["ratio"].max()
-        ratios = (
-            adaptive_number(high)
-            if cold.height == 1
-            else f"{adaptive_number(low)} to {adaptive_number(high)}"
-        )
+        ratios = _span(cold["ratio"])
         statement = (
             f"{adaptive_number(cold.height)} first call{'s' if cold.height != 1 else ''} of a "
             f"series took {ratios} times the later calls' "
@@ -647,6 +642,14 @@ def cold_start_findings(
     return found
 
 
+def _span(values: pl.Series) -> str:
+    """ "A to B" of the values, or the one value."""
+    low, high = values.min(), values.max()
+    if values.len() == 1:
+        return adaptive_number(high)
+    return f"{adaptive_number(low)} to {adaptive_number(high)}"
+
+
 def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None:
     """The calls that loaded the model first (tasks.facts.measurements: their load time far
     above their file's usual), left out of the comparisons like cold starts."""
@@ -663,12 +666,7 @@ def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None
     )
     worst = calls.row(0, named=True)
     files = calls["experiment"].n_unique()
-    low, high = calls["load_ms"].min(), calls["load_ms"].max()
-    loads = (
-        adaptive_number(high)
-        if calls.height == 1
-        else f"{adaptive_number(low)} to {adaptive_number(high)}"
-    )
+    loads = _span(calls["load_ms"])
     statement = (
         f"{adaptive_number(calls.height)} call{'s' if calls.height != 1 else ''} in "
         f"{_files(files)} loaded the model before answering ({loads} ms of load time, where "

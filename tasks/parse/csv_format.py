@@ -58,33 +58,15 @@ def parse_csv(text: str, sink: MetricSink) -> None:
     body = chain(head[first_data_row:], rows)
     columns = [_column(i, name, units[i] if units else None) for i, name in enumerate(header)]
     table = _Table(
-        metrics=[
-            (
-                c.index,
-                c.name,
-                c.unit,
-                sink.metric_kind(m.metric, c.name, m.unit, m.statistic, m.scale),
-                m.scale,
-            )
-            for c in columns
-            if c.role == "metric"
-            for m in (resolve_metric(c.name, c.unit),)
-        ],
+        metrics=[_kind(c, c.name, c.unit, sink) for c in columns if c.role == "metric"],
         dimensions=[(c.index, c.dimension, c.name) for c in columns if c.role == "dimension"],
         options=[c.index for c in columns if c.role == "options"],
         outputs=[c.index for c in columns if c.role == "output"],
         error_column=next((c.name for c in columns if c.dimension == "error"), "error"),
         by_model=[
-            (
-                c.index,
-                c.name,
-                c.dimension,
-                sink.metric_kind(m.metric, c.name, m.unit, m.statistic, m.scale),
-                m.scale,
-            )
+            _kind(c, dim.without_model_refs(c.name), c.dimension, sink)
             for c in columns
             if c.role == "model metric"
-            for m in (resolve_metric(dim.without_model_refs(c.name).strip(" ()[]-_,:"), c.unit),)
         ],
     )
     numbered = 0  # "row N" counts the data rows that hold anything
@@ -102,6 +84,18 @@ def parse_csv(text: str, sink: MetricSink) -> None:
             _add_model_columns(block, dimensions, first, table, sink)
         if sink.pending_values >= FLUSH_VALUES:
             sink.flush()
+
+
+def _kind(
+    column: _Column, metric: str, beside: str | None, sink: MetricSink
+) -> tuple[int, str, str | None, int, float]:
+    """A value column as _Table holds it: index, name, `beside` (the units row's unit, or the
+    model the name gives), the sink's kind for `metric` resolved in the column's unit, scale."""
+    resolved = resolve_metric(metric, column.unit)
+    kind = sink.metric_kind(
+        resolved.metric, column.name, resolved.unit, resolved.statistic, resolved.scale
+    )
+    return column.index, column.name, beside, kind, resolved.scale
 
 
 _MODEL_AT = dim.DIMENSION_NAMES.index("model")
@@ -228,7 +222,7 @@ def _model_of_column(name: str) -> str | None:
     models = dim.model_refs(name)
     if len(models) != 1:
         return None
-    rest = dim.without_model_refs(name).strip(" ()[]-_,:")
+    rest = dim.without_model_refs(name)
     return models[0] if rest and resolve_metric(rest).metric in canonical_metrics() else None
 
 

@@ -321,8 +321,8 @@ def model_refs(text: str) -> list[str]:
 
 
 def without_model_refs(text: str) -> str:
-    """The text without the model references it names ("llama3.1:8b tok/s" -> " tok/s")."""
-    return _MODEL_REF.sub("", strip_markup(text))
+    """What a name says besides the models it names ("llama3.1:8b tok/s" -> "tok/s")."""
+    return _MODEL_REF.sub("", strip_markup(text)).strip(" ()[]-_,:")
 
 
 def decode_quant(raw: Any) -> str | None:

@@ -52,7 +52,7 @@ _FAMILY = (
 # not phi4 (14b), nor mistral-small mistral. It belongs to the family, as in Ollama's
 # "phi4-mini" and "mistral-small3.1"; a version may follow it ("Mistral-Small-3.1").
 _SIZE_CLASSES = frozenset({"mini", "small", "medium", "large"})
-_SIZE_CLASS = rf"(?:[-_](?:mini|small|medium|large)(?:[-_]?{_VERSION})?)?"
+_SIZE_CLASS = rf"(?:[-_](?:{'|'.join(sorted(_SIZE_CLASSES))})(?:[-_]?{_VERSION})?)?"
 _PATH_MODEL = re.compile(
     rf"(?<![a-z0-9])(?P<family>{_FAMILY}{_SIZE_CLASS})"
     # llama.cpp's tools are no model: "llama-bench/", "llama.cpp/", "llama_cpp_runs/"

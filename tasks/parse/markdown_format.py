@@ -315,7 +315,7 @@ def _model_columns(
     ("gemma3:4b ms" under "TTFT"); it must be a metric the vocabulary knows, or the table is
     read as before (each column a metric of its own)."""
     named = {
-        index: (models[0], dim.without_model_refs(name).strip(" ()[]-,:"))
+        index: (models[0], dim.without_model_refs(name))
         for index, (name, (role, _)) in enumerate(zip(header, roles, strict=False))
         if role == "metric" and len(models := dim.model_refs(name)) == 1
     }

@@ -88,14 +88,16 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     runs = [_sibling_key(path) for path in paths]  # sibling files share their run's key
     for column in ("model", "backend"):  # what a run's files all share, one may state alone
         work = _fill_from_siblings(work, file_index, paths, runs, column)
+    settings = []  # those a sibling gave: the others stay as the table holds them
     for column in _RUN_SETTINGS:  # from a sibling only: a file's sections may run apart
-        work = _fill_from_siblings(work, file_index, paths, runs, column, siblings_only=True)
+        filled = _fill_from_siblings(work, file_index, paths, runs, column, siblings_only=True)
+        if filled is not work:
+            settings.append(column)
+        work = filled
     work = _with_identity(work)
     work, rank = _with_roles(work, [readers.get(p) for p in paths], paths)
     work = _link_copies(work, rank, paths)
-    new = work.select(
-        "model", "backend", *_RUN_SETTINGS, *MODEL_IDENTITY.names(), "role", "copy_of"
-    )
+    new = work.select("model", "backend", *settings, *MODEL_IDENTITY.names(), "role", "copy_of")
     # Every column added to a table is cut into the table's chunks: one whose chunks differ makes
     # Polars copy the whole table into one chunk at the next select (at 100,000 files, 3 s and
     # 2 GB). The layout is taken once per table: it costs a select per column, which per added
