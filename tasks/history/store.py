@@ -45,6 +45,7 @@ from tasks.history.schemas import (
     HISTORY_MEASUREMENTS,
     HISTORY_RUNS,
     PRESENT,
+    not_in_history,
     with_measurement_keys,
 )
 from tasks.schemas import FINDINGS, conform, empty
@@ -193,8 +194,8 @@ def append_run(
         if run_folder(history, run_id).is_dir():
             return 0  # appended before: an append is never repeated
         known = read_history(history).keys
-        added = with_measurement_keys(conform(measurements, HISTORY_MEASUREMENTS)).filter(
-            ~pl.col("measurement_key").is_in(known.implode())
+        added = with_measurement_keys(
+            not_in_history(conform(measurements, HISTORY_MEASUREMENTS), known)
         )
         row = {**run, "measurements_added": added.height, "committed_at": datetime.now(UTC)}
         pending = history / f"{PENDING_PREFIX}{run_id}"

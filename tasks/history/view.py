@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from tasks.history.schemas import HISTORY_MEASUREMENTS, PRESENT, SERIES, with_measurement_keys
+from tasks.history.schemas import HISTORY_MEASUREMENTS, PRESENT, SERIES, not_in_history
 from tasks.history.series import analyse_series, series_points
 from tasks.history.store import PARTITION, History
 from tasks.schemas import conform
 
-_KEY_COLUMNS = ("measurement_key", "sha256", "locator", "metric", "statistic")
 _DESCRIPTION = ("series_id", "model", "metric", "unit", "direction", "statistic", "config")
 
 
@@ -73,8 +72,7 @@ def history_view(history: History, measurements: pl.DataFrame, run: dict) -> His
     pile = history.runs.filter(pl.col("pile_key") == run["pile_key"])
     pile_runs = pile[PARTITION].to_list()
     measurements = conform(measurements, HISTORY_MEASUREMENTS)
-    keys = with_measurement_keys(measurements.select(_KEY_COLUMNS))["measurement_key"]
-    fresh = measurements.filter(~keys.is_in(history.keys.implode()))
+    fresh = not_in_history(measurements, history.keys)
     present = present_series(measurements)
     present_ids = present["series_id"].to_list()
 

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.history.schemas import CHANGES, HISTORY_MEASUREMENTS, PRESENT
+from tasks.history.schemas import (
+    CHANGES,
+    HISTORY_MEASUREMENTS,
+    PRESENT,
+    not_in_history,
+    with_measurement_keys,
+)
 from tasks.history.store import (
     PENDING_PREFIX,
     append_run,
@@ -170,3 +176,16 @@ def test_the_history_lives_under_out_unless_a_setting_points_elsewhere(tmp_path,
     assert history_dir(tmp_path / "out") == tmp_path / "out" / "history"
     monkeypatch.setenv("CHIMERA_HISTORY_DIR", str(tmp_path / "team-history"))
     assert history_dir(tmp_path / "out") == tmp_path / "team-history"
+
+
+def test_a_run_s_measurements_new_to_the_history_are_told_by_their_keys_made_from_parts():
+    # A run's own measurements come without keys written out: they are made from the parts.
+    run = measurements(["a|row 1", "a|row 2", "b|row 1"]).with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias("measurement_key"),
+        pl.Series("locator", ["row 1", "row 2", "row 1"]),
+        pl.Series("sha256", ["a", "a", "b"]),
+    )
+    known = with_measurement_keys(run.head(1))["measurement_key"]
+
+    assert not_in_history(run, known)["sha256"].to_list() == ["a", "b"]
+    assert not_in_history(run, known.head(0)).height == 3  # a history's first run: all new
