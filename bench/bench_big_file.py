@@ -7,10 +7,12 @@ then runs each stage in a fresh child process, so the RSS high-water mark belong
 - parse: tasks.parse.batch.parse_batch on the one file, as an ingest worker would;
 - run: the benchmark-report flow on a folder holding only that file, on its own temporary
   Prefect server, agents deferred (no model call: this measures the data path).
-Out (stdout): per stage, seconds, metric rows and the peak RSS in MB; for the whole run also
-each step of it as its progress events name it (discover, parse, resolve, validate, findings,
-runs, summary, publish): when its first event came, the RSS then and the highest RSS until the
-next step's first event (sampled every 20 ms), so a memory target can be traced to a step.
+Out (stdout): per stage, seconds, metric rows and the peak RSS in MB (for the run also that of
+its largest child, the temporary Prefect server, which the machine holds beside it); for the
+whole run also each step of it as its progress events name it (discover, parse, resolve,
+validate, findings, runs, summary, publish): when its first event came, the RSS then and the
+highest RSS until the next step's first event (sampled every 20 ms), so a memory target can
+be traced to a step.
 What reports no step of its own counts to the step before it: the measurements the analysis
 counts (worked out once a run) and the run history to validate;
 writing the tables and run 1's reports to findings (with the agents deferred, "runs" reports
@@ -99,6 +101,8 @@ def child(stage: str, folder: Path) -> dict:
         "seconds": round(time.perf_counter() - started, 1),
         "rows": rows,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The largest process it started and waited for: the run's temporary Prefect server.
+        "child_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "steps": steps.table() if stage == "run" else [],
     }
 
@@ -195,6 +199,11 @@ def main() -> None:
             print(
                 f"{stage:5}  {figures['seconds']:>6} s  {figures['rows']:>10,} rows  "
                 f"peak RSS {figures['peak_rss_mb']:,} MB"
+                + (
+                    f" (its largest child, the Prefect server: {figures['child_peak_rss_mb']:,} MB)"
+                    if stage == "run"
+                    else ""
+                )
             )
             for step in figures["steps"]:
                 print(
