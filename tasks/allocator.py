@@ -1,0 +1,30 @@
+"""How this process hands freed memory back to the system (glibc's malloc)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc's malloc.h)
+MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, kept fixed
+
+
+def return_big_blocks_at_once() -> bool:
+    """Have glibc serve every allocation of 128 KiB or more from a mapping of its own, which
+    free() hands back to the system at once. By default glibc raises that threshold to the size
+    of each such block freed (up to 32 MiB), after which big blocks come from its heap and stay
+    in the process once freed: Python's lists of a big file's values, pandas' columns during
+    validation. A 50 MB CSV's run peaked at 1,518 and 1,529 MB by default, at 1,463 and 1,401 MB
+    with the threshold fixed; a 1,000-file ingest took as long (bench/RESULTS.md, 2026-12-06,
+    night). Polars allocates with its own allocator, which this leaves alone. A threshold the
+    user set (MALLOC_MMAP_THRESHOLD_) wins; where there is no glibc this does nothing. Returns
+    whether the threshold was set."""
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
