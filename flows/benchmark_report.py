@@ -392,12 +392,13 @@ def benchmark_report(
         )
         clock.seconds |= ingested.seconds
         _log_ingest(ingested)
+        # quote() on the table's way through its tasks: Prefect holds the parameters it walks
+        # past the task's end, which kept the whole table (a 50 MB CSV's 3.2 million rows, 0.26
+        # GB) held into the history step, after the run had let it go.
         with clock.stage("validate"):
-            validation = validate(ingested.parsed)
+            validation = validate(quote(ingested.parsed))
         with clock.stage("measurements"):
-            performance = select_measurements(validation)
-        # quote: Prefect holds the parameters it walks past the task's end, and these hold the
-        # whole table (a 50 MB CSV's 3.2 million rows: 0.26 GB held into the history step).
+            performance = select_measurements(quote(validation))
         validation = write_metric_tables(stage, ingested.files, quote(validation))
         ingested = replace(ingested, parsed=None)  # written; the analysis reads `performance`
         with clock.stage("history"):

@@ -110,14 +110,39 @@ def history_measurements(
 
 def _series_of(rows: pl.DataFrame) -> pl.DataFrame:
     """Each row's `series_id` and `config` (the fingerprint in words), worked out once for each
-    distinct fingerprint and joined to the rows on their fingerprint parts alone."""
-    keys = list(_KEY_PARTS)
-    distinct = _described(rows.select(keys).unique(maintain_order=True))
+    distinct fingerprint and gathered to the rows by the fingerprint's number."""
+    keys = rows.select(_KEY_PARTS)
+    number = fingerprint_numbers(keys)
+    first = number.is_first_distinct()
+    distinct = _described(keys.filter(first)).with_columns(number.filter(first).alias("_number"))
     return (
-        rows.select(keys)
-        .join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        number.to_frame("_number")
+        .join(distinct, on="_number", how="left", maintain_order="left")
         .select("series_id", config="_words")
     )
+
+
+def fingerprint_numbers(keys: pl.DataFrame) -> pl.Series:
+    """Each row's fingerprint as a number: equal where the rows are equal in every column,
+    nulls included. Built a column at a time: each column's values as codes (a category's own
+    code, else the value's rank), folded into the number so far, which is ranked again only
+    before it would overflow. A unique and a join on the 25 columns themselves encoded every
+    row's columns: 0.43 GB above the rows on a 50 MB CSV's 1.3 million measurements."""
+    number = pl.zeros(keys.height, dtype=pl.UInt64, eager=True)
+    bound = 1  # every number is below it
+    for name, dtype in keys.schema.items():
+        column = pl.col(name)
+        code = column.to_physical() + 1 if dtype == pl.Categorical else column.rank("dense")
+        codes = keys.select(code.cast(pl.UInt64).fill_null(0)).to_series()
+        width = (codes.max() or 0) + 1
+        if width == 1:
+            continue  # null throughout: it tells no rows apart
+        if bound * width >= 2**64:
+            number = number.rank("dense").cast(pl.UInt64)
+            bound = (number.max() or 0) + 1
+        number = number * width + codes
+        bound *= width
+    return number.alias("fingerprint")
 
 
 def _described(distinct: pl.DataFrame) -> pl.DataFrame:
