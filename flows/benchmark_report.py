@@ -17,7 +17,6 @@ from typing import Annotated
 import httpx
 import polars as pl
 from prefect import flow, get_run_logger
-from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from flows.agent_analysis import AgentPair, agent_analysis
@@ -392,14 +391,11 @@ def benchmark_report(
         )
         clock.seconds |= ingested.seconds
         _log_ingest(ingested)
-        # quote() on the table's way through its tasks: Prefect holds the parameters it walks
-        # past the task's end, which kept the whole table (a 50 MB CSV's 3.2 million rows, 0.26
-        # GB) held into the history step, after the run had let it go.
         with clock.stage("validate"):
-            validation = validate(quote(ingested.parsed))
+            validation = validate(ingested.parsed)
         with clock.stage("measurements"):
-            performance = select_measurements(quote(validation))
-        validation = write_metric_tables(stage, ingested.files, quote(validation))
+            performance = select_measurements(validation)
+        validation = write_metric_tables(stage, ingested.files, validation)
         ingested = replace(ingested, parsed=None)  # written; the analysis reads `performance`
         with clock.stage("history"):
             history = read_run_history(out, stage, sources, ingested.files, validation, performance)
