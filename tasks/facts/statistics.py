@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom, kruskal, mannwhitneyu
 
 from tasks.markdown import p_value, signed_percent
 
+# scipy.stats is imported in the functions that test, not with this module: it holds 61 MB
+# from its import on, and a big run's memory peaks (validation, the tables' write) come before
+# the first test.
 CONFIDENCE = 0.95  # of every interval reported
 ALPHA = 0.05  # a difference is called significant when p < ALPHA
 BOOTSTRAP_RESAMPLES = 10_000
@@ -194,6 +196,8 @@ def median_ci(
 def _order_statistic_median_ci(sample: np.ndarray, confidence: float) -> tuple[float, float]:
     # The median lies between the j-th and (n+1-j)-th smallest values with probability
     # 1 - 2 P(Binomial(n, 1/2) < j); j is the largest rank that keeps that at `confidence`.
+    from scipy.stats import binom  # imported here: see the note above CONFIDENCE
+
     n = sample.size
     j = max(int(binom.ppf((1 - confidence) / 2, n, 0.5)), 1)
     low, high = np.partition(sample, [j - 1, n - j])[[j - 1, n - j]]
@@ -223,6 +227,8 @@ def kruskal_p(groups: Sequence[Sequence[float] | np.ndarray]) -> float | None:
         return None
     if np.ptp(np.concatenate(samples)) == 0:
         return 1.0  # all equal: nothing to rank
+    from scipy.stats import kruskal
+
     return float(kruskal(*samples).pvalue)
 
 
@@ -236,12 +242,16 @@ def pairwise_p(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray)
         return None
     if np.ptp(np.concatenate([sample_a, sample_b])) == 0:
         return 1.0  # all equal: nothing to rank
+    from scipy.stats import mannwhitneyu
+
     return float(mannwhitneyu(sample_a, sample_b, alternative="two-sided", method="auto").pvalue)
 
 
 def smallest_kruskal_p(sizes: Sequence[int]) -> float:
     """The lowest Kruskal-Wallis p groups of these sizes can reach: every group's values apart
     from every other's. At or above ALPHA no data of these sizes can show a difference."""
+    from scipy.stats import kruskal
+
     groups, start = [], 0
     for size in sizes:
         groups.append(np.arange(start, start + size, dtype=float))
@@ -344,6 +354,8 @@ def compare(
         if np.ptp(np.concatenate([sample_a, sample_b])) == 0:
             u, p = sample_a.size * sample_b.size / 2, 1.0  # all equal: nothing to rank
         else:
+            from scipy.stats import mannwhitneyu
+
             test = mannwhitneyu(sample_b, sample_a, alternative="two-sided", method="auto")
             u, p = float(test.statistic), float(test.pvalue)
     return Comparison(

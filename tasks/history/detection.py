@@ -33,16 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 import numpy as np
-from scipy import stats
 
-try:
-    from otava.analysis import compute_change_points
-except ImportError as missing:  # installed apart from pyproject's dependencies (README)
-    raise ImportError(
-        "apache-otava is not installed: pip install --no-deps apache-otava==0.8.0"
-    ) from missing
+# Otava and scipy.stats (which Otava imports) are imported where they are used: they hold 61 MB
+# from their import on, and a big run's memory peaks (validation, the tables' write) come
+# before the history's first test. Their absence is still said at once.
+if find_spec("otava") is None:  # installed apart from pyproject's dependencies (README)
+    raise ImportError("apache-otava is not installed: pip install --no-deps apache-otava==0.8.0")
 
 MIN_EDIVISIVE_POINTS = 5  # fewer points and E-divisive's segments are too short to test
 EDIVISIVE_WINDOW = 30  # points per sliding window (Otava's default is 50; runs are nightly)
@@ -161,6 +160,8 @@ def edivisive_changes(values: Sequence[np.ndarray]) -> list[Change]:
     medians = np.array([np.median(v) for v in values], dtype=np.float64)
     if medians.size < MIN_EDIVISIVE_POINTS:
         return []
+    from otava.analysis import compute_change_points
+
     # A list, not an array: Otava 0.8.0's detector cuts its sliding windows out of the series
     # only when it is not an ndarray (given one, it raised ValueError on 768 of 2,000 random
     # series longer than one window step).
@@ -197,6 +198,8 @@ def _against_runs(
     t = (float(np.median(latest)) - float(medians.mean())) / (
         spread * np.sqrt(1 + 1 / medians.size)
     )
+    from scipy import stats  # on use: see the note above find_spec
+
     return float(2 * stats.t.sf(abs(t), medians.size - 1))
 
 
@@ -208,6 +211,8 @@ def _against_repetitions(latest: np.ndarray, window: Sequence[np.ndarray]) -> fl
     # With so few runs, the runs must not overlap at all: a noisy machine's runs do.
     if not (latest.max() < pooled.min() or latest.min() > pooled.max()):
         return None
+    from scipy import stats
+
     return float(stats.ttest_ind(latest, pooled, equal_var=False).pvalue)
 
 

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tasks.facts.findings import metric_words
-from tasks.markdown import axis_number, signed_percent
-from tasks.report.charts import DPI, FONT_SIZE
+from tasks.markdown import signed_percent
+from tasks.report.charts import DPI, FONT_SIZE, new_figure, number_axis
 
 MEDIAN_COLOUR = "#1f77b4"
 CHANGE_COLOURS = {"regression": "#d62728", "improvement": "#2ca02c"}
@@ -43,7 +41,7 @@ def plot_series_change(points: pl.DataFrame, changes: pl.DataFrame, path: Path) 
     points = points.sort("position")
     first = points.row(0, named=True)
     x = np.arange(points.height)
-    figure = Figure(figsize=(8, 3.6), dpi=DPI, layout="constrained")
+    figure = new_figure(8, 3.6)
     axes = figure.add_subplot()
     for i, values in enumerate(points["values"].to_list()):
         axes.scatter(np.full(len(values), i), values, s=12, alpha=0.35, color="#7f7f7f",
@@ -74,8 +72,10 @@ def plot_series_change(points: pl.DataFrame, changes: pl.DataFrame, path: Path) 
     unit = first["unit"] or ""
     axes.set_ylabel(f"{metric_words(first['metric'])} ({unit})", fontsize=FONT_SIZE)
     # Ticks on whole steps of 1, 2 or 5: the shared formatter writes 72.5 as "72".
+    from matplotlib.ticker import MaxNLocator  # with the first chart, as charts.new_figure
+
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
-    axes.yaxis.set_major_formatter(FuncFormatter(axis_number))
+    axes.yaxis.set_major_formatter(number_axis())
     axes.grid(alpha=0.3)
     axes.set_title(
         f"{first['model']}: {metric_words(first['metric'])} per run\n{first['config']}",

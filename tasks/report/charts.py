@@ -9,14 +9,17 @@ all of them into one folder and returns {name: path}. Figures are built with the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from tasks.facts.measurements import performance_rows
 from tasks.markdown import axis_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 DPI = 110
 FONT_SIZE = 10
@@ -25,9 +28,20 @@ MAX_MODELS = 12  # rows a per-model chart draws; more and the labels would not b
 COLD_COLOUR = "#d62728"
 
 
-def _figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    return figure
+def new_figure(width: float, height: float) -> Figure:
+    # matplotlib is imported with the first chart, not with this module: a process holds its
+    # 29 MB from the import on, and a big run's memory peaks (validation, the tables' write)
+    # come before any chart is drawn.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def number_axis() -> FuncFormatter:
+    """Tick labels as tasks.markdown.axis_number writes them."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(axis_number)
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -39,7 +53,7 @@ def _save(figure: Figure, path: Path) -> Path:
 
 def _empty_chart(path: Path, title: str, message: str) -> Path:
     """A chart that says why there is nothing to draw, so a report's link never breaks."""
-    figure = _figure(7, 2.2)
+    figure = new_figure(7, 2.2)
     axes = figure.add_subplot()
     axes.set_axis_off()
     axes.set_title(title, fontsize=FONT_SIZE + 2)
@@ -92,7 +106,7 @@ def plot_throughput_by_model(
         return _empty_chart(path, title, "No throughput measurement passed validation.")
     models = _top_models(rows)
     rows = rows.filter(pl.col("model").is_in(models))
-    figure = _figure(9, 1.2 + 0.55 * len(models))
+    figure = new_figure(9, 1.2 + 0.55 * len(models))
     axes = figure.add_subplot()
     rng = np.random.default_rng(0)  # the same jitter every time the chart is drawn
     for y, model in enumerate(models):
@@ -111,7 +125,7 @@ def plot_throughput_by_model(
     axes.tick_params(axis="y", labelsize=FONT_SIZE)
     axes.set_ylim(len(models) - 0.5, -0.5)  # first model at the top, as a table reads
     axes.set_xlabel("Throughput (tokens/s)", fontsize=FONT_SIZE)
-    axes.xaxis.set_major_formatter(FuncFormatter(axis_number))
+    axes.xaxis.set_major_formatter(number_axis())
     axes.set_xlim(left=0, right=rows["value"].max() * 1.1)
     axes.grid(axis="x", alpha=0.3)
     axes.set_title(
@@ -138,7 +152,7 @@ def plot_ttft_distribution(
             path, title, "No time-to-first-token measurement above 0 ms passed validation."
         )
     models = _top_models(rows)
-    figure = _figure(9, 1.4 + 0.5 * len(models))
+    figure = new_figure(9, 1.4 + 0.5 * len(models))
     axes = figure.add_subplot()
     data = [
         rows.filter(~pl.col("cold") & (pl.col("model") == m))["value"].to_numpy() for m in models
@@ -156,7 +170,7 @@ def plot_ttft_distribution(
     axes.set_yticks(range(1, len(models) + 1), labels, fontsize=FONT_SIZE)
     axes.set_ylim(len(models) + 0.5, 0.5)  # first model at the top
     axes.set_xscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(axis_number))
+    axes.xaxis.set_major_formatter(number_axis())
     axes.set_xlabel("Time to first token (ms, log scale)", fontsize=FONT_SIZE)
     axes.grid(axis="x", alpha=0.3, which="both")
     axes.set_title(
@@ -180,7 +194,7 @@ def plot_agent_calls_over_runs(agent_calls: pl.DataFrame, path: Path) -> Path:
         ("ttft_ms", "Time to first token (ms)"),
         ("total_ms", "Total duration (ms)"),
     )
-    figure = _figure(9, 7.2)
+    figure = new_figure(9, 7.2)
     axes_list = figure.subplots(len(panels), 1, sharex=True)
     final = (
         agent_calls.sort("run", "agent", "attempt")
@@ -214,7 +228,7 @@ def plot_agent_calls_over_runs(agent_calls: pl.DataFrame, path: Path) -> Path:
                     label=f"{agent} earlier drafts",
                 )
         axes.set_ylabel(label, fontsize=FONT_SIZE)
-        axes.yaxis.set_major_formatter(FuncFormatter(axis_number))
+        axes.yaxis.set_major_formatter(number_axis())
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
     axes_list[-1].set_xlabel("Run", fontsize=FONT_SIZE)
