@@ -207,7 +207,7 @@ class SuiteRun:
 # with the checks built whole, validation took 0.85 GB above the table in one part, 0.6 GB in
 # parts of two million and 0.45 GB in parts of one million; but each part costs about a second
 # of GE's own (7.7, 8.4 and 11.3 s). Most piles take one part.
-SUITE_ROWS = 2_000_000
+SUITE_ROWS = 1_000_000
 
 
 def run_metric_suite(metrics: pl.DataFrame, part_rows: int = SUITE_ROWS) -> SuiteRun:
