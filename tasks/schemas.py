@@ -229,6 +229,30 @@ def record_id() -> pl.Expr:
     return pl.struct("source_path", "locator").rank("dense").alias("record_id")
 
 
+def group_numbers(keys: pl.DataFrame) -> pl.Series:
+    """Each row's group as a number: equal where the rows are equal in every column, nulls
+    included (a history series' fingerprint; the configuration a value repeats). Built a
+    column at a time: each column's values as codes (a category's own code, else the value's
+    rank), folded into the number so far, which is ranked again only before it would
+    overflow. A unique and a join on the 25 columns themselves encoded every row's columns:
+    0.43 GB above the rows on a 50 MB CSV's 1.3 million measurements."""
+    number = pl.zeros(keys.height, dtype=pl.UInt64, eager=True)
+    bound = 1  # every number is below it
+    for name, dtype in keys.schema.items():
+        column = pl.col(name)
+        code = column.to_physical() + 1 if dtype == pl.Categorical else column.rank("dense")
+        codes = keys.select(code.cast(pl.UInt64).fill_null(0)).to_series()
+        width = (codes.max() or 0) + 1
+        if width == 1:
+            continue  # null throughout: it tells no rows apart
+        if bound * width >= 2**64:
+            number = number.rank("dense").cast(pl.UInt64)
+            bound = (number.max() or 0) + 1
+        number = number * width + codes
+        bound *= width
+    return number.alias("group")
+
+
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """An empty frame with the table's columns, so an empty table still has its schema."""
     return pl.DataFrame(schema=schema)

@@ -43,7 +43,7 @@ from tasks.facts.statistics import (
     smallest_kruskal_p,
 )
 from tasks.markdown import adaptive_number, one_decimal, p_value, short_names
-from tasks.schemas import FINDINGS, conform
+from tasks.schemas import FINDINGS, conform, group_numbers
 
 # A value this many robust deviations (1.4826 x MAD) from its configuration's median, and at
 # least OUTLIER_MIN_SHARE away from it, is an outlier: named, never pooled into a comparison.
@@ -116,7 +116,8 @@ def _levels(values: pl.DataFrame, level: str, direction: str) -> list[tuple[str,
     named = values.schema[level].is_numeric()  # "num_gpu=80", not a bare "80"
     groups = [
         (f"{level}={level_text(key)}" if named else level_text(key), frame["value"].to_numpy())
-        for (key,), frame in values.group_by([level], maintain_order=True)
+        # the two columns read: each group of every column was a copy of the rows
+        for (key,), frame in values.select(level, "value").group_by([level], maintain_order=True)
         if key is not None
     ]
     sign = -1 if direction == "higher" else 1
@@ -356,6 +357,10 @@ def _comparison_finding(
 
 # What a file says it ran on; models measured on different ones are not ranked together.
 _SETUP_COLUMNS = ("runtime", "hardware", "backend")
+# What the rankings read of the warm rows: the groups they are cut into copy the columns they
+# hold (all of them: 0.24 GB above a 50 MB CSV's 1.3 million measurements).
+_RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value", "row",
+                  *_SETUP_COLUMNS)  # fmt: skip
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -428,9 +433,9 @@ def experiment_findings(
 ) -> list[dict]:
     """Per experiment and metric: the models compared when several ran; per model, one finding
     for each dimension that varies, or the configuration's summary when none does."""
-    # Which dimensions vary, for every (experiment, metric, model) at once, and the rows cut
-    # once into those groups: per group, one Polars call costs ~70 us, and a pile has a group
-    # per file and model (480 files: 9,500 calls, two thirds of this step).
+    # Which dimensions vary, for every (experiment, metric, model) at once: per group, one
+    # Polars call costs ~70 us, and a pile has a group per file and model (480 files: 9,500
+    # calls, two thirds of this step).
     keys = ["experiment", "metric", "model"]
     varies = {
         key: [d for d in DIMENSION_COLUMNS if counts[d] > 1]
@@ -441,13 +446,15 @@ def experiment_findings(
             .iter_rows(named=True)
         )
     }
-    groups = warm.partition_by(keys, maintain_order=True, as_dict=True)
     found = []
     for (experiment, metric), values in warm.group_by(
         ["experiment", "metric"], maintain_order=True
     ):
         scope = f"In {_name(experiment, names)}"
-        models = values["model"].unique(maintain_order=True).to_list()
+        # The models' rows cut from this file's and metric's, not from all the rows at once:
+        # that was a copy of every warm row (0.2 GB on a 50 MB CSV's 1.3 million of them).
+        groups = values.partition_by("model", maintain_order=True, as_dict=True)
+        models = [model for (model,) in groups]
         loads = metric == "ttft_ms" and any((experiment, m) in load_dominated for m in models)
         if len(models) > 1 and not loads:
             finding = _comparison_finding(
@@ -458,7 +465,7 @@ def experiment_findings(
         for model in models:
             if metric == "ttft_ms" and (experiment, model) in load_dominated:
                 continue  # its TTFT measures loading: the cold-start finding says so
-            series, held = hold_further_settings(groups[(experiment, metric, model)])
+            series, held = hold_further_settings(groups[(model,)])
             model_scope = f"In {_name(experiment, names)} ({model}{', ' + held if held else ''})"
             varying = varies[(experiment, metric, model)]
             if held:
@@ -695,23 +702,26 @@ def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None
 def outliers(warm: pl.DataFrame) -> pl.DataFrame:
     """Warm measurements far from the other repetitions of their configuration (one file, model,
     configuration and setup), with the median they stray from."""
+    # The configuration as one number (group_numbers), the statistics on it and the values
+    # alone, and only the strays' rows taken: windows over the 15 columns themselves encoded
+    # them for every row, 0.22 GB above a 50 MB CSV's 1.3 million measurements.
     group = ["experiment", "model", "config_label", "metric", *DIMENSION_COLUMNS]
-    return (
-        warm.with_columns(
-            median=pl.col("value").median().over(group),
-            count=pl.len().over(group),
+    deviation = (pl.col("value") - pl.col("median")).abs()
+    statistics = (
+        warm.select("value", _group=group_numbers(warm.select(group)))
+        .with_columns(
+            median=pl.col("value").median().over("_group"),
+            count=pl.len().over("_group"),
         )
-        .with_columns(mad=(pl.col("value") - pl.col("median")).abs().median().over(group) * 1.4826)
-        .filter(
-            (pl.col("count") >= 5)
-            & (pl.col("mad") > 0)
-            & ((pl.col("value") - pl.col("median")).abs() > OUTLIER_DEVIATIONS * pl.col("mad"))
-            & (
-                (pl.col("value") - pl.col("median")).abs()
-                > OUTLIER_MIN_SHARE * pl.col("median").abs()
-            )
-        )
+        .with_columns(mad=deviation.median().over("_group") * 1.4826)
     )
+    stray = statistics.select(
+        (pl.col("count") >= 5)
+        & (pl.col("mad") > 0)
+        & (deviation > OUTLIER_DEVIATIONS * pl.col("mad"))
+        & (deviation > OUTLIER_MIN_SHARE * pl.col("median").abs())
+    ).to_series()
+    return warm.filter(stray).hstack(statistics.filter(stray).select("median", "count", "mad"))
 
 
 def without_strays(warm: pl.DataFrame, strays: pl.DataFrame) -> pl.DataFrame:
@@ -1021,7 +1031,7 @@ def compute_findings(
     load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))
     found = [
         # a copy of the rows, released at once
-        *ranking_findings(ranked_rows(warm, loaded), tool_of_files(files)),
+        *ranking_findings(ranked_rows(warm.select(_RANKED_COLUMNS), loaded), tool_of_files(files)),
         *experiment_findings(warm, load_keys, names),
         *cold_start_findings(rows, loaded, names),
         *outlier_findings(strays, names),

@@ -16,7 +16,7 @@ import re
 import polars as pl
 
 from tasks.facts.evidence import analysable_rows, identified, take_rows, with_metrics_columns
-from tasks.schemas import DIMENSIONS, REPEATED_TEXT, record_id
+from tasks.schemas import DIMENSIONS, REPEATED_TEXT, group_numbers, record_id
 
 # A first call this many times slower to its first token than the rest of its series is cold.
 COLD_START_FACTOR = 3.0
@@ -303,15 +303,19 @@ def coverage_matrix(rows: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(
             schema={"model": rows.schema["model"], "files": pl.UInt32, "configurations": pl.UInt32}
         )
-    setup = ["experiment", "config_label", *DIMENSION_COLUMNS]
-    per_model = rows.group_by("model").agg(
+    # A configuration (file, label and settings) as one number (group_numbers): counted as a
+    # struct of its 15 columns, each row's were encoded twice, 0.3 GB above a 50 MB CSV's 1.3
+    # million measurements.
+    setup = group_numbers(rows.select("experiment", "config_label", *DIMENSION_COLUMNS))
+    keyed = rows.select("model", "metric", "experiment", _setup=setup)
+    per_model = keyed.group_by("model").agg(
         files=pl.col("experiment").n_unique(),
-        configurations=pl.struct(setup).n_unique(),
+        configurations=pl.col("_setup").n_unique(),
         total=pl.len(),
     )
     cells = (
-        rows.group_by("model", "metric")
-        .agg(n=pl.len(), configs=pl.struct(setup).n_unique())
+        keyed.group_by("model", "metric")
+        .agg(n=pl.len(), configs=pl.col("_setup").n_unique())
         .with_columns(cell=pl.format("{} ({})", "n", "configs"))
         .pivot("metric", index="model", values="cell")
     )

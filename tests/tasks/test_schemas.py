@@ -1,10 +1,13 @@
-"""conform and aligned_chunks: any frame to a table's exact schema and one chunk layout."""
+"""conform and aligned_chunks: any frame to a table's exact schema and one chunk layout;
+group_numbers: rows equal in every column, and only those, share a number."""
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 
-from tasks.schemas import AGENT_CALLS, METRICS, aligned_chunks, conform
+from tasks.schemas import AGENT_CALLS, METRICS, aligned_chunks, conform, group_numbers
 
 
 def test_conform_adds_missing_columns_as_nulls_in_schema_order() -> None:
@@ -38,3 +41,52 @@ def test_aligned_chunks_keeps_batches_whatever_their_columns() -> None:
     aligned = aligned_chunks(with_literals)
     assert aligned.equals(with_literals)
     assert aligned.schema == with_literals.schema
+
+
+def _groups(frame: pl.DataFrame) -> pl.Series:
+    """Each row's group among the frame's distinct rows, by Polars' own unique and join."""
+    distinct = frame.unique(maintain_order=True).with_row_index("group")
+    return (
+        frame.with_row_index("row")
+        .join(distinct, on=frame.columns, how="left", nulls_equal=True)
+        .sort("row")["group"]
+    )
+
+
+def _same_partition(numbers: pl.Series, groups: pl.Series) -> bool:
+    pairs = pl.DataFrame({"number": numbers, "group": groups})
+    return (
+        pairs.group_by("number").agg(pl.col("group").n_unique())["group"].max() == 1
+        and pairs.group_by("group").agg(pl.col("number").n_unique())["number"].max() == 1
+    )
+
+
+def test_rows_share_a_number_exactly_when_every_part_is_equal_nulls_included():
+    pick = random.Random(7).choice
+    rows = pl.DataFrame(
+        {
+            "model": pl.Series([pick(["a", "b", None]) for _ in range(5000)], dtype=pl.Categorical),
+            "num_gpu": [pick([0, 40, None]) for _ in range(5000)],
+            "temperature": [pick([0.2, 0.8, None]) for _ in range(5000)],
+            "extra": [pick(['{"x": 1}', None]) for _ in range(5000)],
+        }
+    ).with_columns(pl.lit(None, dtype=pl.Int64).alias("threads"), pl.lit("csv").alias("reader"))
+
+    numbers = group_numbers(rows)
+
+    assert _same_partition(numbers, _groups(rows))
+    assert numbers.n_unique() == rows.unique().height == 3 * 3 * 3 * 2
+
+
+def test_rows_told_apart_by_their_first_column_alone_keep_apart_past_64_bits():
+    # Four columns of 65,535 values each come after a first one of two: their codes make the
+    # number pass 2**64 (16 bits each), which would push the first column's code out of it.
+    size = 65_535
+    rows = pl.DataFrame(
+        {"model": ["a"] * size + ["b"], **{f"c{i}": [*range(size), 0] for i in range(4)}}
+    )
+
+    numbers = group_numbers(rows)
+
+    assert numbers[0] != numbers[size]  # equal but for the model
+    assert numbers.n_unique() == size + 1
