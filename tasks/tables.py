@@ -124,7 +124,7 @@ def write_table(frame: pl.DataFrame, path: Path) -> Path:
 # The most rows a row group holds, as Polars' own writer cuts them (pyarrow's default is four
 # times more): each group is converted to Arrow on its own, so this bounds what a write holds
 # above its table. On a 50 MB CSV's 3.2 million metric rows the write of metrics.parquet took
-# 183 MB above the table in groups of 1,048,576 rows, NN MB in these.
+# 183 MB above the table in groups of 1,048,576 rows, 67 MB in these.
 ROW_GROUP_ROWS = 512 * 512
 
 
