@@ -28,8 +28,10 @@ from tasks.facts.measurements import (
     DIMENSION_COLUMNS,
     LOAD_DOMINATED_SHARE,
     RANKED_METRICS,
+    ROW_KEY_COLUMNS,
     level_text,
     performance_rows,
+    row_key,
 )
 from tasks.facts.statistics import (
     ALPHA,
@@ -51,6 +53,15 @@ OUTLIER_DEVIATIONS = 5.0
 OUTLIER_MIN_SHARE = 0.2
 MAX_LISTED_LEVELS = 6  # levels a statement names before "and N more"
 MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
+
+
+def source_rows(rows: pl.DataFrame) -> list[str]:
+    """The rows a finding cites (row_key), the first MAX_SOURCE_ROWS: written out for those
+    alone, not held for every measurement (a 50 MB CSV's 1.3 million: 51 MB, and as much again
+    while they were made)."""
+    return rows.head(MAX_SOURCE_ROWS).select(row_key()).to_series().to_list()
+
+
 METHOD_NUMBERS = (
     MIN_REPETITIONS,
     COLD_START_FACTOR,
@@ -349,7 +360,7 @@ def _comparison_finding(
         unit=unit,
         direction=direction,
         value=stats["median"],
-        source_rows=values["row"].head(MAX_SOURCE_ROWS).to_list(),
+        source_rows=source_rows(values),
         **stats,
         **scope_columns,
     )
@@ -359,8 +370,8 @@ def _comparison_finding(
 _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 # What the rankings read of the warm rows: the groups they are cut into copy the columns they
 # hold (all of them: 0.24 GB above a 50 MB CSV's 1.3 million measurements).
-_RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value", "row",
-                  *_SETUP_COLUMNS)  # fmt: skip
+_RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value",
+                   *ROW_KEY_COLUMNS, *_SETUP_COLUMNS)  # fmt: skip
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -543,7 +554,7 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
         ci_low=ci[0] if ci else None,
         ci_high=ci[1] if ci else None,
         value=median,
-        source_rows=series["row"].head(MAX_SOURCE_ROWS).to_list(),
+        source_rows=source_rows(series),
     )
 
 
@@ -560,7 +571,7 @@ def load_dominated_series(rows: pl.DataFrame) -> pl.DataFrame:
             share=pl.col("load_share").median(),
             ttft=pl.col("value").median(),
             n=pl.len(),
-            rows=pl.col("row"),
+            rows=row_key(),
         )
         .filter(pl.col("share") >= LOAD_DOMINATED_SHARE)
     )
@@ -603,13 +614,15 @@ def cold_start_findings(
                 n=measured.height,
                 median=shares.median() * 100,
                 value=shares.median() * 100,
-                source_rows=measured["row"].head(MAX_SOURCE_ROWS).to_list(),
+                source_rows=source_rows(measured),
             )
         )
     reloads = _reload_finding(rows, names)
     if reloads is not None:
         found.append(reloads)
-    cold = rows.filter(pl.col("cold") & ~pl.col("reloaded") & (pl.col("metric") == "ttft_ms"))
+    cold = rows.filter(
+        pl.col("cold") & ~pl.col("reloaded") & (pl.col("metric") == "ttft_ms")
+    ).with_columns(row_key().alias("row"))
     if cold.height:
         rest = (
             rows.filter(~pl.col("cold") & (pl.col("metric") == "ttft_ms"))
@@ -660,7 +673,11 @@ def _span(values: pl.Series) -> str:
 def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None:
     """The calls that loaded the model first (tasks.facts.measurements: their load time far
     above their file's usual), left out of the comparisons like cold starts."""
-    calls = rows.filter(pl.col("cold") & pl.col("reloaded")).unique("row", maintain_order=True)
+    calls = (
+        rows.filter(pl.col("cold") & pl.col("reloaded"))
+        .with_columns(row_key().alias("row"))
+        .unique("row", maintain_order=True)
+    )
     if calls.is_empty():
         return None
     usual = (
@@ -695,7 +712,7 @@ def _reload_finding(rows: pl.DataFrame, names: Mapping[str, str]) -> dict | None
         n=calls.height,
         median=calls["usual"].median(),
         value=worst["load_ms"],
-        source_rows=calls["row"].head(MAX_SOURCE_ROWS).to_list(),
+        source_rows=source_rows(calls),
     )
 
 
@@ -735,7 +752,7 @@ def without_strays(warm: pl.DataFrame, strays: pl.DataFrame) -> pl.DataFrame:
 
 def outlier_findings(found: pl.DataFrame, names: Mapping[str, str]) -> list[dict]:
     findings = []
-    for row in found.iter_rows(named=True):
+    for row in found.with_columns(row_key().alias("_row_key")).iter_rows(named=True):
         unit = row["unit"] or ""
         statement = (
             f"{row['model']} with {row['config_label']}: {adaptive_number(row['value'])} {unit} "
@@ -760,7 +777,7 @@ def outlier_findings(found: pl.DataFrame, names: Mapping[str, str]) -> list[dict
                 n=row["count"],
                 median=row["median"],
                 value=row["value"],
-                source_rows=[row["row"]],
+                source_rows=[row["_row_key"]],
             )
         )
     return findings
@@ -987,9 +1004,7 @@ def quality_findings(metrics: pl.DataFrame) -> list[dict]:
 
 
 _ANALYSED = (
-    "source_path",
-    "locator",
-    "row",
+    *ROW_KEY_COLUMNS,
     "experiment",
     "metric",
     "unit",

@@ -84,6 +84,25 @@ _CONFIG_COLUMNS = (
 )
 
 
+def _config_labels(rows: pl.DataFrame) -> pl.Series:
+    """Each row's config_label, as a category: written once per distinct configuration (its
+    group_numbers) and gathered to the rows. Written per row, a 50 MB CSV's 1.3 million
+    labels took 72 MB as text while they were made; a handful of labels over a million rows
+    are held as categories, as the table holds its repeated text (57 MB of text as 5 MB, held
+    to the run's end)."""
+    settings = rows.select(*_CONFIG_COLUMNS, "config")
+    number = group_numbers(settings)
+    first = number.is_first_distinct()
+    labels = settings.filter(first).select(
+        config_label().cast(REPEATED_TEXT), _number=number.filter(first)
+    )
+    return (
+        number.to_frame("_number")
+        .join(labels, on="_number", how="left", maintain_order="left")
+        .get_column("config_label")
+    )
+
+
 def config_label() -> pl.Expr:
     """The configuration a record ran with: its options and load, else the file's own label."""
     parts = [
@@ -98,6 +117,10 @@ def config_label() -> pl.Expr:
         .fill_null("default options")
         .alias("config_label")
     )
+
+
+# The columns a row's name is made of (row_key).
+ROW_KEY_COLUMNS = ("source_path", "locator", "statistic")
 
 
 def row_key() -> pl.Expr:
@@ -128,7 +151,6 @@ _PERFORMANCE_COLUMNS = (
     "config_label",
     "experiment",
     "direction",
-    "row",
     "load_ms",
     "load_share",
     "cold",
@@ -138,8 +160,8 @@ _PERFORMANCE_COLUMNS = (
 
 def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
     """Measurements of the metrics with a direction, by named models: the table's columns but
-    _NOT_ANALYSED, with `experiment`, `config_label`, `direction`, `load_share` (of the
-    record's TTFT), `cold` and `row` ("source_path locator", the row a finding cites).
+    _NOT_ANALYSED, with `experiment`, `config_label`, `direction`, `load_ms`, `load_share` (of
+    the record's TTFT), `cold` and `reloaded`. A finding names the rows it cites by row_key.
 
     Worked out on the rows and columns it reads, then the rows it keeps taken from the table
     once: on the whole table, each filter, join and the sort copied all 40 columns (3.8
@@ -197,7 +219,7 @@ def _performance(
     rows = _inputs(metrics, positions, wanted)
     # A record (source_path, locator) as an integer: the load shares and the cold calls are
     # grouped and joined on it, not on the two columns (a path and a text per row).
-    rows = rows.with_columns(record_id().alias("_record"))
+    rows = rows.with_columns(record_id().alias("_record"), _config_labels(rows))
     # Lazy, so that each filter copies only the columns read after it, not every column of the
     # rows: on a 50 MB CSV's 1.3 million measurements this step took 1.4 s instead of 2.3 s.
     load = (
@@ -225,16 +247,14 @@ def _performance(
             "value",
             "prompt_index",
             "run_index",
-            # A handful of labels and two directions over a million rows: held as categories, as
-            # the table holds its repeated text (on a 50 MB CSV's 1.3 million measurements, 57
-            # MB of text as 10 MB, held to the run's end).
-            config_label().cast(REPEATED_TEXT),
+            "config_label",
             pl.col("source_path").alias("experiment"),
+            # Two directions over a million rows: held as categories, as the table holds its
+            # repeated text.
             pl.col("metric")
             .replace_strict(directions, default=None, return_dtype=pl.Utf8)
             .cast(REPEATED_TEXT)
             .alias("direction"),
-            row_key().alias("row"),
         )
         .collect()
     )
@@ -252,11 +272,13 @@ def _performance(
     ttft = pl.col("value").filter(pl.col("metric") == "ttft_ms").first().over("_record")
     reloaded = _reloaded_records(performance)
     cold = pl.concat([_cold_records(performance), reloaded])
+    # Only what performance_rows adds to the table's rows: the rest, held while the table's
+    # rows are taken, was 60 MB more at this step's peak on 1.3 million measurements.
     return performance.with_columns(
         (pl.col("load_ms") / ttft).alias("load_share"),
         pl.col("_record").is_in(cold.implode()).alias("cold"),
         pl.col("_record").is_in(reloaded.implode()).alias("reloaded"),
-    ).drop("_record")
+    ).select("_row", *_PERFORMANCE_COLUMNS)
 
 
 def _reloaded_records(performance: pl.DataFrame) -> pl.Series:
