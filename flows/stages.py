@@ -180,10 +180,10 @@ COUNTED_COLUMNS = ("source_path", "locator", "metric", "status", "error", "succe
 def write_metric_tables(
     stage: Path, files: pl.DataFrame, validation: ValidationResult
 ) -> ValidationResult:
-    """files.parquet and metrics.parquet, as soon as the rows are validated and the analysis's
-    measurements taken; returns `validation` with the COUNTED_COLUMNS of its rows alone. The
-    rest of the run reads the measurements (select_measurements) and these counts; the whole
-    table of a 50 MB CSV (3.8 million rows, about 470 MB) was held to the run's end."""
+    """files.parquet and metrics.parquet, as soon as the rows are validated; returns
+    `validation` with the COUNTED_COLUMNS of its rows alone. Once the measurements are taken
+    (select_measurements), the rest of the run reads them and these counts; the whole table of
+    a 50 MB CSV (3.8 million rows, about 470 MB) was held to the run's end."""
     crash_point("parsed")
     write_table(files, FILES_TABLE.path(stage))
     crash_point("between-tables")
