@@ -57,8 +57,8 @@ MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
 
 def source_rows(rows: pl.DataFrame) -> list[str]:
     """The rows a finding cites (row_key), the first MAX_SOURCE_ROWS: written out for those
-    alone, not held for every measurement (a 50 MB CSV's 1.3 million: 51 MB, and as much again
-    while they were made)."""
+    alone, not held for every measurement (with a 50 MB CSV's 1.3 million names held, the run
+    held 55-60 MB more from the measurements to its end)."""
     return rows.head(MAX_SOURCE_ROWS).select(row_key()).to_series().to_list()
 
 
@@ -369,7 +369,8 @@ def _comparison_finding(
 # What a file says it ran on; models measured on different ones are not ranked together.
 _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 # What the rankings read of the warm rows: the groups they are cut into copy the columns they
-# hold (all of them: 0.24 GB above a 50 MB CSV's 1.3 million measurements).
+# hold (with all of them, the rankings took 0.24 GB above a 50 MB CSV's 1.3 million
+# measurements; 0.17 GB with these).
 _RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value",
                    *ROW_KEY_COLUMNS, *_SETUP_COLUMNS)  # fmt: skip
 
@@ -463,7 +464,8 @@ def experiment_findings(
     ):
         scope = f"In {_name(experiment, names)}"
         # The models' rows cut from this file's and metric's, not from all the rows at once:
-        # that was a copy of every warm row (0.2 GB on a 50 MB CSV's 1.3 million of them).
+        # that copied every warm row at the start (this step took 0.26 GB above a 50 MB CSV's
+        # 1.3 million of them, 0.2 GB now).
         groups = values.partition_by("model", maintain_order=True, as_dict=True)
         models = [model for (model,) in groups]
         loads = metric == "ttft_ms" and any((experiment, m) in load_dominated for m in models)
@@ -720,7 +722,7 @@ def outliers(warm: pl.DataFrame) -> pl.DataFrame:
     """Warm measurements far from the other repetitions of their configuration (one file, model,
     configuration and setup), with the median they stray from."""
     # The configuration as one number (group_numbers), the statistics on it and the values
-    # alone, and only the strays' rows taken: windows over the 15 columns themselves encoded
+    # alone, and only the strays' rows taken: windows over the 19 columns themselves encoded
     # them for every row, 0.22 GB above a 50 MB CSV's 1.3 million measurements.
     group = ["experiment", "model", "config_label", "metric", *DIMENSION_COLUMNS]
     deviation = (pl.col("value") - pl.col("median")).abs()

@@ -30,7 +30,7 @@ COLD_COLOUR = "#d62728"
 
 def new_figure(width: float, height: float) -> Figure:
     # matplotlib is imported with the first chart, not with this module: a process holds its
-    # 29 MB from the import on, and a big run's memory peaks (validation, the tables' write)
+    # 28 MB from the import on, and a big run's memory peaks (validation, the tables' write)
     # come before any chart is drawn.
     from matplotlib.figure import Figure
 
