@@ -54,14 +54,6 @@ OUTLIER_MIN_SHARE = 0.2
 MAX_LISTED_LEVELS = 6  # levels a statement names before "and N more"
 MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
 
-
-def source_rows(rows: pl.DataFrame) -> list[str]:
-    """The rows a finding cites (row_key), the first MAX_SOURCE_ROWS: written out for those
-    alone, not held for every measurement (with a 50 MB CSV's 1.3 million names held, the run
-    held 55-60 MB more from the measurements to its end)."""
-    return rows.head(MAX_SOURCE_ROWS).select(row_key()).to_series().to_list()
-
-
 METHOD_NUMBERS = (
     MIN_REPETITIONS,
     COLD_START_FACTOR,
@@ -332,6 +324,13 @@ def _importance(kind: str, stats: dict) -> float:
             "not testable": -25 + size,
         }[verdict]
     )
+
+
+def source_rows(rows: pl.DataFrame) -> list[str]:
+    """The rows a finding cites (row_key), the first MAX_SOURCE_ROWS: written out for those
+    alone, not held for every measurement (with a 50 MB CSV's 1.3 million names held, the run
+    held 55-60 MB more from the measurements to its end)."""
+    return rows.head(MAX_SOURCE_ROWS).select(row_key()).to_series().to_list()
 
 
 def _comparison_finding(
