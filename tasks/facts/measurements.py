@@ -277,8 +277,8 @@ def _performance(
     ttft = pl.col("value").filter(pl.col("metric") == "ttft_ms").first().over("_record")
     reloaded = _reloaded_records(performance)
     cold = pl.concat([_cold_records(performance), reloaded])
-    # Only what performance_rows adds to the table's rows: the rest, held while the table's
-    # rows are taken, was 60 MB more at this step's peak on 1.3 million measurements.
+    # Only what performance_rows adds to the table's rows, so that the rest is not held while
+    # the table's rows are taken.
     return performance.with_columns(
         (pl.col("load_ms") / ttft).alias("load_share"),
         pl.col("_record").is_in(cold.implode()).alias("cold"),
