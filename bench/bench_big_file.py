@@ -11,9 +11,8 @@ Out (stdout): per stage, seconds, metric rows and the peak RSS in MB (for the ru
 highest RSS of its child processes while it ran, summed: the temporary Prefect server, which
 the machine holds beside it; sampled every 20 ms); for the whole run also each step of it as
 its progress events name it (discover, parse, resolve, validate, findings, runs, summary,
-publish): when its first event came, the RSS then and the
-highest RSS until the next step's first event (sampled every 20 ms), so a memory target can
-be traced to a step.
+publish): when its first event came, the RSS then and the highest RSS until the next step's
+first event (sampled every 20 ms), so a memory target can be traced to a step.
 What reports no step of its own counts to the step before it: the measurements the analysis
 counts (worked out once a run) and the run history to validate;
 writing the tables and run 1's reports to findings (with the agents deferred, "runs" reports
@@ -117,12 +116,14 @@ def _rss_mb(pid: str = "self") -> float:
 
 
 def _children_rss_mb() -> float:
-    """The RSS of this process's child processes, summed (a child that ends between the listing
-    and the reading counts as nothing)."""
+    """The RSS of this process's child processes, summed. A thread or a child that ends between
+    the listing and the reading counts as nothing: the sampler thread must not die of it."""
     total = 0.0
     for thread in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{thread}/children") as children:
-            for pid in children.read().split():
+        with contextlib.suppress(OSError):
+            with open(f"/proc/self/task/{thread}/children") as children:
+                pids = children.read().split()
+            for pid in pids:
                 with contextlib.suppress(OSError):
                     total += _rss_mb(pid)
     return total
