@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 from prefect.utilities.annotations import quote
 
+from tasks.allocator import cycle_collection_paused
 from tasks.ingest.discover import find_files
 from tasks.ingest.manifest import apply_outcomes, in_path_order, plan_parse
 from tasks.ingest.runners import chosen_runner, parse_pool
@@ -40,6 +41,7 @@ class Ingested:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+@cycle_collection_paused()  # the pile's rows are millions of Python objects until framed
 def ingest(
     sources: list[Path],
     previous_files: pl.DataFrame | None,
