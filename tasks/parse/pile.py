@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from typing import NamedTuple
 
 import polars as pl
 
@@ -85,12 +86,12 @@ def resolve_pile(files: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.DataFra
     readers = dict(files.select("relative_path", "reader").iter_rows())
     # The work is done on the columns it needs; the wide table gets its new columns once.
     work = metrics.select(_WORK_COLUMNS)
-    runs = [_sibling_key(path) for path in paths]  # sibling files share their run's key
+    runs = _runs_of(paths)
     for column in ("model", "backend"):  # what a run's files all share, one may state alone
-        work = _fill_from_siblings(work, file_index, paths, runs, column)
+        work = _fill_from_siblings(work, file_index, runs, column)
     settings = []  # those a sibling gave: the others stay as the table holds them
     for column in _RUN_SETTINGS:  # from a sibling only: a file's sections may run apart
-        filled = _fill_from_siblings(work, file_index, paths, runs, column, siblings_only=True)
+        filled = _fill_from_siblings(work, file_index, runs, column, siblings_only=True)
         if filled is not work:
             settings.append(column)
         work = filled
@@ -132,48 +133,70 @@ def _sibling_name(name: str) -> str:
     return _SIBLING_WORDS.sub("", name.rsplit(".", 1)[0]).strip("-_")
 
 
+class _Runs(NamedTuple):
+    """The pile's files as runs of sibling files (as _sibling_key makes them), worked out once
+    for every column filled from siblings: per file, its run (a number), whether it is alone in
+    it, and the model its path names when it has siblings (None for a file alone, for a path
+    that names none)."""
+
+    files: pl.LazyFrame  # file, run, alone, by_path
+    by_path: list[str | None]
+
+
+def _runs_of(paths: list[str]) -> _Runs:
+    runs = [_sibling_key(path) for path in paths]  # sibling files share their run's key
+    files_per_run = Counter(runs)
+    by_path = [
+        model_in_path(path) if files_per_run[run] > 1 else None
+        for path, run in zip(paths, runs, strict=True)
+    ]
+    run_of: dict[str, int] = {}
+    files = pl.LazyFrame(
+        {
+            "file": pl.int_range(len(paths), dtype=pl.UInt32, eager=True),
+            "run": [run_of.setdefault(run, len(run_of)) for run in runs],
+            "alone": [files_per_run[run] == 1 for run in runs],
+            "by_path": pl.Series(by_path, dtype=pl.Utf8),
+        }
+    )
+    return _Runs(files, by_path)
+
+
 def _fill_from_siblings(
     rows: pl.DataFrame,
     file_index: pl.Series,
-    paths: list[str],
-    runs: list[str],
+    runs: _Runs,
     column: str,
     *,
     siblings_only: bool = False,
 ) -> pl.DataFrame:
     """Rows without a value in `column` (the model, the backend) take the one value the sibling
-    files of the same run (`runs`: each file's run) state: LLMPerf's individual responses name
-    neither the model nor the API they were served by; the run's summary names both. A model
-    that only the path gave counts as unstated: a run's summary in a folder named "llama3"
-    takes the llama3.1:8b-instruct-q4_0 its raw sweep names, which it summarises (under the
-    folder's name its rows were counted again, as a second model). A file alone has its rows
-    without a value take what its other rows state ("Model: x" in a report's prose), unless
-    `siblings_only`."""
+    files of the same run state: LLMPerf's individual responses name neither the model nor the
+    API they were served by; the run's summary names both. A model that only the path gave
+    counts as unstated: a run's summary in a folder named "llama3" takes the
+    llama3.1:8b-instruct-q4_0 its raw sweep names, which it summarises (under the folder's name
+    its rows were counted again, as a second model). A file alone has its rows without a value
+    take what its other rows state ("Model: x" in a report's prose), unless `siblings_only`."""
     # An expression, not rows[column]: taking a column of nulls out writes it out in full.
     if rows.select(pl.col(column).null_count()).item() == rows.height:
         return rows  # nothing to fill it from
-    # What the path of a file with siblings names (parse filled it into the rows that name
-    # none); None for a file alone, for a path that names none, for a column no path names.
-    by_path: list[str | None] = [None] * len(paths)
-    files_per_run = Counter(runs)
-    if column == "model":
-        for file, run in enumerate(runs):
-            if files_per_run[run] > 1:
-                by_path[file] = model_in_path(paths[file])
+    # Only the model is given by paths (parse filled it into the rows that name none).
+    by_path = column == "model"
+    per_file = runs.files.with_columns(
+        pl.col("by_path") if by_path else pl.lit(None, dtype=pl.Utf8).alias("by_path")
+    )
     # Per distinct (file, value): a file whose rows lack the value, or hold only what its
     # path gave, receives; any other value states its run's. As frames: the same loops over
-    # Python tuples were 0.5 s at 100,000 files (141,000 pairs).
-    run_of: dict[str, int] = {}
-    per_file = pl.LazyFrame(
-        {
-            "file": pl.int_range(len(paths), dtype=pl.UInt32, eager=True),
-            "run": [run_of.setdefault(run, len(run_of)) for run in runs],
-            "by_path": pl.Series(by_path, dtype=pl.Utf8),
-            "alone": [files_per_run[run] == 1 for run in runs],
-        }
+    # Python tuples were 0.5 s at 100,000 files (141,000 pairs). A file's rows are together
+    # and mostly repeat the row before, so a row like the one before it is dropped before the
+    # pairs are made unique: at 100,000 files (4.6 million rows, 117,000 pairs) 0.015 s
+    # instead of 0.1 s a column.
+    repeated = (pl.col("file") == pl.col("file").shift()) & pl.col("value").eq_missing(
+        pl.col("value").shift()
     )
     pairs = (
         pl.LazyFrame({"file": file_index, "value": rows.get_column(column)})
+        .filter(~repeated.fill_null(False))
         .unique()
         .with_columns(pl.col("value").cast(pl.Utf8))
         .join(per_file, on="file")
@@ -200,14 +223,16 @@ def _fill_from_siblings(
     # Per file, as categories, then gathered to the rows (a text per row took 0.3 s at
     # 100,000 files).
     sibling_value = (
-        pl.Series([None] * len(paths), dtype=pl.Utf8)
+        pl.Series([None] * len(runs.by_path), dtype=pl.Utf8)
         .scatter(found["file"], found["value"])
         .cast(dtype)
         .gather(file_index)
     )
-    path_value = pl.Series(by_path, dtype=pl.Utf8).cast(dtype).gather(file_index)
     given = rows.get_column(column)
-    unstated = given.is_null() | (given == path_value).fill_null(False)
+    unstated = given.is_null()
+    if by_path:
+        path_value = pl.Series(runs.by_path, dtype=pl.Utf8).cast(dtype).gather(file_index)
+        unstated = unstated | (given == path_value).fill_null(False)
     filled = given.zip_with(~(unstated & sibling_value.is_not_null()), sibling_value)
     return rows.with_columns(cut_into(filled, chunk_layout(rows)))
 
@@ -519,11 +544,9 @@ class _MatchDetails:
     the pairs the value match found: resolution, options, model and file."""
 
     def __init__(self, rows: pl.DataFrame, codes: pl.DataFrame) -> None:
-        self._columns = [rows.get_column("resolution"), *(rows.get_column(o) for o in _OPTIONS)]
-        self._columns += [codes.get_column("model_id"), codes.get_column("file")]
-
-    def _at(self, rows: pl.Series, prefix: str) -> list[pl.Series]:
-        return [column.gather(rows).alias(prefix + column.name) for column in self._columns]
+        self._resolution = rows.get_column("resolution")
+        self._options = [rows.get_column(o) for o in _OPTIONS]
+        self._model_id, self._file = codes.get_column("model_id"), codes.get_column("file")
 
     def equal(
         self,
@@ -552,24 +575,32 @@ class _MatchDetails:
             )
             .filter(pl.col("_p_value").is_not_null())
         )
-        pairs = nearest.with_columns(
-            *self._at(nearest["_row"], ""), *self._at(nearest["_p_row"], "_p_")
-        )
-        tolerance = pl.max_horizontal("resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
+        # The values first, then the rest for the pairs whose values are equal: each lookup
+        # gathers from the table's chunks, which at 100,000 files was most of this step's time.
+        tolerance = pl.max_horizontal("_resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
             pl.col("value").abs()
         )
-        compared = [*_OPTIONS, *(["model_id"] if same_model and "model_id" not in by else [])]
+        equal = nearest.with_columns(
+            self._resolution.gather(nearest["_row"]).alias("_resolution"),
+            self._resolution.gather(nearest["_p_row"]).alias("_p_resolution"),
+        ).filter((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
+        compared = list(zip(_OPTIONS, self._options, strict=True))
+        if same_model and "model_id" not in by:
+            compared.append(("model_id", self._model_id))
+        compared.append(("file", self._file))
+        pairs = equal.select(
+            "_row",
+            "_p_row",
+            *[column.gather(equal["_row"]).alias(name) for name, column in compared],
+            *[column.gather(equal["_p_row"]).alias(f"_p_{name}") for name, column in compared],
+        )
         agrees = pl.all_horizontal(
             [
                 pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
-                for o in compared
+                for o, _ in compared[:-1]
             ]
         )
-        return pairs.filter(
-            ((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
-            & agrees
-            & (pl.col("_p_file") != pl.col("file"))
-        ).select("_row", "_p_row")
+        return pairs.filter(agrees & (pl.col("_p_file") != pl.col("file"))).select("_row", "_p_row")
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -587,11 +618,17 @@ def written_time(column: str) -> pl.Expr:
 def _file_roles(
     files: pl.DataFrame, rows: pl.DataFrame, paths: list[str], file_index: pl.Series
 ) -> pl.DataFrame:
-    # Times are parsed once per distinct (file, timestamp): a sweep repeats a few stamps.
+    # Times are parsed once per distinct (file, timestamp): a sweep repeats a few stamps, and
+    # a record's values are together with the same one, so a row like the one before it is
+    # dropped first (as in _fill_from_siblings).
     per_row = rows.select("timestamp", "role", "statistic").with_columns(file=file_index)
+    repeated = (pl.col("file") == pl.col("file").shift()) & pl.col("timestamp").eq_missing(
+        pl.col("timestamp").shift()
+    )
     times = (
         per_row.lazy()
         .select("file", "timestamp")
+        .filter(~repeated.fill_null(False))
         .unique()
         .with_columns(written_time("timestamp").alias("_time"))
         .group_by("file")
