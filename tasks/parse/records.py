@@ -280,9 +280,10 @@ class MetricSink:
         )
         kind_per_metric = pl.Series(_head(self._metric_kind, metrics))
         per_metric_kind = kinds.select(pl.all().gather(kind_per_metric))
+        value = pl.Series("value", _head(self._metric_value, metrics), dtype=pl.Float64)
         values = per_metric_kind.with_columns(
-            pl.Series("value", _head(self._metric_value, metrics), dtype=pl.Float64)
-        ).with_columns(resolution=written_resolution(pl.col("value"), pl.col("scale")))
+            value, written_resolution(value, per_metric_kind["scale"]).alias("resolution")
+        )
         # Identity, role and copy_of are filled for the whole pile afterwards (tasks.parse.pile).
         return conform(
             pl.concat([per_metric_file, per_metric_record.drop("file"), values], how="horizontal"),
@@ -334,21 +335,29 @@ def _with_path_dimensions(records: pl.DataFrame, path_dims: list[dict[str, Any]]
     return filled.with_columns(quant=quant.cast(DIMENSIONS["quant"])).drop("_filled")
 
 
-def written_resolution(value: pl.Expr, scale: pl.Expr) -> pl.Expr:
+def written_resolution(value: pl.Series, scale: pl.Series) -> pl.Series:
     """Half a unit of the last digit of the value as it was written, in the canonical unit:
     0.05 s read as 50 ms -> 5 ms; 303.89821 tok/s -> 0.000005. The written number is the value
     over its scale; its decimals are the fewest that round it to itself (to 1e-9 relative, the
-    float noise of scaling). Arithmetic, not text: a string per value cost 0.2 s per 500,000
-    rows, this a tenth of it."""
+    float noise of scaling); a value no number of decimals up to _MAX_DECIMALS writes (and a
+    null, NaN or infinity) takes _MAX_DECIMALS. Arithmetic, not text: a string per value cost
+    0.2 s per 500,000 rows. Each number of decimals is tried only on the values that fewer did
+    not write, where one Polars expression tried every one on every value (the same results):
+    a 1,000-file batch's 40,000 values 4.7 ms instead of 9.2, a 100,000-file pile's 4.6 million
+    0.49 s instead of 0.95 (fastest of 5)."""
+    import numpy as np
     import polars as pl
 
-    written = value / scale
-    tolerance = written.abs().clip(lower_bound=1.0) * 1e-9
-    decimals = pl.lit(_MAX_DECIMALS)
-    for places in range(_MAX_DECIMALS - 1, -1, -1):
-        decimals = (
-            pl.when((written.round(places) - written).abs() <= tolerance)
-            .then(pl.lit(places))
-            .otherwise(decimals)
-        )
-    return pl.lit(0.5) * pl.lit(10.0).pow(-decimals.cast(pl.Float64)) * scale.abs()
+    written = value.to_numpy() / scale.to_numpy()  # a null is NaN here
+    tolerance = np.maximum(np.abs(written), 1.0) * 1e-9
+    decimals = np.full(len(written), _MAX_DECIMALS)
+    left = np.flatnonzero(np.isfinite(written))
+    for places in range(_MAX_DECIMALS):
+        if not len(left):
+            break
+        candidates = written[left]
+        exact = np.abs(np.round(candidates, places) - candidates) <= tolerance[left]
+        decimals[left[exact]] = places
+        left = left[~exact]
+    half_unit = np.array([0.5 * 10.0**-places for places in range(_MAX_DECIMALS + 1)])
+    return pl.Series(value.name, half_unit[decimals] * np.abs(scale.to_numpy()))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
-from tasks.parse.records import FAILED_RECORD_METRIC, MetricSink
+from tasks.parse.records import FAILED_RECORD_METRIC, MetricSink, written_resolution
 from tasks.schemas import PARSED_METRICS
 
 
@@ -65,3 +66,13 @@ def test_a_failed_record_without_values_gets_one_error_row() -> None:
         ("row 1", FAILED_RECORD_METRIC, None, "timed out")
     ]
     assert frame.filter(pl.col("value").is_not_null()).is_empty()
+
+
+def test_resolution_is_half_the_last_written_digit_in_the_canonical_unit() -> None:
+    values = pl.Series("value", [303.89821, 50.0, 0.1 + 0.2, 12.0, -0.0625, None, float("nan")])
+    # 50 ms read from "0.05 s"; 0.30000000000000004 is 0.3 written; the rest as written
+    scales = pl.Series("scale", [1.0, 1000.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    resolution = written_resolution(values, scales).to_list()
+    assert resolution[:5] == pytest.approx([0.000005, 5.0, 0.05, 0.5, 0.00005])
+    # nothing written to compare: the finest resolution, so it matches only itself
+    assert resolution[5:] == pytest.approx([5e-11, 5e-11])
