@@ -351,7 +351,8 @@ def written_resolution(value: pl.Series, scale: pl.Series) -> pl.Series:
     import numpy as np
     import polars as pl
 
-    written = value.to_numpy() / scale.to_numpy()  # a null is NaN here
+    scales = scale.to_numpy()
+    written = value.to_numpy() / scales  # a null is NaN here
     tolerance = np.maximum(np.abs(written), 1.0) * 1e-9
     decimals = np.full(len(written), _MAX_DECIMALS)
     left = np.flatnonzero(np.isfinite(written))
@@ -363,4 +364,4 @@ def written_resolution(value: pl.Series, scale: pl.Series) -> pl.Series:
         decimals[left[exact]] = places
         left = left[~exact]
     half_unit = np.array([0.5 * 10.0**-places for places in range(_MAX_DECIMALS + 1)])
-    return pl.Series(value.name, half_unit[decimals] * np.abs(scale.to_numpy()))
+    return pl.Series(value.name, half_unit[decimals] * np.abs(scales))
