@@ -6,7 +6,9 @@ columns, about 80 bytes a line: 50 MB is some 620,000 data rows, 3.1 million met
 then runs each stage in a fresh child process, so the RSS high-water mark belongs to it alone:
 - parse: tasks.parse.batch.parse_batch on the one file, as an ingest worker would;
 - run: the benchmark-report flow on a folder holding only that file, on its own temporary
-  Prefect server, agents deferred (no model call: this measures the data path).
+  Prefect server, started as `chimera run` starts it (tasks.temporary_server: Prefect's server
+  package stays out of the run's process), agents deferred (no model call: this measures the
+  data path).
 Out (stdout): per stage, seconds, metric rows and the peak RSS in MB (for the run also the
 highest RSS of its child processes while it ran, summed: the temporary Prefect server, which
 the machine holds beside it; sampled every 20 ms); for the whole run also each step of it as
@@ -87,9 +89,16 @@ def child(stage: str, folder: Path) -> dict:
         frame, _ = parse_batch([FileToParse(str(path), path.name, sha, "csv")])
         rows = frame.height
     else:
-        from flows.benchmark_report import benchmark_report
+        from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        with StepMemory() as steps:  # also samples the server's RSS
+        from flows.benchmark_report import benchmark_report
+        from tasks.temporary_server import TemporaryServer
+
+        server = TemporaryServer()  # as `chimera run` starts it, out of this process
+        with (
+            temporary_settings(updates={PREFECT_API_URL: server.api_url()}),
+            StepMemory() as steps,  # also samples the server's RSS
+        ):
             result = benchmark_report(
                 sources=[str(folder)],
                 out_dir=str(folder.parent / "out"),

@@ -212,41 +212,21 @@ def _prefect_api() -> AbstractContextManager[object]:
 
 
 def _start_temporary_server() -> Callable[[], str]:
-    """Start Prefect's temporary server (the one a run without an API would start itself) in a
-    thread; a function that waits for it and gives its API address. Its process then starts
-    while the flow's modules are imported, not after. The thread imports Prefect's server
-    package first, and the run's thread waits for that import: two imports at once share one
-    interpreter lock and only slow each other. Prefect stops the server at exit, as its own."""
-    outcome: dict[str, object] = {}
-    imported = threading.Event()
+    """Start Prefect's temporary server now (tasks.temporary_server), so that its process
+    starts while the flow's modules are imported; a function that waits until it answers and
+    gives its API address. It is stopped when this process exits."""
+    from tasks.temporary_server import TemporaryServer
 
-    def start() -> None:
-        try:
-            from prefect.server.api.server import SubprocessASGIServer
-
-            imported.set()
-            server = SubprocessASGIServer()
-            server.start()
-            outcome["url"] = server.api_url
-        except BaseException as error:  # re-raised in the run's thread by wait()
-            outcome["error"] = error
-        finally:
-            imported.set()
-
-    thread = threading.Thread(target=start, name="prefect-temporary-server", daemon=True)
-    thread.start()
-    imported.wait()
+    server = TemporaryServer()
 
     def wait() -> str:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]  # type: ignore[misc]
+        url = server.api_url()
         print(
-            f"chimera: reporting to a temporary Prefect server at {outcome['url']}, stopped when "
+            f"chimera: reporting to a temporary Prefect server at {url}, stopped when "
             "the run ends (`chimera server start` keeps one running: a faster start)",
             file=sys.stderr,
         )
-        return str(outcome["url"])
+        return url
 
     return wait
 

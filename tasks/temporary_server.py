@@ -1,0 +1,131 @@
+"""Prefect's temporary server for a run without a Prefect API, started as a child process
+without loading Prefect's server package into the run.
+
+Prefect's own way (prefect.server.api.server.SubprocessASGIServer, what a flow called with no
+API starts) imports the server package (FastAPI, its database models, its services) into the
+run's process just to start the child: a 50 MB CSV's run held 74 MB more from start to end for
+it, and importing it takes 1.4 s on 2 cores. This starts the same child the same way (uvicorn
+serving Prefect's app factory, with the same settings and the marks Prefect gives it, which
+tasks.orphan_servers looks for), waits until it answers, and stops it when the run's process
+exits, with nothing but the standard library and httpx.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+# What Prefect sets for its temporary server: no UI; the server is ephemeral (its database
+# migrated at start; what tasks.orphan_servers recognises).
+SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
+_PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind its port
+_STOP_WAIT_S = 5.0
+
+
+class TemporaryServerError(RuntimeError):
+    """The temporary server did not start or answer; the message says why."""
+
+
+def _free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the system's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class TemporaryServer:
+    """A Prefect server in a child process, started at once; `api_url()` waits until it
+    answers. Stopped by `stop()` or when this process exits."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process = self._start()
+        self._answered = False
+        atexit.register(self.stop)
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        import prefect
+        from prefect.settings import get_current_settings
+
+        settings = get_current_settings().to_environment_variables(exclude_unset=True)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(prefect.__file__).parent.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env={**os.environ, **SERVER_ENV, **settings},
+        )
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def api_url(self, timeout_s: float | None = None) -> str:
+        """The server's API address, once its health check answers (within `timeout_s`,
+        Prefect's PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS by default). A port taken
+        meanwhile by another process: started again on another."""
+        if self._answered:
+            return self.address
+        if timeout_s is None:
+            from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+            timeout_s = float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                status = self.process.poll()
+                if status == _PORT_TAKEN:
+                    self.port = _free_port()
+                    self.process = self._start()
+                elif status is not None:
+                    raise TemporaryServerError(
+                        f"the temporary Prefect server exited with status {status} before "
+                        "it answered"
+                    )
+                try:
+                    if client.get(f"{self.address}/health").status_code == 200:
+                        self._answered = True
+                        return self.address
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        self.stop()
+        raise TemporaryServerError(
+            f"the temporary Prefect server did not answer at {self.address} within "
+            f"{timeout_s:.0f} s"
+        )
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s); nothing when it has ended."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=_STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
