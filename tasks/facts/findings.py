@@ -968,10 +968,20 @@ def inventory_findings(files: pl.DataFrame) -> list[dict]:
 
 def quality_findings(metrics: pl.DataFrame) -> list[dict]:
     """How many measurements and records passed validation."""
-    records = metrics.group_by("source_path", "locator").agg(
-        quarantined=(pl.col("status") == "quarantined").any()
+    # A record is a (source_path, locator) pair: its locators counted file by file. Grouped by
+    # the pair, each group's rows listed, this took 0.5 GB above a 50 MB CSV's 3.2 million
+    # rows, against 60 MB.
+    records = (
+        metrics.lazy()
+        .group_by("source_path")
+        .agg(
+            records=pl.col("locator").n_unique(),
+            failed=pl.col("locator").filter(pl.col("status") == "quarantined").n_unique(),
+        )
+        .select(pl.col("records", "failed").sum())
+        .collect()
     )
-    failed = int(records["quarantined"].sum()) if records.height else 0
+    total, failed = records.row(0)
     passed = metrics.select((pl.col("status") != "quarantined").sum()).item()  # no copy of rows
 
     def count(statement: str, value: int, importance: float) -> dict:
@@ -993,7 +1003,7 @@ def quality_findings(metrics: pl.DataFrame) -> list[dict]:
         ),
         count(f"{adaptive_number(passed)} measurements passed validation.", passed, 39),
         count(
-            f"{adaptive_number(failed)} of {adaptive_number(records.height)} benchmark records "
+            f"{adaptive_number(failed)} of {adaptive_number(total)} benchmark records "
             "were quarantined as failed or inconsistent runs.",
             failed,
             40,

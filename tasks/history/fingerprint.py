@@ -101,11 +101,25 @@ def history_measurements(
     # One value per key: a record that states one metric twice (a CSV with two throughput
     # columns) is one measurement, the first. Filtered only when a key repeats: a filter (or
     # unique) copies every column, 0.45 GB on 1.3 million measurements.
-    first = framed.select(
-        pl.struct("sha256", "locator", "metric", "statistic").is_first_distinct()
-    ).to_series()
+    first = first_of_each_key(framed.select("sha256", "locator", "metric", "statistic"))
     # The key itself is left null until the history needs it (with_measurement_keys).
     return conform(framed if first.all() else framed.filter(first), HISTORY_MEASUREMENTS)
+
+
+def first_of_each_key(keys: pl.DataFrame) -> pl.Series:
+    """Whether each row is the first with its values in every column of `keys`. Decided on a
+    hash of the row first, and on the columns themselves only for the rows whose hash repeats
+    (equal rows hash alike; two hashes alike may still differ, which that second look tells):
+    on the columns alone, every row's text was encoded for it, 0.19 GB of the history step's
+    peak on a 50 MB CSV's 1.3 million measurements."""
+    hashes = keys.select(pl.struct(keys.columns).hash()).to_series()
+    repeats = hashes.is_duplicated()
+    first = pl.repeat(True, keys.height, dtype=pl.Boolean, eager=True)
+    if not repeats.any():
+        return first
+    positions = pl.arg_where(repeats, eager=True)
+    looked_at = keys[positions].select(pl.struct(keys.columns).is_first_distinct()).to_series()
+    return first.scatter(positions, looked_at)
 
 
 def _series_of(rows: pl.DataFrame) -> pl.DataFrame:

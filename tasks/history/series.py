@@ -34,17 +34,16 @@ def series_points(measurements: pl.DataFrame, run_order: dict[str, int]) -> pl.D
     last = len(run_order)
     framed = measurements.with_columns(
         pl.col("data_time").dt.date().alias("_day"),
-        pl.format("{}:{}", "sha256", pl.col("data_time").dt.date().fill_null("undated")).alias(
-            "point"
-        ),
         pl.col("run_id")
         .replace_strict(run_order, default=last, return_dtype=pl.Int64)
         .alias("_order"),
     )
+    # A point is a file's values of one day: grouped by the file and the day, and named
+    # ("sha256:day") once per point, not once per row before grouping.
+    point = pl.format("{}:{}", "sha256", pl.col("_day").fill_null("undated")).alias("point")
     return (
-        framed.group_by("series_id", "point")
+        framed.group_by("series_id", "sha256", "_day")
         .agg(
-            pl.col("sha256").first(),
             *[pl.col(c).first() for c in _DESCRIPTION],
             pl.col("value").alias("values"),
             pl.col("value").median().alias("median"),
@@ -56,6 +55,7 @@ def series_points(measurements: pl.DataFrame, run_order: dict[str, int]) -> pl.D
             pl.col("source_path").first(),
             pl.format("{} {}", "source_path", "locator").alias("rows"),
         )
+        .select("series_id", point, "sha256", pl.exclude("series_id", "sha256", "_day"))
         .with_columns(pl.coalesce("time", "seen_at").alias("_when"))
         .sort("series_id", "_when", "seen_at", "sha256")
         .drop("_when")

@@ -133,6 +133,26 @@ def test_quarantined_values_never_reach_a_finding():
     assert configuration["n"] == 3 and configuration["median"] == 100.0
 
 
+def test_validation_counts_each_record_once_across_its_metrics_and_files():
+    # Two files with the same locators: four records (file, row), each with two metrics; one
+    # record has one of its two values quarantined, so it counts once as quarantined.
+    rows = [
+        *metric_rows("a/x.csv", "m", [100.0, 101.0]),
+        *metric_rows("a/x.csv", "m", [90.0, 91.0], metric="ttft_ms", unit="ms"),
+        *metric_rows("b/y.csv", "m", [102.0, 103.0]),
+        *metric_rows("b/y.csv", "m", [92.0], metric="ttft_ms", unit="ms"),
+        {**metric_rows("b/y.csv", "m", [-5.0], metric="ttft_ms", unit="ms", start=2)[0],
+         "status": "quarantined"},
+    ]  # fmt: skip
+    quality = _findings(rows).filter(pl.col("kind") == "data_quality")
+
+    assert sorted(quality["statement"].to_list()) == [
+        "1 of 4 benchmark records were quarantined as failed or inconsistent runs.",
+        "7 measurements passed validation.",
+        "8 measurements were read from the files.",
+    ]
+
+
 def test_a_cold_first_call_is_named_and_left_out_of_the_comparison():
     ttft = [4000.0, 90.0, 95.0, 92.0, 91.0]
     rows = [
