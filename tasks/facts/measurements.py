@@ -185,8 +185,9 @@ def _inputs(metrics: pl.DataFrame, positions: pl.Series, wanted: pl.Series) -> p
     grouped and joined on it), the model's identity and the configuration's label.
 
     The record and the label are each worked out from their own columns of the rows, taken
-    and let go before the rest are taken: the 20 columns taken at once were 0.13 GB of the
-    measurements step's peak on a 50 MB CSV's 1.3 million measurements."""
+    and let go before the rest are taken. With the 20 columns taken at once (0.13 GB on a 50
+    MB CSV's 1.3 million measurements), the measurements step rose 255 MB above what the run
+    held when it began, against 189 MB this way."""
     at = positions.filter(wanted)
     labels = _config_labels(take_rows(metrics.select(*_CONFIG_COLUMNS, "config"), at))
     records = take_rows(metrics.select("source_path", "locator"), at).select(record_id())

@@ -110,8 +110,8 @@ def first_of_each_key(keys: pl.DataFrame) -> pl.Series:
     """Whether each row is the first with its values in every column of `keys`. Decided on a
     hash of the row first, and on the columns themselves only for the rows whose hash repeats
     (equal rows hash alike; two hashes alike may still differ, which that second look tells):
-    on the columns alone, every row's text was encoded for it, 0.19 GB of the history step's
-    peak on a 50 MB CSV's 1.3 million measurements."""
+    on the columns alone, every row's text was encoded for it: on a 50 MB CSV's 1.3 million
+    measurements 0.2 GB above them, against 84 MB."""
     hashes = keys.select(pl.struct(keys.columns).hash()).to_series()
     repeats = hashes.is_duplicated()
     first = pl.repeat(True, keys.height, dtype=pl.Boolean, eager=True)
