@@ -3,8 +3,9 @@ without loading Prefect's server package into the run.
 
 Prefect's own way (prefect.server.api.server.SubprocessASGIServer, what a flow called with no
 API starts) imports the server package (FastAPI, its database models, its services) into the
-run's process just to start the child: a 50 MB CSV's run held 74 MB more from start to end for
-it, and importing it takes 1.4 s on 2 cores. This starts the same child the same way (uvicorn
+run's process just to start the child, held from the run's start to its end: a one-task flow's
+process grew from 332 to 406 MB (to 336 MB with a server's address given), and the import
+takes 1.4 s on 2 cores (tasks/local_server.py). This starts the same child the same way (uvicorn
 serving Prefect's app factory, with the same settings and the marks Prefect gives it, which
 tasks.orphan_servers looks for), waits until it answers, and stops it when the run's process
 exits, with nothing but the standard library and httpx.
