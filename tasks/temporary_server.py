@@ -8,7 +8,7 @@ process grew from 332 to 406 MB (to 336 MB with a server's address given), and t
 takes 1.4 s on 2 cores (tasks/local_server.py). This starts the same child the same way (uvicorn
 serving Prefect's app factory, with the same settings and the marks Prefect gives it, which
 tasks.orphan_servers looks for), waits until it answers, and stops it when the run's process
-exits, with nothing but the standard library and httpx.
+exits.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+from tasks.local_server import answers
 
 # What Prefect sets for its temporary server: no UI; the server is ephemeral (its database
 # migrated at start; what tasks.orphan_servers recognises).
@@ -96,24 +96,19 @@ class TemporaryServer:
 
             timeout_s = float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
         deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                status = self.process.poll()
-                if status == _PORT_TAKEN:
-                    self.port = _free_port()
-                    self.process = self._start()
-                elif status is not None:
-                    raise TemporaryServerError(
-                        f"the temporary Prefect server exited with status {status} before "
-                        "it answered"
-                    )
-                try:
-                    if client.get(f"{self.address}/health").status_code == 200:
-                        self._answered = True
-                        return self.address
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
+        while time.monotonic() < deadline:
+            status = self.process.poll()
+            if status == _PORT_TAKEN:
+                self.port = _free_port()
+                self.process = self._start()
+            elif status is not None:
+                raise TemporaryServerError(
+                    f"the temporary Prefect server exited with status {status} before it answered"
+                )
+            if answers(self.address, timeout=2.0):
+                self._answered = True
+                return self.address
+            time.sleep(0.1)
         self.stop()
         raise TemporaryServerError(
             f"the temporary Prefect server did not answer at {self.address} within "

@@ -42,8 +42,13 @@ def identified(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("role").fill_null("measurement"),
     ).with_columns(
         pl.col("model").alias("raw_model"),
-        pl.coalesce("model_id", "model").alias("model"),
+        model_identity(),
     )
+
+
+def model_identity() -> pl.Expr:
+    """`model` as the analysis names it: the normalised identity, else the name as written."""
+    return pl.coalesce("model_id", "model").alias("model")
 
 
 def take_rows(frame: pl.DataFrame, positions: pl.Series) -> pl.DataFrame:

@@ -15,7 +15,13 @@ import re
 
 import polars as pl
 
-from tasks.facts.evidence import analysable_rows, identified, take_rows, with_metrics_columns
+from tasks.facts.evidence import (
+    analysable_rows,
+    identified,
+    model_identity,
+    take_rows,
+    with_metrics_columns,
+)
 from tasks.schemas import DIMENSIONS, REPEATED_TEXT, group_numbers, record_id
 
 # A first call this many times slower to its first token than the rest of its series is cold.
@@ -203,7 +209,7 @@ def _inputs(metrics: pl.DataFrame, positions: pl.Series, wanted: pl.Series) -> p
         records.to_series().alias("_record"),
         "source_path",
         "metric",
-        pl.coalesce("model_id", "model").alias("model"),  # as identified() makes it
+        model_identity(),
         "value",
         labels,
         "prompt_index",
