@@ -38,19 +38,25 @@ def return_big_blocks_at_once() -> bool:
 # Polars allocates with a jemalloc of its own, which reads its settings from this variable once,
 # when Polars is loaded.
 POLARS_ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
-POLARS_ALLOCATOR_SETTINGS = "background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0"
+POLARS_ALLOCATOR_SETTINGS = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
-def polars_returns_freed_memory_soon() -> bool:
-    """Have Polars' allocator hand the memory it freed back to the system within 0.2 s, from a
-    thread of its own. Polars sets it to keep freed pages 0.5 s, then 1 s more, and without
-    that thread it hands them back only as it next allocates: each step of a run frees hundreds
-    of MB of columns, and the next step's peak came on top of what the last one freed. A 50 MB
-    CSV's whole run peaked at 1,254 MB with Polars' settings and at 1,149 and 1,154 MB with
-    these, in 55.8, 56.3 and 57.1 s; with a 0.5 s delay and the thread, 1,247 MB; handing back
-    at once on the threads that free (dirty_decay_ms:0), 1,093 MB but 83 s (bench/RESULTS.md,
-    2026-12-07). Polars puts these after its own, so they are the ones in force. Only before
-    Polars is loaded, and never where the user set the variable. Returns whether they were set."""
+def polars_returns_freed_memory_at_once() -> bool:
+    """Have Polars' allocator hand the memory it frees back to the system at once. Polars keeps
+    freed pages 0.5 s, then 1 s more, and hands them back only as it next allocates: each step
+    of a run frees hundreds of MB of columns, and the next step's peak came on top of what the
+    last one freed. A 50 MB CSV's whole run, each figure one run (bench/RESULTS.md):
+    - 2026-12-07, morning: 1,254 MB with Polars' settings, 55.8 s; within 0.2 s from a thread of
+      jemalloc's own (background_thread:true,dirty_decay_ms:200), 1,149 and 1,154 MB, 56.3 and
+      57.1 s; at once, 1,093 MB in 83 s.
+    - 2026-12-07, day, with validation and the measurements lighter: within 0.2 s, 1,047 and
+      1,052 MB in 54.5 and 54.4 s; at once, 939, 944, 943 and 941 MB in 60.5, 62.6, 64.7 and
+      71.6 s (the code before, within 0.2 s: 1,063 and 1,058 MB in 58.9 and 63.8 s). Between
+      them, 0.05 s (with allocations of 1 MiB and more handed back at once): 1,012 and 988 MB.
+    A 1,000- and 10,000-file ingest was no slower at once (bench_ingest_parse --against: +12%
+    and +7% files/s, within the machine's noise). Polars puts these after its own, so they are
+    the ones in force. Only before Polars is loaded, and never where the user set the variable
+    (a user who would rather trade memory for speed sets it). Returns whether they were set."""
     loaded = any(name == "polars" or name.startswith("_polars") for name in sys.modules)
     if loaded or POLARS_ALLOCATOR_VARIABLE in os.environ:
         return False

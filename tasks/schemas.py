@@ -254,6 +254,23 @@ def group_numbers(keys: pl.DataFrame) -> pl.Series:
     return number.alias("group")
 
 
+def label_per_group(keys: pl.DataFrame, label: pl.Expr) -> pl.Series:
+    """`label` (an expression on the keys' columns) for each row, as a category: worked out once
+    per distinct row of the keys (group_numbers) and gathered to the rows. A handful of labels
+    over a million rows, written per row as text, took 16 bytes a row and more beside the text
+    itself (a configuration's label: 93 MB over a 50 MB CSV's 1.3 million measurements)."""
+    number = group_numbers(keys)
+    first = number.is_first_distinct()
+    labels = keys.filter(first).select(
+        label.cast(REPEATED_TEXT).alias("_label"), _number=number.filter(first)
+    )
+    return (
+        number.to_frame("_number")
+        .join(labels, on="_number", how="left", maintain_order="left")
+        .get_column("_label")
+    )
+
+
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """An empty frame with the table's columns, so an empty table still has its schema."""
     return pl.DataFrame(schema=schema)

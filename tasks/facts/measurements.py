@@ -22,7 +22,7 @@ from tasks.facts.evidence import (
     take_rows,
     with_metrics_columns,
 )
-from tasks.schemas import DIMENSIONS, REPEATED_TEXT, group_numbers, record_id
+from tasks.schemas import DIMENSIONS, REPEATED_TEXT, group_numbers, label_per_group, record_id
 
 # A first call this many times slower to its first token than the rest of its series is cold.
 COLD_START_FACTOR = 3.0
@@ -91,22 +91,11 @@ _CONFIG_COLUMNS = (
 
 
 def _config_labels(rows: pl.DataFrame) -> pl.Series:
-    """Each row's config_label, as a category: written once per distinct configuration (its
-    group_numbers) and gathered to the rows. Written per row (text, then categories), the
-    measurements step peaked 93 MB higher on a 50 MB CSV's 1.3 million measurements and took
-    0.7-1.2 s longer. A handful of labels over a million rows are held as categories, as the
-    table holds its repeated text."""
+    """Each row's config_label, as a category, written once per distinct configuration
+    (label_per_group). Written per row (text, then categories), the measurements step peaked 93
+    MB higher on a 50 MB CSV's 1.3 million measurements and took 0.7-1.2 s longer."""
     settings = rows.select(*_CONFIG_COLUMNS, "config")
-    number = group_numbers(settings)
-    first = number.is_first_distinct()
-    labels = settings.filter(first).select(
-        config_label().cast(REPEATED_TEXT), _number=number.filter(first)
-    )
-    return (
-        number.to_frame("_number")
-        .join(labels, on="_number", how="left", maintain_order="left")
-        .get_column("config_label")
-    )
+    return label_per_group(settings, config_label()).alias("config_label")
 
 
 def config_label() -> pl.Expr:
@@ -168,19 +157,13 @@ def performance_rows(metrics: pl.DataFrame) -> pl.DataFrame:
     return taken.hstack(found.select(*_PERFORMANCE_COLUMNS))
 
 
+# Columns of the table that performance_rows does not read: a caller that holds the table
+# only for it may let them go first (on a 50 MB CSV, 49 MB).
+UNREAD_COLUMNS = ("raw_metric", "resolution", "error", "success", "model_variant")
 # Columns of the table that no reader of performance_rows reads (the findings, the history,
 # the charts, the coverage matrix): not taken with the rows, which the run holds from the
 # measurements to its end (a 50 MB CSV's 1.3 million of them).
-_NOT_ANALYSED = (
-    "format",
-    "raw_metric",
-    "resolution",
-    "error",
-    "success",
-    "model_variant",
-    "copy_of",
-    "status",
-)
+_NOT_ANALYSED = (*UNREAD_COLUMNS, "format", "copy_of", "status")
 
 
 def _inputs(metrics: pl.DataFrame, positions: pl.Series, wanted: pl.Series) -> pl.DataFrame:
@@ -232,17 +215,24 @@ def _performance(
     rows = _inputs(metrics, positions, wanted)
     # Lazy, so that each filter copies only the columns read after it, not every column of the
     # rows: on a 50 MB CSV's 1.3 million measurements this step took 1.4 s instead of 2.3 s.
-    load = (
-        rows.lazy()
-        .filter(pl.col("metric").is_in(_LOAD_METRICS))
-        .group_by("_record")
-        .agg(load_ms=pl.col("value").filter(pl.col("metric") == "load_ms").first())
-        .collect()
-    )
     measured = (
         pl.col("metric").is_in(compared)
         & pl.col("value").is_finite()
         & pl.col("model").is_not_null()
+    )
+    # Per record, its load time and its share of the record's first measured TTFT: a window
+    # over the records of the measurements for the TTFT took this step 40 MB higher on a 50
+    # MB CSV's 1.3 million of them.
+    load = (
+        rows.lazy()
+        .filter(pl.col("metric").is_in(_LOAD_METRICS))
+        .group_by("_record")
+        .agg(
+            load_ms=pl.col("value").filter(pl.col("metric") == "load_ms").first(),
+            _ttft=pl.col("value").filter((pl.col("metric") == "ttft_ms") & measured).first(),
+        )
+        .select("_record", "load_ms", load_share=pl.col("load_ms") / pl.col("_ttft"))
+        .collect()
     )
     performance = (
         rows.lazy()
@@ -274,18 +264,16 @@ def _performance(
     del rows
     # Columns joined on, not the rows: each join of the rows copied them all, and so did the
     # sort that put them back in order (1.3 million rows: 0.5 GB at the peak).
-    performance = performance.with_columns(
+    performance = performance.hstack(
         performance.select("_record")
         .join(load, on="_record", how="left", maintain_order="left")
-        .get_column("load_ms")
+        .select("load_ms", "load_share")
     )
-    ttft = pl.col("value").filter(pl.col("metric") == "ttft_ms").first().over("_record")
     reloaded = _reloaded_records(performance)
     cold = pl.concat([_cold_records(performance), reloaded])
     # Only what performance_rows adds to the table's rows, so that the rest is not held while
     # the table's rows are taken.
     return performance.with_columns(
-        (pl.col("load_ms") / ttft).alias("load_share"),
         pl.col("_record").is_in(cold.implode()).alias("cold"),
         pl.col("_record").is_in(reloaded.implode()).alias("reloaded"),
     ).select("_row", *_PERFORMANCE_COLUMNS)

@@ -79,12 +79,25 @@ def new_context() -> EphemeralDataContext:
         ProgressBarsConfig,
     )
 
+    _no_frame_fingerprints()
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
     )
     return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _no_frame_fingerprints() -> None:
+    """GE fingerprints every in-memory pandas frame under HASH_THRESHOLD bytes (1 GB) by
+    hashing all its cells, twice per validation, as a batch marker that nothing here reads: on
+    a 50 MB CSV's 3.2 million rows, 36% of validation's time (3.4 of 9.5 s, py-spy). A frame
+    over the threshold gets none, as GE does for big frames itself; the setting is GE's
+    module constant, so it is set only where it exists."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 def read_suite_file(name: str) -> tuple[str, dict[str, Any]]:

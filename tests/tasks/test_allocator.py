@@ -1,5 +1,5 @@
 """The cyclic garbage collector paused for ingest, and restored after it; Polars' allocator set
-to hand freed memory back soon."""
+to hand freed memory back at once."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _allocator_settings(code: str, **env: str) -> str:
     return done.stdout.strip()
 
 
-def test_the_stages_have_polars_hand_freed_memory_back_soon_when_they_load_it_first() -> None:
+def test_the_stages_have_polars_hand_freed_memory_back_at_once_when_they_load_it_first() -> None:
     settings = _allocator_settings("import tasks\nimport polars")
     # Polars puts its own defaults first; ours come after them, so they are the ones in force.
     assert settings.endswith(POLARS_ALLOCATOR_SETTINGS)

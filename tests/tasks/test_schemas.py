@@ -1,5 +1,6 @@
 """conform and aligned_chunks: any frame to a table's exact schema and one chunk layout;
-group_numbers: rows equal in every column, and only those, share a number."""
+group_numbers: rows equal in every column, and only those, share a number; label_per_group: a
+label per row, worked out per distinct row."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import random
 
 import polars as pl
 
-from tasks.schemas import AGENT_CALLS, METRICS, aligned_chunks, conform, group_numbers
+from tasks.schemas import (
+    AGENT_CALLS,
+    METRICS,
+    REPEATED_TEXT,
+    aligned_chunks,
+    conform,
+    group_numbers,
+    label_per_group,
+)
 
 
 def test_conform_adds_missing_columns_as_nulls_in_schema_order() -> None:
@@ -90,3 +99,23 @@ def test_rows_told_apart_by_their_first_column_alone_keep_apart_past_64_bits():
 
     assert numbers[0] != numbers[size]  # equal but for the model
     assert numbers.n_unique() == size + 1
+
+
+def test_each_row_gets_the_label_of_its_own_values_nulls_included():
+    pick = random.Random(3).choice
+    rows = pl.DataFrame(
+        {
+            "num_gpu": [pick([0, 40, None]) for _ in range(3000)],
+            "backend": pl.Series([pick(["cuda", None]) for _ in range(3000)], dtype=pl.Categorical),
+        }
+    )
+    label = pl.concat_str(
+        [pl.col("num_gpu").cast(pl.Utf8).fill_null("-"), pl.col("backend").fill_null("-")],
+        separator="/",
+    )
+
+    labels = label_per_group(rows, label)
+
+    assert labels.dtype == REPEATED_TEXT
+    assert labels.cast(pl.Utf8).to_list() == rows.select(label).to_series().to_list()
+    assert labels.n_unique() == rows.unique().height == 3 * 2

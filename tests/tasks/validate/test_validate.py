@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import polars as pl
@@ -11,6 +12,7 @@ from polars.testing import assert_frame_equal
 from tasks.schemas import FILES, METRICS, PARSED_METRICS, QUARANTINE, conform
 from tasks.validate import EXPECTATION_RESULTS, ValidationResult, validate_files, validate_metrics
 from tasks.validate.suites import read_suite_file
+from tasks.validate.validate import cycles_of_parts_only
 from tests.tasks.validate.validation_frames import metrics_frame, reasons, record, statuses
 
 CONNECTION_ERROR = "Failed to connect to Ollama. Please check that Ollama is running."
@@ -296,3 +298,15 @@ def test_a_table_judged_in_parts_gives_what_it_gives_judged_at_once(mixed):
         first_failures = part_of["result"]["partial_unexpected_index_list"]
         assert first_failures == whole_of["result"]["partial_unexpected_index_list"]
     json.dumps(parted.ge_results)  # still ready to save
+
+
+def test_validation_in_parts_leaves_no_object_frozen(mixed):
+    # The collections between parts look only at what the parts made; everything older is
+    # frozen meanwhile and must be collectable again once validation ends.
+    metrics, _ = mixed
+    validate_metrics(metrics, part_rows=7)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), cycles_of_parts_only():
+        assert gc.get_freeze_count() > 0
+        raise ValueError("a part failed")
+    assert gc.get_freeze_count() == 0
