@@ -1,10 +1,14 @@
 import json
 from dataclasses import replace
 
+import polars as pl
+
+from flows.stages import _tables_note
 from tasks.agents.analyst import AgentResult
 from tasks.agents.options import ModelOptions
 from tasks.agents.personas import DATA_COLLECTOR, INSIGHT_AGENT
 from tasks.report.render import RunContext, render_agent_report, render_combined_report
+from tasks.tables import FINDINGS_TABLE, METRICS_TABLE, content_hash
 
 
 def _call(agent: str, tokens_per_s: float, ttft_ms: float, options: dict) -> dict:
@@ -137,3 +141,28 @@ def test_an_agent_that_asked_no_model_shows_no_options_as_sent():
 
     assert "- Agent B (InsightAgent): no model call in this run, so no options sent" in report
     assert "num_ctx=2048" not in report
+
+
+def test_every_report_names_the_tables_it_describes(tmp_path):
+    # A report left beside newer tables (a run that failed after them) is told apart by this
+    # line: the flow run, the time and the tables' content hashes.
+    for table in (METRICS_TABLE, FINDINGS_TABLE):
+        table.path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame({"value": [1.0, 2.0]}).write_parquet(table.path(tmp_path))
+    note = _tables_note(tmp_path)
+    metrics_hash = content_hash(METRICS_TABLE.path(tmp_path))[:12]
+    assert f"metrics.parquet sha256 {metrics_hash}" in note
+    assert note.startswith("written by flow run ")
+
+    a = _result(
+        DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), dict.fromkeys(DATA_COLLECTOR.sections, "model")
+    )
+    b = _result(
+        INSIGHT_AGENT, _call("B", 100.0, 90.0, {}), dict.fromkeys(INSIGHT_AGENT.sections, "model")
+    )
+    context = replace(CONTEXT, tables=note)
+    for report in (
+        render_agent_report(a, context),
+        render_combined_report(a, b, context, "", "## Top findings", "", ""),
+    ):
+        assert f"- Tables: {note}" in report
