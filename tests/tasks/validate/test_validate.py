@@ -280,7 +280,7 @@ def test_a_table_in_several_chunks_is_judged_as_in_one_and_keeps_its_chunks():
 
 
 def test_a_table_judged_in_parts_gives_what_it_gives_judged_at_once(mixed):
-    # A big table goes to GE a million rows at a time; parts of 7 rows here split records,
+    # A big table goes to GE 500,000 rows at a time; parts of 7 rows here split records,
     # failures and warnings across parts.
     metrics, whole = mixed
     parted = validate_metrics(metrics, part_rows=7)
