@@ -406,8 +406,8 @@ def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
     )
     # Once per file and setup, not per row (the text per row: this step peaked 0.17 GB above a
     # 50 MB CSV's 1.3 million warm rows).
-    setups = label_per_group(warm.select("experiment", *_SETUP_COLUMNS), setup)
-    for (metric,), values in warm.with_columns(setups.alias("_setup")).group_by(
+    labels = label_per_group(warm.select("experiment", *_SETUP_COLUMNS), setup)
+    for (metric,), values in warm.with_columns(labels.alias("_setup")).group_by(
         ["metric"], maintain_order=True
     ):
         if metric not in RANKED_METRICS:
