@@ -495,7 +495,7 @@ def _link_copies(
     any_model = _by_group_and_value(
         usable.filter(pl.col("metric").is_in(matched_by_metric.implode())), ["metric"]
     )
-    details = _MatchDetails(rows, codes)
+    details = _MatchDetails(rows)
     links = [details.equal(*p) for p in _twin_copies(usable, paths, rows, codes["file"])]
     copied = (
         pl.concat([link["_row"] for link in links]).implode()
@@ -578,12 +578,12 @@ def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 class _MatchDetails:
     """What decides whether a candidate equals its nearest primary value, looked up by row for
-    the pairs the value match found: resolution, options, model and file."""
+    the pairs the value match found: the resolution and the options (the file and the model
+    come with the frames matched)."""
 
-    def __init__(self, rows: pl.DataFrame, codes: pl.DataFrame) -> None:
+    def __init__(self, rows: pl.DataFrame) -> None:
         self._resolution = rows.get_column("resolution")
         self._options = [rows.get_column(o) for o in _OPTIONS]
-        self._model_id, self._file = codes.get_column("model_id"), codes.get_column("file")
 
     def equal(
         self,
@@ -598,11 +598,20 @@ class _MatchDetails:
         by `by` and value."""
         if primaries.is_empty():
             return pl.DataFrame(schema={"_row": pl.UInt32, "_p_row": pl.UInt32})
+        # The file and the model ride along from the frames (both hold them); the resolution
+        # and the options are looked up for the pairs whose values can be equal: each lookup
+        # gathers from the table's chunks, which at 100,000 files was most of this step's time.
+        carried = ["file"]
+        if same_model and "model_id" not in by:
+            carried.append("model_id")
         nearest = (
-            candidates.select("_row", "value", *by)
+            candidates.select("_row", "value", *carried, *by)
             .join_asof(
                 primaries.select(
-                    *by, pl.col("_row").alias("_p_row"), pl.col("value").alias("_p_value")
+                    *by,
+                    pl.col("_row").alias("_p_row"),
+                    pl.col("value").alias("_p_value"),
+                    *[pl.col(name).alias(f"_p_{name}") for name in carried],
                 ),
                 left_on="value",
                 right_on="_p_value",
@@ -610,10 +619,8 @@ class _MatchDetails:
                 strategy="nearest",
                 check_sortedness=False,  # sorted within each `by` group, which Polars cannot check
             )
-            .filter(pl.col("_p_value").is_not_null())
+            .filter(pl.col("_p_value").is_not_null() & (pl.col("_p_file") != pl.col("file")))
         )
-        # The values first, then the rest for the pairs whose values are equal: each lookup
-        # gathers from the table's chunks, which at 100,000 files was most of this step's time.
         tolerance = pl.max_horizontal("_resolution", "_p_resolution").fill_null(0.0) + 1e-9 * (
             pl.col("value").abs()
         )
@@ -621,23 +628,22 @@ class _MatchDetails:
             self._resolution.gather(nearest["_row"]).alias("_resolution"),
             self._resolution.gather(nearest["_p_row"]).alias("_p_resolution"),
         ).filter((pl.col("value") - pl.col("_p_value")).abs() <= tolerance)
-        compared = list(zip(_OPTIONS, self._options, strict=True))
-        if same_model and "model_id" not in by:
-            compared.append(("model_id", self._model_id))
-        looked_up = [*compared, ("file", self._file)]
+        looked_up = list(zip(_OPTIONS, self._options, strict=True))
         pairs = equal.select(
             "_row",
             "_p_row",
+            *[pl.col(name, f"_p_{name}") for name in carried if name != "file"],
             *[column.gather(equal["_row"]).alias(name) for name, column in looked_up],
             *[column.gather(equal["_p_row"]).alias(f"_p_{name}") for name, column in looked_up],
         )
+        compared = [*_OPTIONS, *(name for name in carried if name != "file")]
         agrees = pl.all_horizontal(
             [
                 pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
-                for o, _ in compared
+                for o in compared
             ]
         )
-        return pairs.filter(agrees & (pl.col("_p_file") != pl.col("file"))).select("_row", "_p_row")
+        return pairs.filter(agrees).select("_row", "_p_row")
 
 
 # --- files ------------------------------------------------------------------------------------
