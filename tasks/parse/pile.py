@@ -384,20 +384,25 @@ def _with_roles(
     return rows, rank
 
 
+def _twin_groups(paths: list[str]) -> list[list[int]]:
+    """The files (positions counted from 1, as `file` in _link_copies) of each folder and name
+    written in more than one format."""
+    stems: dict[str, list[int]] = {}
+    for position, path in enumerate(paths, start=1):
+        folder, _, name = path.rpartition("/")
+        stems.setdefault(f"{folder}/{name.rsplit('.', 1)[0]}", []).append(position)
+    return [group for group in stems.values() if len(group) > 1]
+
+
 def _twin_copies(
-    usable: pl.DataFrame, paths: list[str], rows: pl.DataFrame, files: pl.Series
+    usable: pl.DataFrame, groups: list[list[int]], rows: pl.DataFrame, files: pl.Series
 ) -> list[tuple[pl.DataFrame, pl.DataFrame, list[str]]]:
     """Raw files of one run written twice (gemma3_baseline.csv and gemma3_baseline.json, a
     tool's profile_export.csv and .json: one folder, one name, two formats): the equal values
     of the others are copies of the twin written with the most digits (the lowest median
     resolution relative to the value), then with the most values, then the first. `rows`: the
     pile's rows; `files`: each row's file position. Out: (candidates, primaries, by) for
-    _MatchDetails.equal, or nothing when no file has a twin."""
-    stems: dict[str, list[int]] = {}
-    for position, path in enumerate(paths, start=1):  # `file` counts from 1
-        folder, _, name = path.rpartition("/")
-        stems.setdefault(f"{folder}/{name.rsplit('.', 1)[0]}", []).append(position)
-    groups = [group for group in stems.values() if len(group) > 1]
+    _MatchDetails.equal, or nothing when no file has a twin. `groups`: _twin_groups."""
     if not groups:
         return []
     raw = usable.filter(pl.col("rank") <= _RANK["measurement"])
@@ -458,13 +463,16 @@ def _link_copies(
         )
         .with_row_index("_row")
         .filter(pl.col("value").is_not_null() & pl.col("rank").is_not_null())
-        # By value once, for every grouping below (see _by_group_and_value)
-        .sort("value", maintain_order=True)
     )
-    # Sorted once for the matches by metric and model and once for those by metric alone,
-    # each only over the rows that can meet a candidate; filters keep the order, so no level
-    # sorts again (sorting was most of this step's time).
     raw = {_RANK["tool"], _RANK["measurement"]}
+    twins = _twin_groups(paths)
+    if not twins and usable.filter(~pl.col("rank").is_in(list(raw))).is_empty():
+        return rows  # only raw files, none written twice (one big CSV): nothing can be a copy
+    # By value once, for every grouping below (see _by_group_and_value); then sorted once for
+    # the matches by metric and model and once for those by metric alone, each only over the
+    # rows that can meet a candidate; filters keep the order, so no level sorts again
+    # (sorting was most of this step's time).
+    usable = usable.sort("value", maintain_order=True)
     candidates = usable.filter(~pl.col("rank").is_in(list(raw)))
     # (metric, model) as one integer: a membership test on it took 0.19 s at 100,000 files,
     # a semi join on the two columns 0.76 s.
@@ -496,7 +504,7 @@ def _link_copies(
         usable.filter(pl.col("metric").is_in(matched_by_metric.implode())), ["metric"]
     )
     details = _MatchDetails(rows)
-    links = [details.equal(*p) for p in _twin_copies(usable, paths, rows, codes["file"])]
+    links = [details.equal(*p) for p in _twin_copies(usable, twins, rows, codes["file"])]
     copied = (
         pl.concat([link["_row"] for link in links]).implode()
         if links
