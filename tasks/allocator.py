@@ -53,10 +53,16 @@ def polars_returns_freed_memory_at_once() -> bool:
       1,052 MB in 54.5 and 54.4 s; at once, 939, 944, 943 and 941 MB in 60.5, 62.6, 64.7 and
       71.6 s (the code before, within 0.2 s: 1,063 and 1,058 MB in 58.9 and 63.8 s). Between
       them, 0.05 s (with allocations of 1 MiB and more handed back at once): 1,012 and 988 MB.
-    A 1,000- and 10,000-file ingest was no slower at once (bench_ingest_parse --against: +12%
-    and +7% files/s, within the machine's noise). Polars puts these after its own, so they are
-    the ones in force. Only before Polars is loaded, and never where the user set the variable
-    (a user who would rather trade memory for speed sets it). Returns whether they were set."""
+    What it costs: every column a step allocates after one was freed is fresh pages, faulted in
+    and zeroed by the kernel. The pile step (tasks/parse/pile.py), which makes and drops many
+    columns, took 1.15-1.2 s at once against 0.52-0.71 s within 0.5 s on a 10,000-file pile
+    (2026-12-07, 10:00 UTC, before its columns were thinned); since then a 1,000- and a
+    10,000-file ingest are as fast either way (bench_ingest_parse --against: -4% and +4%
+    files/s by the medians), but on a 100,000-file pile that step takes 6.0-6.5 s at once
+    against 4.5-5.0 s (1.25 million page faults against 0.4 million). Polars puts these after
+    its own, so they are the ones in force. Only before Polars is loaded, and never where the
+    user set the variable (a user who would rather trade memory for speed sets it). Returns
+    whether they were set."""
     loaded = any(name == "polars" or name.startswith("_polars") for name in sys.modules)
     if loaded or POLARS_ALLOCATOR_VARIABLE in os.environ:
         return False

@@ -297,6 +297,22 @@ def test_a_setting_one_section_of_a_file_states_is_not_given_to_the_others(tmp_p
     assert rows.select("value", "concurrency").rows() == [(410.5, 8), (75.1, None)]
 
 
+def test_two_raw_sweeps_that_measured_the_same_value_both_count(tmp_path: Path) -> None:
+    # Only raw files, none written twice: each is a measurement of its own, so an equal value
+    # in another sweep is a second measurement, not a copy (the pile step skips the copies).
+    root = tmp_path / "bench"
+    _write(root, "monday.csv", "model,tokens_s\ngemma3:270m,238.2392\ngemma3:270m,241.5\n")
+    _write(root, "tuesday.csv", "model,tokens_s\ngemma3:270m,238.2392\n")
+    ingested = ingest([root], None, None)
+    rows = ingested.parsed.filter(pl.col("metric") == "throughput_tok_s")
+    assert set(rows["role"]) == {"measurement"}
+    assert rows["copy_of"].null_count() == rows.height
+    counted = analysable(rows.with_columns(status=pl.lit("passed")))
+    assert sorted(counted["value"]) == [238.2392, 238.2392, 241.5]
+    roles = dict(ingested.files.select("relative_path", "role").iter_rows())
+    assert roles == {"bench/monday.csv": "measurement", "bench/tuesday.csv": "measurement"}
+
+
 def test_a_run_written_as_csv_and_json_counts_once(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     _write(root, "gemma3_270m_baseline.csv", "prompt,tokens_s\nhi,238.2392\nbye,289.3669\n")
