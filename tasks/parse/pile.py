@@ -227,8 +227,8 @@ def _fill_from_siblings(
     if found.is_empty():
         return rows
     # Only the receiving files' rows are looked at, each file's from its first row to the next
-    # file's: the sibling's value and the path's gathered to every row of the table, and the
-    # choice made on every row, took 0.5 s of the 100,000-file pile's 0.9 s here.
+    # file's. With the sibling's value and the path's gathered to every row of the table and
+    # the choice made on every row, the five columns took 0.86 s at 100,000 files; 0.62 s so.
     first, end = bounds.gather(found["file"]), bounds.gather(found["file"] + 1)
     at = pl.int_ranges(first, end, eager=True).explode()
     given = rows.get_column(column)
@@ -259,8 +259,8 @@ def _with_identity(rows: pl.DataFrame, layout: list[int]) -> pl.DataFrame:
     key = pl.col("model").to_physical().cast(pl.UInt64) * (1 << 32) + pl.col(
         "quant"
     ).to_physical().cast(pl.UInt64).fill_null((1 << 32) - 1)
-    # The names as text once per pair, not per row (per row: 50 ms of the 10,000-file pile's
-    # 463,000 rows).
+    # The names as text once per pair, not per row: per row, this took 0.10 s instead of
+    # 0.07 s on the 10,000-file pile's 463,000 rows.
     pairs = (
         rows.lazy()
         .select(key.alias("key"), "model", "quant")
