@@ -58,11 +58,11 @@ def polars_returns_freed_memory_at_once() -> bool:
     columns, took 1.15-1.2 s at once against 0.52-0.71 s within 0.5 s on a 10,000-file pile
     (2026-12-07, 10:00 UTC, before its columns were thinned); since then a 1,000- and a
     10,000-file ingest are as fast either way (bench_ingest_parse --against: -4% and +4%
-    files/s by the medians), but on a 100,000-file pile that step takes 6.0-6.5 s at once
-    against 4.5-5.0 s (1.25 million page faults against 0.4 million). Polars puts these after
-    its own, so they are the ones in force. Only before Polars is loaded, and never where the
-    user set the variable (a user who would rather trade memory for speed sets it). Returns
-    whether they were set."""
+    files/s by the medians), but on a 100,000-file pile that step took 6.3 and 7.4 s at once
+    against 5.0 and 4.5 s (1.34 million page faults against 0.38-0.44 million; one harness,
+    the same code). Polars puts these after its own, so they are the ones in force. Only
+    before Polars is loaded, and never where the user set the variable (a user who would
+    rather trade memory for speed sets it). Returns whether they were set."""
     loaded = any(name == "polars" or name.startswith("_polars") for name in sys.modules)
     if loaded or POLARS_ALLOCATOR_VARIABLE in os.environ:
         return False

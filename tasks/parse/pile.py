@@ -376,8 +376,7 @@ def _with_roles(
     # A target has no rank: it is neither a copy nor a primary. The kinds as their ranks, the
     # roles gathered from a table of five by rank: a text per row, then a category per row,
     # took 0.1 s at 10,000 files (463,000 rows), most of this step's time.
-    ranked = rows.select(pl.when(~target).then(kind).alias("rank"))
-    rank = ranked.to_series()
+    rank = rows.select(pl.when(~target).then(kind).alias("rank")).to_series()
     # in the table's chunks, as the rank is (see resolve_pile): a gather makes one chunk
     role = cut_into(_ROLE_BY_RANK.gather(rank.fill_null(len(_RANK))), rank.chunk_lengths())
     rows = rows.with_columns(role.alias("role"), pl.lit(None, dtype=pl.Utf8).alias("copy_of"))
@@ -465,8 +464,8 @@ def _link_copies(
         .filter(pl.col("value").is_not_null() & pl.col("rank").is_not_null())
     )
     raw = {_RANK["tool"], _RANK["measurement"]}
-    twins = _twin_groups(paths)
-    if not twins and usable.filter(~pl.col("rank").is_in(list(raw))).is_empty():
+    twin_groups = _twin_groups(paths)
+    if not twin_groups and usable.filter(~pl.col("rank").is_in(list(raw))).is_empty():
         return rows  # only raw files, none written twice (one big CSV): nothing can be a copy
     # By value once, for every grouping below (see _by_group_and_value); then sorted once for
     # the matches by metric and model and once for those by metric alone, each only over the
@@ -504,7 +503,7 @@ def _link_copies(
         usable.filter(pl.col("metric").is_in(matched_by_metric.implode())), ["metric"]
     )
     details = _MatchDetails(rows)
-    links = [details.equal(*p) for p in _twin_copies(usable, twins, rows, codes["file"])]
+    links = [details.equal(*p) for p in _twin_copies(usable, twin_groups, rows, codes["file"])]
     copied = (
         pl.concat([link["_row"] for link in links]).implode()
         if links
@@ -570,12 +569,12 @@ def _named_only_by_path(
 
 
 def _by_group_and_value(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Rows sorted by value (as `usable` in _link_copies, whose rows these are, in its order),
-    sorted by the `by` columns (unsigned 32-bit codes, as one 64-bit key). A stable sort on
-    that key keeps each group's rows by value: `usable` is sorted by value once for the six
-    groupings, where each sorted by value again (at 100,000 files 0.9 s for the six). Two
-    stable sorts on one column each took 0.6 s where one sort on three columns took 1.7 s,
-    on 3 million rows."""
+    """Rows already in value order (`usable`'s rows, see _link_copies) sorted by the `by`
+    columns (unsigned 32-bit codes, as one 64-bit key): a stable sort on that key keeps each
+    group's rows in value order. `usable` is sorted by value once for the six groupings, where
+    each sorted by value again (at 100,000 files 0.9 s for the six); two stable sorts on one
+    column each had taken 0.6 s where one sort on three columns took 1.7 s, on 3 million
+    rows."""
     key = pl.col(by[0]).cast(pl.UInt64)
     for column in by[1:]:
         key = key * (1 << 32) + pl.col(column).cast(pl.UInt64)
@@ -609,9 +608,8 @@ class _MatchDetails:
         # The file and the model ride along from the frames (both hold them); the resolution
         # and the options are looked up for the pairs whose values can be equal: each lookup
         # gathers from the table's chunks, which at 100,000 files was most of this step's time.
-        carried = ["file"]
-        if same_model and "model_id" not in by:
-            carried.append("model_id")
+        model = ["model_id"] if same_model and "model_id" not in by else []
+        carried = ["file", *model]
         nearest = (
             candidates.select("_row", "value", *carried, *by)
             .join_asof(
@@ -640,11 +638,11 @@ class _MatchDetails:
         pairs = equal.select(
             "_row",
             "_p_row",
-            *[pl.col(name, f"_p_{name}") for name in carried if name != "file"],
+            *[pl.col(name, f"_p_{name}") for name in model],
             *[column.gather(equal["_row"]).alias(name) for name, column in looked_up],
             *[column.gather(equal["_p_row"]).alias(f"_p_{name}") for name, column in looked_up],
         )
-        compared = [*_OPTIONS, *(name for name in carried if name != "file")]
+        compared = [*_OPTIONS, *model]
         agrees = pl.all_horizontal(
             [
                 pl.col(o).is_null() | pl.col(f"_p_{o}").is_null() | (pl.col(o) == pl.col(f"_p_{o}"))
