@@ -126,4 +126,8 @@ def model_named_by_folders(path: str) -> str | None:
     folder, _, name = path.rpartition("/")
     if not folder or model_in_path(name) is not None:
         return None
-    return model_in_path(folder)
+    return _model_in_folders(folder)
+
+
+# Per folder: a folder's files ask the same (a 100,000-file pile has 45,833 folders).
+_model_in_folders = functools.lru_cache(maxsize=65536)(model_in_path)
