@@ -8,7 +8,10 @@ process grew from 332 to 406 MB (to 336 MB with a server's address given), and t
 takes 1.4 s on 2 cores (tasks/local_server.py). This starts the same child the same way (uvicorn
 serving Prefect's app factory, with the same settings and the marks Prefect gives it, which
 tasks.orphan_servers looks for), waits until it answers, and stops it when the run's process
-exits.
+exits. What the server prints goes to a temporary file, not to the run's terminal: stopped while
+its task-run recorder was writing (a loaded machine), Prefect's server printed some 200 lines of
+tracebacks after the run's summary, about events of a database thrown away with it; a server that
+fails to start has its last lines in the error instead.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,8 +34,12 @@ SERVER_ENV = {
     "PREFECT__SERVER_EPHEMERAL": "1",
     "PREFECT__SERVER_FINAL": "1",
 }
-_PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind its port
+# uvicorn's exit status when it cannot bind its port, and when the app fails to start: told
+# apart by what it printed.
+_STARTUP_FAILED = 3
+_PORT_TAKEN_SAYS = "address already in use"
 _STOP_WAIT_S = 5.0
+_LAST_WORDS_LINES = 3
 
 
 class TemporaryServerError(RuntimeError):
@@ -60,6 +68,8 @@ class TemporaryServer:
         from prefect.settings import get_current_settings
 
         settings = get_current_settings().to_environment_variables(exclude_unset=True)
+        # The server's stdout and stderr; closed by stop(), when the server has ended.
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115
         return subprocess.Popen(
             [
                 sys.executable,
@@ -79,6 +89,8 @@ class TemporaryServer:
                 "on",
             ],
             env={**os.environ, **SERVER_ENV, **settings},
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
         )
 
     @property
@@ -98,30 +110,43 @@ class TemporaryServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             status = self.process.poll()
-            if status == _PORT_TAKEN:
+            if status == _STARTUP_FAILED and _PORT_TAKEN_SAYS in self._printed():
+                self._output.close()
                 self.port = _free_port()
                 self.process = self._start()
             elif status is not None:
                 raise TemporaryServerError(
-                    f"the temporary Prefect server exited with status {status} before it answered"
+                    f"the temporary Prefect server exited with status {status} before it "
+                    f"answered; it said: {self._last_words()}"
                 )
             if answers(self.address, timeout=2.0):
                 self._answered = True
                 return self.address
             time.sleep(0.1)
+        said = self._last_words()
         self.stop()
         raise TemporaryServerError(
             f"the temporary Prefect server did not answer at {self.address} within "
-            f"{timeout_s:.0f} s"
+            f"{timeout_s:.0f} s; it said: {said}"
         )
+
+    def _printed(self) -> str:
+        # At offset 0 without moving the file's offset, which the server writes at.
+        descriptor = self._output.fileno()
+        return os.pread(descriptor, os.fstat(descriptor).st_size, 0).decode(errors="replace")
+
+    def _last_words(self) -> str:
+        # Without a traceback's indented frames: the error and what uvicorn made of it.
+        lines = [line for line in self._printed().splitlines() if line[:1] not in ("", " ")]
+        return " / ".join(lines[-_LAST_WORDS_LINES:]) or "nothing"
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s); nothing when it has ended."""
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=_STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=_STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._output.close()

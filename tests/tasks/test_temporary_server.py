@@ -44,3 +44,38 @@ def test_the_run_reaches_a_temporary_server_that_it_did_not_load_and_that_ends_w
     assert report["server_modules"] == []
     # Stopped when the run's process exited.
     assert not _alive(report["pid"])
+
+
+_FAILING = """
+from tasks.temporary_server import TemporaryServer, TemporaryServerError
+try:
+    TemporaryServer().api_url()
+except TemporaryServerError as error:
+    print("ERROR:", error)
+"""
+
+
+def test_a_server_that_cannot_start_says_why_in_the_error_not_on_the_terminal(tmp_path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", _FAILING],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            **environment,
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # a database inside a file: SQLite cannot open it, so the server's start fails
+            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{not_a_folder}/p.db",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "150",
+        },
+        check=True,
+    )
+
+    error = done.stdout.strip().splitlines()[-1]
+    assert error.startswith("ERROR: the temporary Prefect server exited with status")
+    assert "unable to open database file" in error
+    assert "Traceback" not in done.stderr
