@@ -131,6 +131,8 @@ class TemporaryServer:
         )
 
     def _printed(self) -> str:
+        if self._output.closed:  # stopped already
+            return ""
         # At offset 0 without moving the file's offset, which the server writes at.
         descriptor = self._output.fileno()
         return os.pread(descriptor, os.fstat(descriptor).st_size, 0).decode(errors="replace")

@@ -79,3 +79,34 @@ def test_a_server_that_cannot_start_says_why_in_the_error_not_on_the_terminal(tm
     assert error.startswith("ERROR: the temporary Prefect server exited with status")
     assert "unable to open database file" in error
     assert "Traceback" not in done.stderr
+
+
+_PORT_TAKEN = """
+import json, socket
+import tasks.temporary_server as temporary
+held = socket.socket()
+held.bind(("127.0.0.1", 0))
+held.listen()
+taken = held.getsockname()[1]
+ports = [taken]
+free_port = temporary._free_port
+temporary._free_port = lambda: ports.pop() if ports else free_port()
+server = temporary.TemporaryServer()
+print(json.dumps({"taken": taken, "url": server.api_url()}))
+"""
+
+
+def test_a_port_taken_before_the_server_binds_it_is_left_for_another() -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PORT_TAKEN],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**environment, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert report["url"].startswith("http://127.0.0.1:")
+    assert f":{report['taken']}/" not in report["url"]
