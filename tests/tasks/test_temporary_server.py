@@ -27,17 +27,26 @@ print(json.dumps({"url": url, "health": health, "pid": server.process.pid,
 """
 
 
-def test_the_run_reaches_a_temporary_server_that_it_did_not_load_and_that_ends_with_it() -> None:
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
+def _run(script: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The script in a fresh interpreter with no Prefect API set, offline."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    return subprocess.run(
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         timeout=180,
-        env={**environment, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+        env={
+            **inherited,
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            **environment,
+        },
         check=True,
     )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_run_reaches_a_temporary_server_that_it_did_not_load_and_that_ends_with_it() -> None:
+    report = json.loads(_run(_SCRIPT).stdout.strip().splitlines()[-1])
 
     assert report["url"].startswith("http://127.0.0.1:") and report["url"].endswith("/api")
     assert report["health"] == 200
@@ -58,21 +67,11 @@ except TemporaryServerError as error:
 def test_a_server_that_cannot_start_says_why_in_the_error_not_on_the_terminal(tmp_path) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", _FAILING],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={
-            **environment,
-            "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            # a database inside a file: SQLite cannot open it, so the server's start fails
-            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{not_a_folder}/p.db",
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "150",
-        },
-        check=True,
+    done = _run(
+        _FAILING,
+        # a database inside a file: SQLite cannot open it, so the server's start fails
+        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{not_a_folder}/p.db",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="150",
     )
 
     error = done.stdout.strip().splitlines()[-1]
@@ -97,16 +96,7 @@ print(json.dumps({"taken": taken, "url": server.api_url()}))
 
 
 def test_a_port_taken_before_the_server_binds_it_is_left_for_another() -> None:
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", _PORT_TAKEN],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**environment, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = json.loads(_run(_PORT_TAKEN).stdout.strip().splitlines()[-1])
 
     assert report["url"].startswith("http://127.0.0.1:")
     assert f":{report['taken']}/" not in report["url"]
