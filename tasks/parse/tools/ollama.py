@@ -172,7 +172,8 @@ def read_verbose(document: Document, sink: MetricSink) -> None:
             flush()
             block = {}
             block_start = match.start()
-            block_line = text.count("\n", 0, match.start()) + 1
+            # the label's own line: the match starts with the blank lines before it
+            block_line = text.count("\n", 0, match.start("label")) + 1
         block[label] = match["value"]
     flush()
 

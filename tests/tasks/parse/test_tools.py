@@ -137,7 +137,7 @@ def test_ollama_verbose_log_with_terminal_codes_and_go_durations() -> None:
         "prompt eval rate:     267.55 tokens/s\neval count:           642 token(s)\n"
         "eval duration:        4.665623125s\neval rate:            137.60 tokens/s\n"
     )
-    log = f"model_name =    gemma3:1b\n{block}{block}"
+    log = f"model_name =    gemma3:1b\n{block}\n{block}"
     data = log.encode()
     assert sniff_format("run.log", data)[0] == "text"
     frame, reader, _ = read("run.log", log)
@@ -147,6 +147,8 @@ def test_ollama_verbose_log_with_terminal_codes_and_go_durations() -> None:
     assert value(frame, "prompt_eval_ms")[0] == pytest.approx(85.963792)
     assert set(frame["model"]) == {"gemma3:1b"}
     assert frame.filter(pl.col("metric") == "eval_count")["run_index"].to_list() == [1, 2]
+    # each run at its "total duration" line, the blank line before the second not counted
+    assert frame["locator"].unique(maintain_order=True).to_list() == ["line 2", "line 11"]
     assert "ttft_ms" not in frame["metric"].to_list()  # Ollama does not measure it
 
 
