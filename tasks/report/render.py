@@ -222,7 +222,9 @@ def render_combined_report(
         cached = [CACHED, ""] if call_a.get("cached") or call_b.get("cached") else []
         side_by_side = [
             *cached,
-            "Figures of each agent's final LLM call; delta is B minus A.",
+            "Figures of each agent's final LLM call; delta is B minus A. One call each, with "
+            "its own prompt and reply length: the deltas describe these two calls, not which "
+            "agent's options are faster (summary.md tests that over the runs).",
             "",
             "| Metric | Agent A | Agent B | Delta (B - A) |",
             "|---|---:|---:|---:|",

@@ -93,6 +93,8 @@ def test_combined_report_sets_agents_side_by_side_with_deltas_and_speedup():
 
     assert "| Throughput (tok/s) | 80 | 100 | 20 (+25.0%) |" in report
     assert "| Time to first token (ms) | 120 | 90 | -30 (-25.0%) |" in report
+    # one call each: the table says it is no test of which options are faster
+    assert "the deltas describe these two calls, not which agent's options are faster" in report
     assert "Speedup (sequential / concurrent): 1.67x" in report
     assert "Efficiency (speedup / 2): 83.3%" in report
     assert "- Contention: no (rule: yes when the efficiency is below 75%" in report
