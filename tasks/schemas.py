@@ -164,6 +164,8 @@ FINDINGS = pl.Schema(
         "effect_size": pl.Float64,  # Cliff's delta, best against runner-up
         "test": pl.Utf8,  # kruskal-wallis | mann-whitney
         "p_value": pl.Float64,
+        # the best against the runner-up alone (Mann-Whitney): what a "best" rests on
+        "p_top": pl.Float64,
         "verdict": pl.Utf8,  # one of VERDICTS; null for counts
         "value": pl.Float64,  # the headline number
         "statement": pl.Utf8,  # the finding in one English sentence, rendered by code

@@ -86,6 +86,11 @@ def evidence(finding: dict) -> str:
                 f"n={counts[0]}, against {levels[1]} {adaptive_number(medians[1])} {unit}, "
                 f"n={counts[1]}; "
                 f"Kruskal-Wallis {p_value(finding['p_value'])}"
+                + (
+                    f", the two alone Mann-Whitney {p_value(finding['p_top'])}"
+                    if finding.get("p_top") is not None
+                    else ""
+                )
             )
         low, high = adaptive_number(min(medians)), adaptive_number(max(medians))
         spread = f"{finding['subject']} medians {low} to {high} {unit}"

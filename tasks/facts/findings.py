@@ -279,11 +279,14 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
         else " [values {} to {}]".format(*map(adaptive_number, stats["best_range"]))
     )
     if verdict == "significant":
+        # The lead rests on the test of the two leaders alone (see compare_levels); the test of
+        # all levels may owe its p to a third one far behind.
         return (
             f"{scope}: {stats['best']} has the best {what}, median "
             f"{adaptive_number(stats['median'])} {unit}{interval}, "
             f"{one_decimal(stats['effect_pct'])}% ahead of {stats['runner_up']} "
-            f"({medians}; Kruskal-Wallis {p})."
+            f"({medians}; Kruskal-Wallis {p}; the two leaders alone: Mann-Whitney "
+            f"{p_value(stats['p_top'])})."
         )
     return (
         f"{scope}: {what} differs by {subject} ({medians}; Kruskal-Wallis {p}), but "
@@ -792,8 +795,17 @@ def outlier_findings(found: pl.DataFrame, names: Mapping[str, str]) -> list[dict
 
 
 def _error_class(error: pl.Expr) -> pl.Expr:
-    """An error message without what varies between its occurrences (numbers, quoted text)."""
-    return error.str.split("\n").list.first().str.replace_all(r"\d+", "N").str.slice(0, 120)
+    """An error message without the numbers that vary between its occurrences: what groups
+    records by cause. Never shown: "'cpN' codec can't encode character" reads as garbled."""
+    return _error_line(error).str.replace_all(r"\d+", "N")
+
+
+def _error_line(error: pl.Expr) -> pl.Expr:
+    """An error message's first line, as written, cut to 120 characters."""
+    return error.str.split("\n").list.first().str.slice(0, 120)
+
+
+_NO_MESSAGE = "marked unsuccessful, no error message"
 
 
 def failure_findings(metrics: pl.DataFrame) -> list[dict]:
@@ -807,30 +819,47 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
         .agg(pl.col("error").drop_nulls().first())
         .with_columns(
             pl.col("source_path").cast(pl.Utf8),
-            cause=_error_class(pl.col("error")).fill_null("marked unsuccessful, no error message"),
+            cause=_error_class(pl.col("error")).fill_null(_NO_MESSAGE),
+            message=_error_line(pl.col("error")).fill_null(_NO_MESSAGE),
         )
     )
-    # A run written twice (bench.json and its bench.md rendering) failed once: a cause's records
-    # count in the first of the files that share a folder and name.
+    # A run written twice (bench.json and its bench.md rendering) failed once: its failures
+    # count in one of the files that share a folder and name, the one that states the most
+    # error messages (the rendering may keep only a success column), then the first.
     stem = pl.col("source_path").str.replace(r"\.[^./]*$", "")
-    first = pl.col("source_path").min().over(stem, "cause")
-    records = records.filter(pl.col("source_path") == first)
+    stated = pl.col("error").is_not_null().sum().over("source_path")
+    chosen = (
+        pl.col("source_path")
+        .sort_by([stated, pl.col("source_path")], descending=[True, False])
+        .first()
+        .over(stem)
+    )
+    records = records.filter(pl.col("source_path") == chosen)
     found = []
     groups = records.group_by("cause", maintain_order=True).agg(
         n=pl.len(),
         files=pl.col("source_path").n_unique(),
         folders=pl.col("source_path").str.replace(r"/[^/]*$", "").unique().sort(),
         rows=pl.format("{} {}", "source_path", "locator"),  # records, not rows
+        message=pl.col("message").first(),
+        messages=pl.col("message").n_unique(),
     )
-    for cause, n, files, folders, rows in groups.sort(
+    for cause, n, files, folders, rows, message, messages in groups.sort(
         ["n", "cause"], descending=[True, False]
     ).iter_rows():
         where = ", ".join(folders[:3]) + (
             f" and {len(folders) - 3} more" if len(folders) > 3 else ""
         )
         records = f"{adaptive_number(n)} failed record{'s' if n != 1 else ''}"
-        verb = "share one cause" if n != 1 else "failed with"
-        statement = f'{records} in {_files(files)} (in {where}) {verb}: "{cause}".'
+        # The first record's own words: the others' differ from them in numbers alone.
+        verb = (
+            "failed with"
+            if n == 1
+            else "share one cause"
+            if messages == 1
+            else "share one cause, in the first one's words"
+        )
+        statement = f'{records} in {_files(files)} (in {where}) {verb}: "{message}".'
         found.append(
             _finding(
                 "failure_cause",
