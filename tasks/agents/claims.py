@@ -105,8 +105,12 @@ def evidence(finding: dict) -> str:
 
 
 def _scope(finding: dict) -> str:
+    if finding["kind"] == "ranking":
+        # The setup when the pile has several (each its own ranking, each its own best): two
+        # "best" models side by side read as a contradiction without it.
+        return f"{finding['config']}: " if finding.get("config") else ""
     parts = [p for p in (finding.get("experiment"), finding.get("model")) if p]
-    if finding["kind"] == "ranking" or not parts:
+    if not parts:
         return ""
     where = finding.get("file") or parts[0].rpartition("/")[2]
     held = finding.get("config") if finding["kind"] == "effect" else None

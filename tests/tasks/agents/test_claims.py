@@ -2,7 +2,7 @@
 
 import json
 
-from tasks.agents.claims import CheckedClaim, Claim, claims_from_reply, render_section
+from tasks.agents.claims import CheckedClaim, Claim, claims_from_reply, evidence, render_section
 from tasks.agents.personas import INSIGHT_AGENT
 from tests.tasks.agents.findings_fixture import finding_id, small_findings
 
@@ -45,3 +45,30 @@ def test_a_section_renders_as_its_flags_say():
     assert recommendations == f"1. Gemma leads ({RANKING})"
     assert risks.splitlines()[0].startswith("| Risk") and "| Check it. |" in risks
     assert render_section(INSIGHT_AGENT.outline[0], []) == "No finding of this kind."
+
+
+def test_a_best_is_cited_with_its_setup_and_the_test_of_its_two_leaders():
+    # Two setups give two rankings, each with its own best: without the setup, two "best"
+    # models read as a contradiction.
+    ranking = {
+        "finding_id": "F001",
+        "kind": "ranking",
+        "verdict": "significant",
+        "unit": "tok/s",
+        "levels": ["gemma3:latest", "llama3.1:8b"],
+        "level_medians": [102.7, 73.88],
+        "level_n": [4, 32],
+        "ci_low": None,
+        "ci_high": None,
+        "p_value": 0.0004,
+        "p_top": 0.029,
+        "config": "ollama, hardware not stated, in sample-data",
+        "experiment": None,
+        "model": None,
+    }
+
+    assert evidence(ranking) == (
+        "ollama, hardware not stated, in sample-data: gemma3:latest: median 102.7 tok/s, n=4, "
+        "against llama3.1:8b 73.88 tok/s, n=32; Kruskal-Wallis p<0.001, the two alone "
+        "Mann-Whitney p=0.029"
+    )
