@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,10 +19,11 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # Never the developer's local server (`chimera server start`): each test run starts its own.
 os.environ["CHIMERA_LOCAL_SERVER"] = "false"
 # Cached task results (the agents') in a folder of this test session, never the user's: a test
-# must not answer from a result an earlier session stored.
-os.environ.setdefault(
-    "PREFECT_LOCAL_STORAGE_PATH", tempfile.mkdtemp(prefix="chimera-test-results-")
-)
+# must not answer from a result an earlier session stored. Removed when the session ends.
+_RESULTS_FOLDER: str | None = None
+if "PREFECT_LOCAL_STORAGE_PATH" not in os.environ:
+    _RESULTS_FOLDER = tempfile.mkdtemp(prefix="chimera-test-results-")
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = _RESULTS_FOLDER
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +41,11 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _RESULTS_FOLDER is not None:
+        shutil.rmtree(_RESULTS_FOLDER, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
