@@ -374,7 +374,68 @@ _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 # hold (with all of them, the rankings took 0.24 GB above a 50 MB CSV's 1.3 million
 # measurements; 0.17 GB with these).
 _RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value",
-                   *ROW_KEY_COLUMNS, *_SETUP_COLUMNS)  # fmt: skip
+                   *ROW_KEY_COLUMNS, *_SETUP_COLUMNS, "_settings")  # fmt: skip
+# What a model is compared at, beside its setup: the configuration (options and load, else the
+# file's own label) and the settings a llama-bench run varies.
+_SETTINGS_COLUMNS = ("config_label", "batch_size", "threads", "flash_attn")
+
+
+def settings_label(warm: pl.DataFrame) -> pl.Series:
+    """Each row's settings as words ("num_ctx=2048, temperature=0.4, threads=8"), a category
+    worked out once per distinct settings: what models are compared like for like at."""
+    further = [
+        pl.when(pl.col(c).is_not_null()).then(pl.format(f"{c}={{}}", pl.col(c)))
+        for c in _SETTINGS_COLUMNS[1:]
+    ]
+    label = pl.concat_str(
+        [pl.col("config_label").cast(pl.Utf8), *further], separator=", ", ignore_nulls=True
+    )
+    return label_per_group(warm.select(_SETTINGS_COLUMNS), label).alias("_settings")
+
+
+def shared_settings(rows: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """The rows of a comparison of models cut to the settings every compared model was
+    measured at, and the words that say so ("" when each model was measured at every setting
+    of the others: the rows as they are). A median pooled over each model's own settings
+    compares the settings too: a sweep's model measured at 24 configurations against another
+    measured only at its defaults. A model that shares no setting with the others, after
+    those sharing with the fewest are left out first (ties: the fewest measurements), is not
+    ranked and is named; with fewer than two models left there is no comparison (no rows)."""
+    per_model = {
+        model: set(settings)
+        for model, settings in rows.group_by("model", maintain_order=True)
+        .agg(pl.col("_settings").cast(pl.Utf8).unique())
+        .iter_rows()
+    }
+    counts = dict(rows.group_by("model").len().iter_rows())
+    models, left_out = list(per_model), []
+    common = set.intersection(*per_model.values())
+    while not common and len(models) > 2:
+
+        def sharing(model: str) -> tuple[int, int, str]:
+            others = sum(1 for o in models if o != model and per_model[model] & per_model[o])
+            return others, counts[model], model
+
+        left = min(models, key=sharing)
+        models.remove(left)
+        left_out.append(left)
+        common = set.intersection(*(per_model[m] for m in models))
+    if not common:
+        return rows.clear(), ""
+    if not left_out and all(per_model[m] == common for m in models):
+        return rows, ""
+    kept = rows.filter(
+        pl.col("model").is_in(models) & pl.col("_settings").cast(pl.Utf8).is_in(sorted(common))
+    )
+    at = (
+        f"the one setting all {len(models)} models were measured at ({next(iter(common))})"
+        if len(common) == 1
+        else f"the {len(common)} settings all {len(models)} models were measured at"
+    )
+    words = f"at {at}"
+    if left_out:
+        words += f"; not ranked, measured at none of them: {', '.join(sorted(left_out))}"
+    return kept, words
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -419,17 +480,23 @@ def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
         for rows in setups:
             if rows["model"].n_unique() < 2:
                 continue
+            setup = rows["_setup"][0] if len(setups) > 1 else None
+            rows, at = shared_settings(rows)
+            if rows.is_empty():
+                continue
             files = rows["experiment"].n_unique()
             scope = f"Model ranking over {adaptive_number(files)} file{'s' if files != 1 else ''}"
-            if len(setups) > 1:
-                scope += f" ({rows['_setup'][0]})"
+            if setup:
+                scope += f" ({setup})"
+            if at:
+                scope += f", {at}"
             finding = _comparison_finding(
                 "ranking",
                 scope,
                 "model",
-                rows.drop("_setup"),
+                rows.drop("_setup", "_settings"),
                 "model",
-                config=rows["_setup"][0] if len(setups) > 1 else None,
+                config="; ".join(part for part in (setup, at) if part) or None,
             )
             if finding:
                 found.append(finding)
@@ -476,11 +543,19 @@ def experiment_findings(
         models = [model for (model,) in groups]
         loads = metric == "ttft_ms" and any((experiment, m) in load_dominated for m in models)
         if len(models) > 1 and not loads:
-            finding = _comparison_finding(
-                "effect", scope, _subject(values), values, "model", experiment=experiment
-            )
-            if finding:
-                found.append(finding)
+            compared, at = shared_settings(values)
+            if not compared.is_empty():
+                finding = _comparison_finding(
+                    "effect",
+                    f"{scope}, {at}" if at else scope,
+                    _subject(compared),
+                    compared,
+                    "model",
+                    experiment=experiment,
+                    config=at or None,
+                )
+                if finding:
+                    found.append(finding)
         for model in models:
             if metric == "ttft_ms" and (experiment, model) in load_dominated:
                 continue  # its TTFT measures loading: the cold-start finding says so
@@ -1085,6 +1160,7 @@ def compute_findings(
     warm = rows.filter(~pl.col("cold"))  # filtered once: each filter copies the rows
     strays = outliers(warm)
     warm = without_strays(warm, strays)
+    warm = warm.with_columns(settings_label(warm))
     loaded = load_dominated_series(rows.filter(~pl.col("cold")))
     names = short_names(files["relative_path"].cast(pl.Utf8).to_list())
     load_keys = set(zip(loaded["experiment"], loaded["model"], strict=True))

@@ -423,3 +423,60 @@ def test_models_measured_by_different_tools_are_ranked_apart():
     # No ranking of GenAI-Perf's TTFT against LLMPerf's; the generic files' models still rank.
     assert rankings["metric"].to_list() == ["throughput_tok_s"]
     assert sorted(rankings["levels"][0]) == ["gemma3:1b", "llama3:8b"]
+
+
+def test_models_are_ranked_at_the_settings_each_of_them_was_measured_at():
+    # m-sweep ran at two context sizes, m-once at the larger only: pooled over its own
+    # settings, m-sweep's median would mix in a setting m-once never ran.
+    rows = [
+        *metric_rows("a/sweep.csv", "m-sweep", [150.0, 151.0, 149.0], num_ctx=1024),
+        *metric_rows("a/sweep.csv", "m-sweep", [90.0, 91.0, 89.5], start=4, num_ctx=4096),
+        *metric_rows("a/once.csv", "m-once", [100.0, 101.0, 99.0], num_ctx=4096),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert ranking["levels"] == ["m-once", "m-sweep"]
+    assert ranking["level_n"] == [3, 3]
+    assert ranking["level_medians"] == [100.0, 90.0]
+    assert "at the one setting all 2 models were measured at (num_ctx=4096)" in (
+        ranking["statement"]
+    )
+    assert ranking["config"] == "at the one setting all 2 models were measured at (num_ctx=4096)"
+    assert sorted(ranking["source_rows"]) == [
+        *[f"a/once.csv row {i}" for i in (1, 2, 3)],
+        *[f"a/sweep.csv row {i}" for i in (4, 5, 6)],
+    ]
+
+
+def test_a_model_that_shares_no_setting_with_the_others_is_named_and_not_ranked():
+    rows = [
+        *metric_rows("a/x.csv", "m-x", [150.0, 151.0, 149.0], temperature=0.4),
+        *metric_rows("a/y.csv", "m-y", [100.0, 101.0, 99.0], temperature=0.4),
+        *metric_rows("a/z.csv", "m-z", [300.0, 301.0, 299.0], temperature=0.8),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert sorted(ranking["levels"]) == ["m-x", "m-y"]
+    assert "not ranked, measured at none of them: m-z" in ranking["statement"]
+
+
+def test_models_measured_at_no_common_setting_are_not_ranked():
+    rows = [
+        *metric_rows("a/x.csv", "m-x", [150.0, 151.0, 149.0], temperature=0.4),
+        *metric_rows("a/z.csv", "m-z", [300.0, 301.0, 299.0], temperature=0.8),
+    ]
+    assert _findings(rows).filter(pl.col("kind") == "ranking").is_empty()
+
+
+def test_models_measured_at_the_same_settings_are_ranked_as_they_are():
+    rows = [
+        *metric_rows("a/x.csv", "m-x", [150.0, 151.0, 149.0], num_ctx=1024),
+        *metric_rows("a/x.csv", "m-x", [140.0, 141.0, 139.0], start=4, num_ctx=2048),
+        *metric_rows("a/y.csv", "m-y", [100.0, 101.0, 99.0], num_ctx=1024),
+        *metric_rows("a/y.csv", "m-y", [95.0, 96.0, 94.0], start=4, num_ctx=2048),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert ranking["level_n"] == [6, 6]
+    assert ranking["statement"].startswith("Model ranking over 2 files: ")
+    assert ranking["config"] is None
