@@ -438,8 +438,8 @@ def test_models_are_ranked_at_the_settings_each_of_them_was_measured_at():
     assert ranking["levels"] == ["m-once", "m-sweep"]
     assert ranking["level_n"] == [3, 3]
     assert ranking["level_medians"] == [100.0, 90.0]
-    assert "at the one setting all 2 models were measured at (num_ctx=4096)" in (
-        ranking["statement"]
+    assert (
+        "at the one setting all 2 models were measured at (num_ctx=4096)" in (ranking["statement"])
     )
     assert ranking["config"] == "at the one setting all 2 models were measured at (num_ctx=4096)"
     assert sorted(ranking["source_rows"]) == [
