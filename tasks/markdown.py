@@ -52,6 +52,17 @@ def adaptive_number(value: float) -> str:
     return fixed_number(value, 1 if abs(value) >= 100 else 2)
 
 
+def number_range(low: float, high: float) -> str:
+    """ "low to high" as adaptive_number writes them, with more decimals (up to three more) where
+    two different values would read the same: "102.06 to 102.14", not "102.1 to 102.1"."""
+    digits = 1 if max(abs(low), abs(high)) >= 100 else 2
+    for extra in range(4):
+        a, b = fixed_number(low, digits + extra), fixed_number(high, digits + extra)
+        if float(a.replace(",", "")) != float(b.replace(",", "")) or low == high:
+            break
+    return f"{a} to {b}"
+
+
 def one_decimal(value: float) -> str:
     """One decimal even when whole (12.0, 1,234.5): the percentages statements write."""
     return f"{value:,.1f}"

@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tasks.markdown import adaptive_number, escape, one_decimal, p_value, table
+from tasks.markdown import (
+    adaptive_number,
+    escape,
+    number_range,
+    one_decimal,
+    p_value,
+    table,
+)
 
 if TYPE_CHECKING:  # personas imports this module for its types
     from tasks.agents.personas import Persona, Section
@@ -92,8 +99,7 @@ def evidence(finding: dict) -> str:
                     else ""
                 )
             )
-        low, high = adaptive_number(min(medians)), adaptive_number(max(medians))
-        spread = f"{finding['subject']} medians {low} to {high} {unit}"
+        spread = f"{finding['subject']} medians {number_range(min(medians), max(medians))} {unit}"
         if verdict == "not testable":
             return f"{scope}{spread} over {len(levels)} levels, too few measurements to test"
         return (

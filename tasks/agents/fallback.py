@@ -71,7 +71,10 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
     if best:
         # Speed alone does not choose a model or a quantization: say what is unmeasured.
         unmeasured = any(r["subject"] == "output quality" for r in rows)
-        caveat = "; no file measures output quality, so compare their answers first"
+        caveat = (
+            "; no file that measures speed records output quality beside it, so compare their "
+            "answers first"
+        )
         chosen.append(
             _advice(
                 section.key,
@@ -94,8 +97,10 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
             _advice(
                 section.key,
                 same,
-                f"Set {same['subject']} for memory or context needs rather than speed, since "
-                + effect,
+                # For the model it was measured on: another model's may differ.
+                f"Set {same['subject']} for memory or context needs rather than speed"
+                + (f" on {same['model']}" if same.get("model") else "")
+                + f", since {effect}",
             )
         )
     load = next((r for r in rows if r["kind"] == "cold_start"), None)

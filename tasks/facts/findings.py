@@ -960,8 +960,8 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
         statement = (
             f"{adaptive_number(single.height)} of {adaptive_number(per_config.height)} measured "
             f"configurations (file, model, options and metric) have fewer than {MIN_REPETITIONS} "
-            "repetitions: their "
-            "values cannot be told apart from noise."
+            "repetitions: their noise cannot be estimated, so no difference between them can "
+            "be tested."
         )
         found.append(
             _finding(
@@ -997,7 +997,7 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
                 f"{adaptive_number(speed.len() - with_it)} of {_files(speed.len())} that "
                 f"{'measure' if plural else 'measures'} speed "
                 f"{'yield' if speed.len() - with_it != 1 else 'yields'} no metric of {what}, so "
-                f"{advice} there."
+                f"{advice} there{_held_elsewhere(metrics, speed, pattern)}."
             )
             found.append(
                 _finding(
@@ -1011,6 +1011,33 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
                 )
             )
     return found
+
+
+def _held_elsewhere(metrics: pl.DataFrame, speed: pl.Series, pattern: re.Pattern) -> str:
+    """The files that hold such a metric without a speed measurement of their own (a report's
+    quality scores): without them, "no file measures quality" reads as true of the pile."""
+    names = metrics["metric"].unique().cast(pl.Utf8)
+    matching = names.filter(names.str.contains(pattern.pattern))
+    if matching.is_empty():
+        return ""
+    holding = (
+        metrics.select("source_path", "metric")
+        .filter(
+            pl.col("metric").is_in(matching.implode())
+            & ~pl.col("source_path").is_in(speed.implode())
+        )["source_path"]
+        .unique()
+        .sort()
+    )
+    if holding.is_empty():
+        return ""
+    named = ", ".join(path.rpartition("/")[2] for path in holding.head(3).to_list())
+    more = f" and {adaptive_number(holding.len() - 3)} more" if holding.len() > 3 else ""
+    one = holding.len() == 1
+    return (
+        f" ({_files(holding.len())} with no speed measurement of {'its' if one else 'their'} "
+        f"own {'holds' if one else 'hold'} one: {named}{more})"
+    )
 
 
 def _files(count: int) -> str:

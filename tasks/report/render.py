@@ -51,7 +51,13 @@ def _options_line(result: AgentResult) -> str:
     who = f"- Agent {result.persona.agent} ({result.persona.name})"
     if not result.calls:
         return f"{who}: no model call in this run, so no options sent"
-    return f"{who} options: {_options_text(result.options.to_ollama())}"
+    chosen = result.options.to_ollama()
+    if chosen:
+        return f"{who} options: {_options_text(chosen)}"
+    # "backend defaults" alone read as if nothing were sent; the backend sends its own values.
+    sent = json.loads(result.calls[0]["options"] or "{}")
+    as_sent = f" (its first call sent {_options_text(sent)})" if sent else ""
+    return f"{who} options: none chosen, so the backend's defaults{as_sent}"
 
 
 NO_CALL = "No LLM call in this run: the agents' analysis follows in a follow-up run."
@@ -272,6 +278,13 @@ def render_combined_report(
     ]
     if call_a is None or call_b is None:
         parts.append(_no_call(a, b))
+    elif call_a.get("cached") and call_b.get("cached"):
+        # This run's wall time is then the cache's read, not the agents' work.
+        parts.append(
+            f"- No model was asked in this run (both results reused), so its wall time of A and "
+            f"B, {fixed_number(context.concurrent_wall_ms)} ms, is the cache's; in the run that "
+            f"asked, A took {fixed_number(a.wall_ms)} ms and B {fixed_number(b.wall_ms)} ms."
+        )
     elif context.concurrent_wall_ms is not None:
         parts.append(
             f"- Concurrent wall time of A and B: {fixed_number(context.concurrent_wall_ms)} ms"

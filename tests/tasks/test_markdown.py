@@ -9,6 +9,7 @@ from tasks.markdown import (
     adaptive_number,
     axis_number,
     fixed_number,
+    number_range,
     one_decimal,
     p_value,
     p_value_cell,
@@ -69,3 +70,12 @@ def test_a_file_is_named_with_the_folders_that_tell_it_apart() -> None:
         "a/x/runs.csv",
         "b/x/runs.csv",
     ]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(77.2, 78.4, "77.20 to 78.40"), (102.06, 102.14, "102.06 to 102.14"),
+     (102.14, 102.14, "102.1 to 102.1"), (5.001, 5.0012, "5.0010 to 5.0012")],
+)  # fmt: skip
+def test_a_range_of_two_different_values_never_reads_as_one(low, high, expected):
+    assert number_range(low, high) == expected

@@ -18,11 +18,17 @@ def test_a_configuration_is_chosen_only_on_a_significant_finding() -> None:
     first = recommendations[0]
     assert first.claim.finding_id == finding_id(FINDINGS, kind="ranking")
     assert first.rendered.startswith("Where throughput matters, choose gemma3:1b over llama3.1:8b")
-    assert "no file measures output quality, so compare their answers first" in first.rendered
+    assert (
+        "no file that measures speed records output quality beside it, so compare their answers "
+        "first" in first.rendered
+    )
     same = finding_id(FINDINGS, kind="effect", subject="num_gpu")
     second = recommendations[1]
     assert second.claim.finding_id == same
     assert "makes no measurable difference to throughput" in second.rendered
+    # the advice names the model it was measured on: another model's setting may matter
+    model = FINDINGS.filter(pl.col("finding_id") == same)["model"][0]
+    assert model and f"rather than speed on {model}, since" in second.rendered
 
 
 def test_without_a_tested_difference_nothing_is_chosen() -> None:

@@ -480,3 +480,17 @@ def test_models_measured_at_the_same_settings_are_ranked_as_they_are():
     assert ranking["level_n"] == [6, 6]
     assert ranking["statement"].startswith("Model ranking over 2 files: ")
     assert ranking["config"] is None
+
+
+def test_a_quality_gap_names_the_files_that_hold_quality_without_speed():
+    rows = [
+        *metric_rows("a/sweep.csv", "m", [100.0, 101.0, 99.0]),
+        *metric_rows("a/report.md", "m", [8.5, 9.0], metric="quality_score", unit=None),
+    ]
+    gap = _one(_findings(rows), kind="coverage_gap", subject="output quality")
+
+    assert gap["statement"] == (
+        "1 of 1 file that measures speed yields no metric of output quality (accuracy, score), "
+        "so speed is compared alone there (1 file with no speed measurement of its own holds "
+        "one: report.md)."
+    )

@@ -111,6 +111,14 @@ def test_two_runs_each_say_the_test_cannot_decide_and_how_many_runs_it_needs():
     assert "needs 4 runs per agent" in verdict
 
 
+def test_one_run_each_gives_no_test_and_no_effect_size_only_the_change():
+    result = compare([24.0], [45.8], THROUGHPUT)
+
+    assert (result.u, result.p, result.delta) == (None, None, None)
+    assert result.change_pct == pytest.approx(90.83, abs=0.01)
+    assert result.verdict.startswith("too few runs to test throughput")
+
+
 def test_identical_values_are_no_difference_and_a_missing_side_is_said():
     assert compare([5.0, 5.0, 5.0, 5.0], [5.0] * 4, THROUGHPUT).p == 1.0
     assert (

@@ -168,3 +168,38 @@ def test_every_report_names_the_tables_it_describes(tmp_path):
         render_combined_report(a, b, context, "", "## Top findings", "", ""),
     ):
         assert f"- Tables: {note}" in report
+
+
+FINDINGS_A = dict.fromkeys(DATA_COLLECTOR.sections, "findings")
+FINDINGS_B = dict.fromkeys(INSIGHT_AGENT.sections, "findings")
+
+
+def test_an_agent_that_chose_no_options_shows_the_defaults_its_backend_sent():
+    a = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}), FINDINGS_A)
+    a = replace(a, calls=[_call("A", 80.0, 120.0, {"num_ctx": 2048, "temperature": 0.8})])
+    b = _result(INSIGHT_AGENT, _call("B", 100.0, 90.0, {"num_gpu": 80}), FINDINGS_B)
+
+    report = render_combined_report(a, b, CONTEXT, "", "## Top findings", "", "")
+
+    assert (
+        "- Agent A (DataCollector) options: none chosen, so the backend's defaults (its first "
+        "call sent num_ctx=2048, temperature=0.8)" in report
+    )
+    assert "- Agent B (InsightAgent) options: num_gpu=80" in report
+
+
+def test_agents_reused_from_the_cache_show_the_asking_run_s_wall_times_not_the_cache_s():
+    cached = {"cached": True}
+    a = _result(DATA_COLLECTOR, _call("A", 80.0, 120.0, {}) | cached, FINDINGS_A)
+    b = _result(INSIGHT_AGENT, _call("B", 100.0, 90.0, {"num_gpu": 80}) | cached, FINDINGS_B)
+    a, b = replace(a, wall_ms=47707.92), replace(b, wall_ms=59644.06)
+    context = replace(CONTEXT, concurrent_wall_ms=50.83, sequential_wall_ms=None)
+
+    report = render_combined_report(a, b, context, "", "## Top findings", "", "")
+
+    assert "Concurrent wall time" not in report
+    assert (
+        "- No model was asked in this run (both results reused), so its wall time of A and B, "
+        "50.83 ms, is the cache's; in the run that asked, A took 47,707.92 ms and B "
+        "59,644.06 ms." in report
+    )
