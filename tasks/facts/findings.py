@@ -65,7 +65,7 @@ METHOD_NUMBERS = (
 _UNITS = {"tok/s": "tok/s", "ms": "ms", "s": "s", "req/s": "req/s"}
 _METRIC_WORDS = {
     "throughput_tok_s": "throughput",
-    "e2e_throughput_tok_s": "end-to-end output throughput",
+    "e2e_throughput_tok_s": "per-request end-to-end output throughput",
     "prompt_tok_s": "prompt processing throughput",
     "server_throughput_tok_s": "server throughput",
     "request_throughput_req_s": "request throughput",
@@ -564,22 +564,59 @@ def experiment_findings(
             varying = varies[(experiment, metric, model)]
             if held:
                 varying = [d for d in varying if series[d].drop_nulls().n_unique() > 1]
+            followers = [d for d in varying if _follows_another(series, d, varying)]
+            varying = [d for d in varying if d not in followers]
             for dimension in varying:
+                going = _going_with(series, dimension, followers)
                 finding = _comparison_finding(
                     "effect",
-                    model_scope,
+                    f"{model_scope}, {going}" if going else model_scope,
                     dimension,
                     series.filter(pl.col(dimension).is_not_null()),
                     dimension,
                     experiment=experiment,
                     model=model,
-                    config=held or None,
+                    config="; ".join(part for part in (held, going) if part) or None,
                 )
                 if finding:
                     found.append(finding)
             if not varying and series.height >= 2:
                 found.append(_configuration_finding(model_scope, series, experiment, model))
     return found
+
+
+def _follows_another(series: pl.DataFrame, dimension: str, varying: list[str]) -> bool:
+    """Whether another setting that varies more finely fixes this one's value (a compile
+    benchmark's ONNX backend alone on the CPU, its other backends on CUDA): its levels then
+    pool that setting's levels as if they were repetitions, and its effect is the other's. A
+    file's configuration label is left out as the other: it names every setting at once."""
+
+    return any(
+        other != "config"
+        and _fixes(series, other, dimension)
+        and not _fixes(series, dimension, other)
+        for other in varying
+        if other != dimension
+    )
+
+
+def _fixes(series: pl.DataFrame, finer: str, coarser: str) -> bool:
+    """Whether each level of `finer` has one value of `coarser`."""
+    values = series.select(finer, coarser).drop_nulls().unique()
+    return values.height > 0 and values[finer].n_unique() == values.height
+
+
+def _going_with(series: pl.DataFrame, dimension: str, followers: list[str]) -> str:
+    """The settings that go with each level of `dimension`, in words ("hardware going with
+    backend: eager cuda, onnx cpu"): a level's lead may be its hardware's."""
+    parts = []
+    for follower in followers:
+        if not _fixes(series, dimension, follower):
+            continue
+        pairs = series.select(dimension, follower).drop_nulls().unique().sort(dimension)
+        listed = ", ".join(f"{level} {value}" for level, value in pairs.iter_rows())
+        parts.append(f"{follower} going with {dimension}: {listed}")
+    return "; ".join(parts)
 
 
 def hold_further_settings(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
@@ -960,8 +997,8 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
         statement = (
             f"{adaptive_number(single.height)} of {adaptive_number(per_config.height)} measured "
             f"configurations (file, model, options and metric) have fewer than {MIN_REPETITIONS} "
-            "repetitions: their noise cannot be estimated, so no difference between them can "
-            "be tested."
+            "repetitions: their noise cannot be estimated, so none of them can be tested "
+            "against another."
         )
         found.append(
             _finding(

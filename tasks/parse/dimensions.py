@@ -100,6 +100,11 @@ _ALIASES = {
         "device_name",
         "device",
         "accelerator",
+        # ONNX Runtime's execution providers, in the order it tries them: the first is where
+        # the timings ran ("CPUExecutionProvider" in a file whose model sits on "cuda")
+        "providers",
+        "execution_providers",
+        "execution_provider",
     ),
     "concurrency": (
         "concurrency",
@@ -449,10 +454,31 @@ def gpu_name(text: str) -> str | None:
     return " ".join(words)
 
 
+# ONNX Runtime's execution providers by the device they run on (onnxruntime's provider names).
+_PROVIDER_DEVICES = {
+    "cpu": "cpu",
+    "cuda": "cuda",
+    "tensorrt": "cuda",
+    "nvtensorrtrtx": "cuda",
+    "rocm": "rocm",
+    "migraphx": "rocm",
+    "dml": "directml",
+    "coreml": "coreml",
+    "openvino": "openvino",
+    "qnn": "qnn",
+}
+_EXECUTION_PROVIDER = re.compile(r"^(\w+?)ExecutionProvider$")
+
+
 def decode_hardware(raw: Any) -> str | None:
     """The hardware a run names: a GPU as gpu_name writes it, with any more the text says of
     it after the name ("NVIDIA A100-SXM4-80GB" -> "A100 SXM4-80GB"); other hardware (a CPU, a
-    machine) as written."""
+    machine) as written; ONNX Runtime's execution providers (a list, the first tried first) as
+    the device the first runs on."""
+    if isinstance(raw, list):
+        return _provider_device(raw[0]) if raw and isinstance(raw[0], str) else None
+    if isinstance(raw, str) and raw.endswith("ExecutionProvider"):
+        return _provider_device(raw)
     text = _text(raw)
     if text is None or text.isdigit():
         return None  # a device's index (Nsight's "device": 0) says which, not what hardware
@@ -462,6 +488,11 @@ def decode_hardware(raw: Any) -> str | None:
     rest = _BRAND_WORDS.sub("", text[match.end() :]).strip(" -_,")
     name = gpu_name(text)
     return f"{name} {rest}" if rest else name
+
+
+def _provider_device(name: str) -> str | None:
+    match = _EXECUTION_PROVIDER.match(name)
+    return _PROVIDER_DEVICES.get(match[1].lower(), match[1].lower()) if match else None
 
 
 _DECODERS = {

@@ -494,3 +494,25 @@ def test_a_quality_gap_names_the_files_that_hold_quality_without_speed():
         "so speed is compared alone there (1 file with no speed measurement of its own holds "
         "one: report.md)."
     )
+
+
+def test_a_setting_that_goes_with_another_is_named_with_it_not_compared_on_its_own():
+    # The ONNX backend alone ran on the CPU: "cpu against cuda" would pool eager and jit as
+    # repetitions of cuda; the backends' comparison says which hardware each ran on.
+    rows = [
+        *metric_rows("c/bench.json", "mlp", [0.24, 0.25, 0.23], backend="eager", hardware="cuda"),
+        *metric_rows(
+            "c/bench.json", "mlp", [0.21, 0.22, 0.2], start=4, backend="jit", hardware="cuda"
+        ),
+        *metric_rows(
+            "c/bench.json", "mlp", [0.05, 0.06, 0.04], start=7, backend="onnx", hardware="cpu"
+        ),
+    ]
+    effects = _findings(rows).filter(pl.col("kind") == "effect")
+
+    assert effects["subject"].to_list() == ["backend"]
+    assert (
+        "(mlp), hardware going with backend: eager cuda, jit cuda, onnx cpu: "
+        in (effects["statement"][0])
+    )
+    assert effects["config"][0] == "hardware going with backend: eager cuda, jit cuda, onnx cpu"

@@ -166,6 +166,38 @@ def test_a_model_objects_device_is_the_hardware_its_timings_ran_on() -> None:
     assert rows(frame, "model", "hardware", "batch_size", "value") == [("conv", "cuda", 4, 0.15)]
 
 
+def test_a_backend_on_onnx_runtime_s_cpu_provider_ran_on_the_cpu_not_the_model_s_device() -> None:
+    # In a "cuda" compile benchmark the ONNX backend's session ran on CPUExecutionProvider:
+    # its timings are the CPU's, not to be set beside the CUDA backends' as CUDA ones.
+    frame = parse_json_value(
+        {
+            "model": {"name": "mlp", "device": "cuda"},
+            "backends": {
+                "eager": {"benchmark": {"backend": "eager", "mean_time_ms": 0.24}},
+                "onnx": {
+                    "backend": "onnx",
+                    "compilation": {"metadata": {"providers": ["CPUExecutionProvider"]}},
+                    "benchmark": {"backend": "onnx", "mean_time_ms": 0.047},
+                },
+                "trt": {
+                    "backend": "trt",
+                    "compilation": {
+                        "metadata": {
+                            "providers": ["TensorrtExecutionProvider", "CPUExecutionProvider"]
+                        }
+                    },
+                    "benchmark": {"backend": "trt", "mean_time_ms": 0.4},
+                },
+            },
+        }
+    )
+    assert rows(frame, "backend", "hardware", "value") == [
+        ("eager", "cuda", 0.24),
+        ("onnx", "cpu", 0.047),
+        ("trt", "cuda", 0.4),
+    ]
+
+
 def test_a_metrics_object_of_statistics_gives_each_metric_its_statistics() -> None:
     # {"ttft_ms": {"p50": 120, "p90": 180}} is one record's TTFT at two percentiles, not records
     # named "ttft_ms" measuring a metric "p50" (as the object of objects it is was read).
