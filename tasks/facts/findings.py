@@ -651,9 +651,17 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
         if ci is not None
         else ""
     )
+    # A report's table of means (its runs in no file of the pile) is values of runs summarised,
+    # not runs: "over 4 measurements" read as four runs of one configuration.
+    statistics = series["statistic"].drop_nulls().unique().sort().to_list()
+    what = (
+        f"values, each a {' or '.join(statistics)} of runs"
+        if statistics and series["statistic"].null_count() == 0
+        else "measurements"
+    )
     statement = (
         f"{scope}, {config}: median {metric_words(metric)} {adaptive_number(median)} {unit} over "
-        f"{adaptive_number(values.size)} measurements (interquartile range "
+        f"{adaptive_number(values.size)} {what} (interquartile range "
         f"{adaptive_number(spread or 0)} {unit}{interval})."
     )
     return _finding(

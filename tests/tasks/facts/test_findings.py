@@ -516,3 +516,11 @@ def test_a_setting_that_goes_with_another_is_named_with_it_not_compared_on_its_o
         in (effects["statement"][0])
     )
     assert effects["config"][0] == "hardware going with backend: eager cuda, jit cuda, onnx cpu"
+
+
+def test_a_configuration_of_means_says_its_values_are_means_not_measurements():
+    rows = metric_rows("r/report.md", "m", [98.1, 91.2, 85.2], metric="efficiency", unit="%")
+    rows = [row | {"statistic": "mean"} for row in rows]
+    configuration = _one(_findings(rows), kind="configuration")
+
+    assert "over 3 values, each a mean of runs (interquartile range" in configuration["statement"]
