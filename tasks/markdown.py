@@ -53,11 +53,14 @@ def adaptive_number(value: float) -> str:
 
 
 def number_range(low: float, high: float) -> str:
-    """ "low to high" as adaptive_number writes them, with more decimals (up to three more) where
-    two different values would read the same: "102.06 to 102.14", not "102.1 to 102.1"."""
-    digits = 1 if max(abs(low), abs(high)) >= 100 else 2
+    """ "low to high", each as adaptive_number writes it, with more decimals (up to three more)
+    where two different values would read the same: "102.06 to 102.14", not "102.1 to 102.1"."""
+
+    def digits(value: float) -> int:
+        return 1 if abs(value) >= 100 else 2
+
     for extra in range(4):
-        a, b = fixed_number(low, digits + extra), fixed_number(high, digits + extra)
+        a, b = fixed_number(low, digits(low) + extra), fixed_number(high, digits(high) + extra)
         if float(a.replace(",", "")) != float(b.replace(",", "")) or low == high:
             break
     return f"{a} to {b}"

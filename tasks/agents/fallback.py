@@ -70,10 +70,11 @@ def recommendations(section: Section, findings: pl.DataFrame) -> list[CheckedCla
     best = min(choices, key=lambda r: r["kind"] != "effect", default=None)
     if best:
         # Speed alone does not choose a model or a quantization: say what is unmeasured.
-        unmeasured = any(r["subject"] == "output quality" for r in rows)
+        gap = next((r for r in rows if r["subject"] == "output quality"), None)
+        unmeasured = gap is not None
         caveat = (
-            "; no file that measures speed records output quality beside it, so compare their "
-            "answers first"
+            f"; {'no' if gap and gap['value'] == gap['n'] else 'not every'} file that measures "
+            "speed records output quality beside it, so compare their answers first"
         )
         chosen.append(
             _advice(

@@ -25,6 +25,7 @@ import polars as pl
 from tasks.facts.evidence import MIN_REPETITIONS
 from tasks.facts.measurements import (
     COLD_START_FACTOR,
+    CONFIG_COLUMNS,
     DIMENSION_COLUMNS,
     LOAD_DOMINATED_SHARE,
     RANKED_METRICS,
@@ -57,6 +58,7 @@ MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
 METHOD_NUMBERS = (
     MIN_REPETITIONS,
     COLD_START_FACTOR,
+    CONFIG_COLUMNS,
     LOAD_DOMINATED_SHARE * 100,
     OUTLIER_DEVIATIONS,
     CONFIDENCE * 100,
@@ -375,38 +377,51 @@ _SETUP_COLUMNS = ("runtime", "hardware", "backend")
 # measurements; 0.17 GB with these).
 _RANKED_COLUMNS = ("experiment", "metric", "unit", "direction", "model", "value",
                    *ROW_KEY_COLUMNS, *_SETUP_COLUMNS, "_settings")  # fmt: skip
-# What a model is compared at, beside its setup: the configuration (options and load, else the
-# file's own label) and the settings a llama-bench run varies.
-_SETTINGS_COLUMNS = ("config_label", "batch_size", "threads", "flash_attn")
+# What a model is compared at, beside its setup: the options and load a record states, and the
+# settings a llama-bench run varies. Not a file's own configuration label: labels name runs,
+# often by their model ("m1-fp16"), so two models' labels never match.
+_SETTINGS_COLUMNS = (*CONFIG_COLUMNS, "batch_size", "threads", "flash_attn")
 
 
 def settings_label(warm: pl.DataFrame) -> pl.Series:
-    """Each row's settings as words ("num_ctx=2048, temperature=0.4, threads=8"), a category
-    worked out once per distinct settings: what models are compared like for like at."""
-    further = [
+    """Each row's stated settings as words ("num_ctx=2048, temperature=0.4, threads=8"; "" when
+    it states none), a category worked out once per distinct settings (shared_settings)."""
+    stated = [
         pl.when(pl.col(c).is_not_null()).then(pl.format(f"{c}={{}}", pl.col(c)))
-        for c in _SETTINGS_COLUMNS[1:]
+        for c in _SETTINGS_COLUMNS
     ]
-    label = pl.concat_str(
-        [pl.col("config_label").cast(pl.Utf8), *further], separator=", ", ignore_nulls=True
-    )
+    label = pl.concat_str(stated, separator=", ", ignore_nulls=True)
     return label_per_group(warm.select(_SETTINGS_COLUMNS), label).alias("_settings")
 
 
-def shared_settings(rows: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+def shared_settings(rows: pl.DataFrame, verb: str = "ranked") -> tuple[pl.DataFrame, str]:
     """The rows of a comparison of models cut to the settings every compared model was
     measured at, and the words that say so ("" when each model was measured at every setting
     of the others: the rows as they are). A median pooled over each model's own settings
     compares the settings too: a sweep's model measured at 24 configurations against another
-    measured only at its defaults. A model that shares no setting with the others, after
-    those sharing with the fewest are left out first (ties: the fewest measurements), is not
-    ranked and is named; with fewer than two models left there is no comparison (no rows)."""
-    per_model = {
-        model: set(settings)
-        for model, settings in rows.group_by("model", maintain_order=True)
-        .agg(pl.col("_settings").cast(pl.Utf8).unique())
+    measured only at its defaults. Settings are those every model states (one model's
+    num_ctx against another's unstated one is unknown, not a difference). While no setting is
+    common to all, the model sharing one with the fewest others leaves (ties: the fewest
+    measurements) and is named as not `verb`; when none is common even to two, the rows stay
+    as they are and the words say each model ran at its own settings."""
+    labels = (
+        rows.group_by("model", maintain_order=True)
+        .agg(pl.col("_settings").unique().cast(pl.Utf8))
         .iter_rows()
+    )
+    stated = {model: {label: _settings_of(label) for label in found} for model, found in labels}
+    # the settings every model states somewhere: the others are unknown for some of them
+    columns = [
+        c
+        for c in _SETTINGS_COLUMNS
+        if all(any(c in settings for settings in own.values()) for own in stated.values())
+    ]
+    if not columns:
+        return rows, ""
+    key = {
+        label: tuple(own[label].get(c) for c in columns) for own in stated.values() for label in own
     }
+    per_model = {model: {key[label] for label in own} for model, own in stated.items()}
     counts = dict(rows.group_by("model").len().iter_rows())
     models, left_out = list(per_model), []
     common = set.intersection(*per_model.values())
@@ -421,21 +436,31 @@ def shared_settings(rows: pl.DataFrame) -> tuple[pl.DataFrame, str]:
         left_out.append(left)
         common = set.intersection(*(per_model[m] for m in models))
     if not common:
-        return rows.clear(), ""
+        return rows, f"each model at its own {', '.join(columns)} (no setting in common)"
+    # one left out early may hold every setting the last ones share
+    models += [m for m in left_out if common <= per_model[m]]
+    left_out = [m for m in left_out if m not in models]
     if not left_out and all(per_model[m] == common for m in models):
         return rows, ""
+    labels_kept = sorted(label for label, k in key.items() if k in common)
     kept = rows.filter(
-        pl.col("model").is_in(models) & pl.col("_settings").cast(pl.Utf8).is_in(sorted(common))
+        pl.col("model").is_in(models) & pl.col("_settings").cast(pl.Utf8).is_in(labels_kept)
     )
-    at = (
-        f"the one setting all {len(models)} models were measured at ({next(iter(common))})"
-        if len(common) == 1
-        else f"the {len(common)} settings all {len(models)} models were measured at"
-    )
-    words = f"at {at}"
+    every = "both models" if len(models) == 2 else f"all {len(models)} models"
+    if len(common) == 1:
+        (only,) = common
+        named = ", ".join(f"{c}={v}" for c, v in zip(columns, only, strict=True) if v is not None)
+        words = f"at the one setting {every} were measured at ({named})"
+    else:
+        words = f"at the {len(common)} settings {every} were measured at"
     if left_out:
-        words += f"; not ranked, measured at none of them: {', '.join(sorted(left_out))}"
+        words += f"; not {verb}, measured at none of them: {', '.join(sorted(left_out))}"
     return kept, words
+
+
+def _settings_of(label: str) -> dict[str, str]:
+    """settings_label's words back as {setting: value}."""
+    return dict(part.split("=", 1) for part in label.split(", ") if part)
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -543,7 +568,7 @@ def experiment_findings(
         models = [model for (model,) in groups]
         loads = metric == "ttft_ms" and any((experiment, m) in load_dominated for m in models)
         if len(models) > 1 and not loads:
-            compared, at = shared_settings(values)
+            compared, at = shared_settings(values, "compared")
             if not compared.is_empty():
                 finding = _comparison_finding(
                     "effect",
@@ -608,14 +633,14 @@ def _fixes(series: pl.DataFrame, finer: str, coarser: str) -> bool:
 
 def _going_with(series: pl.DataFrame, dimension: str, followers: list[str]) -> str:
     """The settings that go with each level of `dimension`, in words ("hardware going with
-    backend: eager cuda, onnx cpu"): a level's lead may be its hardware's."""
+    backend (eager: cuda, onnx: cpu)"): a level's lead may be its hardware's."""
     parts = []
     for follower in followers:
         if not _fixes(series, dimension, follower):
             continue
         pairs = series.select(dimension, follower).drop_nulls().unique().sort(dimension)
-        listed = ", ".join(f"{level} {value}" for level, value in pairs.iter_rows())
-        parts.append(f"{follower} going with {dimension}: {listed}")
+        listed = ", ".join(f"{level}: {value}" for level, value in pairs.iter_rows())
+        parts.append(f"{follower} going with {dimension} ({listed})")
     return "; ".join(parts)
 
 
@@ -639,6 +664,9 @@ def hold_further_settings(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
     return kept, ", ".join(f"{k}={level_text(held.get(k))}" for k in varying)
 
 
+_STATISTIC_WORDS = {"p50": "median", "avg": "mean", "average": "mean"}
+
+
 def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, model: str) -> dict:
     values = series["value"].to_numpy()
     metric, unit = series["metric"][0], series["unit"][0] or ""
@@ -651,11 +679,13 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
         if ci is not None
         else ""
     )
-    # A report's table of means (its runs in no file of the pile) is values of runs summarised,
-    # not runs: "over 4 measurements" read as four runs of one configuration.
-    statistics = series["statistic"].drop_nulls().unique().sort().to_list()
+    # A report's table of means (its measurements in no file of the pile) is values of
+    # measurements summarised: "over 4 measurements" read as four runs of one configuration.
+    statistics = sorted(
+        {_STATISTIC_WORDS.get(s, s) for s in series["statistic"].drop_nulls().unique()}
+    )
     what = (
-        f"values, each a {' or '.join(statistics)} of runs"
+        f"values, each a {' or '.join(statistics)} of several measurements"
         if statistics and series["statistic"].null_count() == 0
         else "measurements"
     )
@@ -996,7 +1026,9 @@ def failure_findings(metrics: pl.DataFrame) -> list[dict]:
     return found
 
 
-def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
+def gap_findings(
+    metrics: pl.DataFrame, warm: pl.DataFrame, file_names: Mapping[str, str]
+) -> list[dict]:
     """What the pile does not measure: repetitions, output quality, GPU telemetry."""
     found = []
     per_config = warm.group_by("experiment", "model", "config_label", "metric").len()
@@ -1042,7 +1074,7 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
                 f"{adaptive_number(speed.len() - with_it)} of {_files(speed.len())} that "
                 f"{'measure' if plural else 'measures'} speed "
                 f"{'yield' if speed.len() - with_it != 1 else 'yields'} no metric of {what}, so "
-                f"{advice} there{_held_elsewhere(metrics, speed, pattern)}."
+                f"{advice} there{_held_elsewhere(metrics, speed, pattern, file_names)}."
             )
             found.append(
                 _finding(
@@ -1058,30 +1090,23 @@ def gap_findings(metrics: pl.DataFrame, warm: pl.DataFrame) -> list[dict]:
     return found
 
 
-def _held_elsewhere(metrics: pl.DataFrame, speed: pl.Series, pattern: re.Pattern) -> str:
-    """The files that hold such a metric without a speed measurement of their own (a report's
-    quality scores): without them, "no file measures quality" reads as true of the pile."""
-    names = metrics["metric"].unique().cast(pl.Utf8)
-    matching = names.filter(names.str.contains(pattern.pattern))
-    if matching.is_empty():
-        return ""
-    holding = (
-        metrics.select("source_path", "metric")
-        .filter(
-            pl.col("metric").is_in(matching.implode())
-            & ~pl.col("source_path").is_in(speed.implode())
-        )["source_path"]
-        .unique()
-        .sort()
+def _held_elsewhere(
+    metrics: pl.DataFrame, speed: pl.Series, pattern: re.Pattern, names: Mapping[str, str]
+) -> str:
+    """The other files that hold such a metric (a report's quality scores): without them, "no
+    file measures quality" reads as true of the pile."""
+    found = metrics.select("source_path", "metric").filter(
+        pl.col("metric").cast(pl.Utf8).str.contains(pattern.pattern)
+        & ~pl.col("source_path").is_in(speed.implode())
     )
+    holding = found["source_path"].unique().sort()
     if holding.is_empty():
         return ""
-    named = ", ".join(path.rpartition("/")[2] for path in holding.head(3).to_list())
+    named = ", ".join(_name(path, names) for path in holding.head(3).to_list())
     more = f" and {adaptive_number(holding.len() - 3)} more" if holding.len() > 3 else ""
     one = holding.len() == 1
     return (
-        f" ({_files(holding.len())} with no speed measurement of {'its' if one else 'their'} "
-        f"own {'holds' if one else 'hold'} one: {named}{more})"
+        f" ({_files(holding.len())} outside them {'holds' if one else 'hold'} one: {named}{more})"
     )
 
 
@@ -1243,7 +1268,7 @@ def compute_findings(
         *cold_start_findings(rows, loaded, names),
         *outlier_findings(strays, names),
         *failure_findings(metrics),
-        *gap_findings(metrics, warm),
+        *gap_findings(metrics, warm, names),
         *quality_findings(metrics),
         *inventory_findings(files),
         *extra,

@@ -82,7 +82,7 @@ def level_text(value: object) -> str:
 
 # The options a configuration label names; a serving benchmark's load and lengths are part of
 # its configuration too.
-_CONFIG_COLUMNS = (
+CONFIG_COLUMNS = (
     "num_gpu",
     "num_ctx",
     "temperature",
@@ -98,7 +98,7 @@ def _config_labels(rows: pl.DataFrame) -> pl.Series:
     """Each row's config_label, as a category, written once per distinct configuration
     (label_per_group). Written per row (text, then categories), the measurements step peaked 93
     MB higher on a 50 MB CSV's 1.3 million measurements and took 0.7-1.2 s longer."""
-    settings = rows.select(*_CONFIG_COLUMNS, "config")
+    settings = rows.select(*CONFIG_COLUMNS, "config")
     return label_per_group(settings, config_label()).alias("config_label")
 
 
@@ -106,7 +106,7 @@ def config_label() -> pl.Expr:
     """The configuration a record ran with: its options and load, else the file's own label."""
     parts = [
         pl.when(pl.col(col).is_not_null()).then(pl.format(f"{col}={{}}", pl.col(col)))
-        for col in _CONFIG_COLUMNS
+        for col in CONFIG_COLUMNS
     ]
     built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
     return (
@@ -182,7 +182,7 @@ def _inputs(metrics: pl.DataFrame, positions: pl.Series, wanted: pl.Series) -> p
     MB CSV's 1.3 million measurements), the measurements step rose 255 MB above what the run
     held when it began, against 189 MB this way."""
     at = positions.filter(wanted)
-    labels = _config_labels(take_rows(metrics.select(*_CONFIG_COLUMNS, "config"), at))
+    labels = _config_labels(take_rows(metrics.select(*CONFIG_COLUMNS, "config"), at))
     records = take_rows(metrics.select("source_path", "locator"), at).select(record_id())
     rows = take_rows(
         metrics.select(

@@ -351,8 +351,8 @@ def compare(
     if sample_a.size and sample_b.size:
         smallest = smallest_exact_p(sample_a.size, sample_b.size)
     # One run against one: the test's p is 1 and Cliff's delta +-1 whatever the values, numbers
-    # a reader would take for a result.
-    if min(sample_a.size, sample_b.size) >= 2:
+    # a reader would take for a result (one against many can still be tested).
+    if sample_a.size and sample_b.size and sample_a.size * sample_b.size > 1:
         delta = cliffs_delta(sample_a, sample_b)
         if np.ptp(np.concatenate([sample_a, sample_b])) == 0:
             u, p = sample_a.size * sample_b.size / 2, 1.0  # all equal: nothing to rank

@@ -100,11 +100,6 @@ _ALIASES = {
         "device_name",
         "device",
         "accelerator",
-        # ONNX Runtime's execution providers, in the order it tries them: the first is where
-        # the timings ran ("CPUExecutionProvider" in a file whose model sits on "cuda")
-        "providers",
-        "execution_providers",
-        "execution_provider",
     ),
     "concurrency": (
         "concurrency",
@@ -454,9 +449,17 @@ def gpu_name(text: str) -> str | None:
     return " ".join(words)
 
 
-# ONNX Runtime's execution providers by the device they run on (onnxruntime's provider names).
+# ONNX Runtime's execution providers (a record's "providers", in the order the session tries
+# them: the first is where its timings ran) by the device they run on.
+EXECUTION_PROVIDER_KEYS = frozenset(
+    {"providers", "execution_providers", "execution_provider", "executionproviders"}
+)  # as written, lower-cased
 _PROVIDER_DEVICES = {
     "cpu": "cpu",
+    "dnnl": "cpu",
+    "xnnpack": "cpu",
+    "acl": "cpu",
+    "armnn": "cpu",
     "cuda": "cuda",
     "tensorrt": "cuda",
     "nvtensorrtrtx": "cuda",
@@ -470,15 +473,18 @@ _PROVIDER_DEVICES = {
 _EXECUTION_PROVIDER = re.compile(r"^(\w+?)ExecutionProvider$")
 
 
+def decode_execution_providers(raw: Any) -> str | None:
+    """The device an ONNX Runtime session ran on, from its providers ("CPUExecutionProvider",
+    or a list, the first tried first); None for anything else (an API's "providers")."""
+    first = raw[0] if isinstance(raw, list) and raw else raw
+    match = _EXECUTION_PROVIDER.match(first) if isinstance(first, str) else None
+    return _PROVIDER_DEVICES.get(match[1].lower(), match[1].lower()) if match else None
+
+
 def decode_hardware(raw: Any) -> str | None:
     """The hardware a run names: a GPU as gpu_name writes it, with any more the text says of
     it after the name ("NVIDIA A100-SXM4-80GB" -> "A100 SXM4-80GB"); other hardware (a CPU, a
-    machine) as written; ONNX Runtime's execution providers (a list, the first tried first) as
-    the device the first runs on."""
-    if isinstance(raw, list):
-        return _provider_device(raw[0]) if raw and isinstance(raw[0], str) else None
-    if isinstance(raw, str) and raw.endswith("ExecutionProvider"):
-        return _provider_device(raw)
+    machine) as written."""
     text = _text(raw)
     if text is None or text.isdigit():
         return None  # a device's index (Nsight's "device": 0) says which, not what hardware
@@ -488,11 +494,6 @@ def decode_hardware(raw: Any) -> str | None:
     rest = _BRAND_WORDS.sub("", text[match.end() :]).strip(" -_,")
     name = gpu_name(text)
     return f"{name} {rest}" if rest else name
-
-
-def _provider_device(name: str) -> str | None:
-    match = _EXECUTION_PROVIDER.match(name)
-    return _PROVIDER_DEVICES.get(match[1].lower(), match[1].lower()) if match else None
 
 
 _DECODERS = {

@@ -229,10 +229,14 @@ def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:
     dims: dict[str, Any] = {}
     epoch_time: str | None = None
     output_error: str | None = None
+    provider_device: str | None = None
     queue = [record]
     while queue:
         current = queue.pop(0)
         for key, value in current.items():
+            if provider_device is None and key.lower() in dim.EXECUTION_PROVIDER_KEYS:
+                provider_device = dim.decode_execution_providers(value)
+                continue
             dimension = dim.dimension_for_name(key)
             if isinstance(value, dict):
                 if dimension == dim.OPTIONS:
@@ -269,6 +273,10 @@ def _own_dimensions(record: dict[str, Any]) -> dict[str, Any]:
             dims.setdefault(dimension, decoded)
     if epoch_time is not None:
         dims.setdefault("timestamp", epoch_time)
+    if provider_device is not None:
+        # where the session ran, over the "device" its model was built on ("cuda" for a model
+        # whose ONNX export ran on CPUExecutionProvider)
+        dims["hardware"] = provider_device
     if output_error is not None:
         dims.setdefault("error", output_error)
     return dims

@@ -75,7 +75,8 @@ def test_a_file_is_named_with_the_folders_that_tell_it_apart() -> None:
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [(77.2, 78.4, "77.20 to 78.40"), (102.06, 102.14, "102.06 to 102.14"),
-     (102.14, 102.14, "102.1 to 102.1"), (5.001, 5.0012, "5.0010 to 5.0012")],
+     (102.14, 102.14, "102.1 to 102.1"), (5.001, 5.0012, "5.0010 to 5.0012"),
+     (0.012, 150.0, "0.01 to 150"), (77.2, 120.3, "77.20 to 120.3")],
 )  # fmt: skip
 def test_a_range_of_two_different_values_never_reads_as_one(low, high, expected):
     assert number_range(low, high) == expected

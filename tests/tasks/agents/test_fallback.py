@@ -130,3 +130,19 @@ def test_advice_rests_on_a_comparison_within_one_file_before_a_ranking_across_fi
     advice = INSIGHT_AGENT.fallback(findings)["recommendations"][0]
 
     assert advice.rendered.startswith("Where throughput matters, choose llama3.1:8b-q4_0 over")
+
+
+def test_the_quality_caveat_says_not_every_file_when_some_speed_files_record_quality() -> None:
+    gap = finding_id(FINDINGS, kind="coverage_gap", subject="output quality")
+    some = FINDINGS.with_columns(
+        pl.when(pl.col("finding_id") == gap)
+        .then(pl.col("n") - 1)
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+
+    first = INSIGHT_AGENT.fallback(some)["recommendations"][0]
+
+    assert "; not every file that measures speed records output quality beside it" in (
+        first.rendered
+    )

@@ -439,9 +439,9 @@ def test_models_are_ranked_at_the_settings_each_of_them_was_measured_at():
     assert ranking["level_n"] == [3, 3]
     assert ranking["level_medians"] == [100.0, 90.0]
     assert (
-        "at the one setting all 2 models were measured at (num_ctx=4096)" in (ranking["statement"])
+        "at the one setting both models were measured at (num_ctx=4096)" in (ranking["statement"])
     )
-    assert ranking["config"] == "at the one setting all 2 models were measured at (num_ctx=4096)"
+    assert ranking["config"] == "at the one setting both models were measured at (num_ctx=4096)"
     assert sorted(ranking["source_rows"]) == [
         *[f"a/once.csv row {i}" for i in (1, 2, 3)],
         *[f"a/sweep.csv row {i}" for i in (4, 5, 6)],
@@ -460,12 +460,50 @@ def test_a_model_that_shares_no_setting_with_the_others_is_named_and_not_ranked(
     assert "not ranked, measured at none of them: m-z" in ranking["statement"]
 
 
-def test_models_measured_at_no_common_setting_are_not_ranked():
+def test_models_measured_at_no_common_setting_are_compared_with_that_said():
     rows = [
         *metric_rows("a/x.csv", "m-x", [150.0, 151.0, 149.0], temperature=0.4),
         *metric_rows("a/z.csv", "m-z", [300.0, 301.0, 299.0], temperature=0.8),
     ]
-    assert _findings(rows).filter(pl.col("kind") == "ranking").is_empty()
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert ranking["statement"].startswith(
+        "Model ranking over 2 files, each model at its own temperature (no setting in common): "
+    )
+
+
+def test_a_model_left_out_early_is_ranked_when_it_holds_the_setting_the_rest_share():
+    # l shares s with a and b, c shares x with a and y with b: l (fewest rows) leaves first,
+    # then c; a and b meet at s, which l was measured at too.
+    rows = [
+        *metric_rows("f/a.csv", "a", [10.0, 11.0, 12.0], num_ctx=1),
+        *metric_rows("f/a.csv", "a", [10.0, 11.0, 12.0], start=4, num_ctx=2),
+        *metric_rows("f/b.csv", "b", [20.0, 21.0, 22.0], num_ctx=1),
+        *metric_rows("f/b.csv", "b", [20.0, 21.0, 22.0], start=4, num_ctx=3),
+        *metric_rows("f/l.csv", "l", [30.0, 31.0], num_ctx=1),
+        *metric_rows("f/c.csv", "c", [40.0, 41.0], num_ctx=2),
+        *metric_rows("f/c.csv", "c", [40.0, 41.0], start=4, num_ctx=3),
+    ]
+    ranking = _one(_findings(rows), kind="ranking")
+
+    assert sorted(ranking["levels"]) == ["a", "b", "l"]
+    assert "at the one setting all 3 models were measured at (num_ctx=1)" in ranking["statement"]
+    assert "not ranked, measured at none of them: c" in ranking["statement"]
+
+
+def test_files_own_run_labels_and_unstated_settings_do_not_keep_models_apart():
+    # "m1-fp16" and "m2-fp16" name the runs, by their models; a setting one file states and
+    # the other does not is unknown there, not a difference.
+    rows = [
+        *metric_rows("r/runs.csv", "m1", [50.0, 51.0, 49.0], config="m1-fp16", num_ctx=4096),
+        *metric_rows("r/runs.csv", "m2", [80.0, 81.0, 79.0], start=4, config="m2-fp16"),
+    ]
+    findings = _findings(rows)
+
+    ranking = _one(findings, kind="ranking")
+    assert ranking["level_n"] == [3, 3]
+    assert ranking["statement"].startswith("Model ranking over 1 file: ")
+    assert _one(findings, kind="effect", subject="model")["level_n"] == [3, 3]
 
 
 def test_models_measured_at_the_same_settings_are_ranked_as_they_are():
@@ -491,8 +529,7 @@ def test_a_quality_gap_names_the_files_that_hold_quality_without_speed():
 
     assert gap["statement"] == (
         "1 of 1 file that measures speed yields no metric of output quality (accuracy, score), "
-        "so speed is compared alone there (1 file with no speed measurement of its own holds "
-        "one: report.md)."
+        "so speed is compared alone there (1 file outside them holds one: report.md)."
     )
 
 
@@ -512,10 +549,10 @@ def test_a_setting_that_goes_with_another_is_named_with_it_not_compared_on_its_o
 
     assert effects["subject"].to_list() == ["backend"]
     assert (
-        "(mlp), hardware going with backend: eager cuda, jit cuda, onnx cpu: "
+        "(mlp), hardware going with backend (eager: cuda, jit: cuda, onnx: cpu): "
         in (effects["statement"][0])
     )
-    assert effects["config"][0] == "hardware going with backend: eager cuda, jit cuda, onnx cpu"
+    assert effects["config"][0] == "hardware going with backend (eager: cuda, jit: cuda, onnx: cpu)"
 
 
 def test_a_configuration_of_means_says_its_values_are_means_not_measurements():
@@ -523,4 +560,7 @@ def test_a_configuration_of_means_says_its_values_are_means_not_measurements():
     rows = [row | {"statistic": "mean"} for row in rows]
     configuration = _one(_findings(rows), kind="configuration")
 
-    assert "over 3 values, each a mean of runs (interquartile range" in configuration["statement"]
+    assert (
+        "over 3 values, each a mean of several measurements (interquartile range"
+        in (configuration["statement"])
+    )

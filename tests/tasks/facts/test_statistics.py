@@ -117,6 +117,8 @@ def test_one_run_each_gives_no_test_and_no_effect_size_only_the_change():
     assert (result.u, result.p, result.delta) == (None, None, None)
     assert result.change_pct == pytest.approx(90.83, abs=0.01)
     assert result.verdict.startswith("too few runs to test throughput")
+    # one run against many is a test (1 against 40 can reach p < 0.05)
+    assert compare([24.0], [40.0 + i / 10 for i in range(40)], THROUGHPUT).p is not None
 
 
 def test_identical_values_are_no_difference_and_a_missing_side_is_said():

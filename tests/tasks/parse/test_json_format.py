@@ -198,6 +198,18 @@ def test_a_backend_on_onnx_runtime_s_cpu_provider_ran_on_the_cpu_not_the_model_s
     ]
 
 
+def test_execution_providers_beside_a_device_win_and_an_api_s_providers_are_no_hardware() -> None:
+    frame = parse_json_value(
+        {
+            "runs": [
+                {"device": "cuda", "providers": ["DnnlExecutionProvider"], "mean_time_ms": 0.5},
+                {"device": "cuda", "providers": "together", "mean_time_ms": 0.2},
+            ]
+        }
+    )
+    assert rows(frame, "hardware", "value") == [("cpu", 0.5), ("cuda", 0.2)]
+
+
 def test_a_metrics_object_of_statistics_gives_each_metric_its_statistics() -> None:
     # {"ttft_ms": {"p50": 120, "p90": 180}} is one record's TTFT at two percentiles, not records
     # named "ttft_ms" measuring a metric "p50" (as the object of objects it is was read).
