@@ -49,18 +49,19 @@ def fixed_number(value: float | int | None, digits: int = 2) -> str:
 def adaptive_number(value: float) -> str:
     """Fewer decimals as the number grows: 2 below 100, 1 from 100 (1,234.5, 12.35), none when
     whole. Statements about the findings, and the levels and medians they cite."""
-    return fixed_number(value, 1 if abs(value) >= 100 else 2)
+    return fixed_number(value, _adaptive_digits(value))
+
+
+def _adaptive_digits(value: float) -> int:
+    return 1 if abs(value) >= 100 else 2
 
 
 def number_range(low: float, high: float) -> str:
     """ "low to high", each as adaptive_number writes it, with more decimals (up to three more)
     where two different values would read the same: "102.06 to 102.14", not "102.1 to 102.1"."""
-
-    def digits(value: float) -> int:
-        return 1 if abs(value) >= 100 else 2
-
     for extra in range(4):
-        a, b = fixed_number(low, digits(low) + extra), fixed_number(high, digits(high) + extra)
+        a = fixed_number(low, _adaptive_digits(low) + extra)
+        b = fixed_number(high, _adaptive_digits(high) + extra)
         if float(a.replace(",", "")) != float(b.replace(",", "")) or low == high:
             break
     return f"{a} to {b}"

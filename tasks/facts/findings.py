@@ -33,6 +33,7 @@ from tasks.facts.measurements import (
     level_text,
     performance_rows,
     row_key,
+    stated_settings,
 )
 from tasks.facts.statistics import (
     ALPHA,
@@ -58,7 +59,6 @@ MAX_SOURCE_ROWS = 2000  # rows a finding lists; `n` still counts them all
 METHOD_NUMBERS = (
     MIN_REPETITIONS,
     COLD_START_FACTOR,
-    CONFIG_COLUMNS,
     LOAD_DOMINATED_SHARE * 100,
     OUTLIER_DEVIATIONS,
     CONFIDENCE * 100,
@@ -386,11 +386,7 @@ _SETTINGS_COLUMNS = (*CONFIG_COLUMNS, "batch_size", "threads", "flash_attn")
 def settings_label(warm: pl.DataFrame) -> pl.Series:
     """Each row's stated settings as words ("num_ctx=2048, temperature=0.4, threads=8"; "" when
     it states none), a category worked out once per distinct settings (shared_settings)."""
-    stated = [
-        pl.when(pl.col(c).is_not_null()).then(pl.format(f"{c}={{}}", pl.col(c)))
-        for c in _SETTINGS_COLUMNS
-    ]
-    label = pl.concat_str(stated, separator=", ", ignore_nulls=True)
+    label = stated_settings(_SETTINGS_COLUMNS)
     return label_per_group(warm.select(_SETTINGS_COLUMNS), label).alias("_settings")
 
 
@@ -1095,11 +1091,20 @@ def _held_elsewhere(
 ) -> str:
     """The other files that hold such a metric (a report's quality scores): without them, "no
     file measures quality" reads as true of the pile."""
-    found = metrics.select("source_path", "metric").filter(
-        pl.col("metric").cast(pl.Utf8).str.contains(pattern.pattern)
-        & ~pl.col("source_path").is_in(speed.implode())
+    # the metric names matched once, not each row's text (millions of rows in a big CSV)
+    metric_names = metrics["metric"].unique().cast(pl.Utf8)
+    matching = metric_names.filter(metric_names.str.contains(pattern.pattern))
+    if matching.is_empty():
+        return ""
+    holding = (
+        metrics.select("source_path", "metric")
+        .filter(
+            pl.col("metric").is_in(matching.implode())
+            & ~pl.col("source_path").is_in(speed.implode())
+        )["source_path"]
+        .unique()
+        .sort()
     )
-    holding = found["source_path"].unique().sort()
     if holding.is_empty():
         return ""
     named = ", ".join(_name(path, names) for path in holding.head(3).to_list())

@@ -12,6 +12,7 @@ time is RELOAD_FACTOR times its file's median (a sweep reloads the model when a 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -102,13 +103,18 @@ def _config_labels(rows: pl.DataFrame) -> pl.Series:
     return label_per_group(settings, config_label()).alias("config_label")
 
 
-def config_label() -> pl.Expr:
-    """The configuration a record ran with: its options and load, else the file's own label."""
+def stated_settings(columns: Iterable[str]) -> pl.Expr:
+    """The settings a row states, as words: "num_ctx=2048, temperature=0.4" ("" for none)."""
     parts = [
         pl.when(pl.col(col).is_not_null()).then(pl.format(f"{col}={{}}", pl.col(col)))
-        for col in CONFIG_COLUMNS
+        for col in columns
     ]
-    built = pl.concat_str(parts, separator=", ", ignore_nulls=True)
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
+
+
+def config_label() -> pl.Expr:
+    """The configuration a record ran with: its options and load, else the file's own label."""
+    built = stated_settings(CONFIG_COLUMNS)
     return (
         # Options first: the same settings then group together whichever file they came from,
         # and a file's own label ("Best", "2nd") only names a run that states no options.
