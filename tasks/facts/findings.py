@@ -419,23 +419,9 @@ def shared_settings(rows: pl.DataFrame, verb: str = "ranked") -> tuple[pl.DataFr
     }
     per_model = {model: {key[label] for label in own} for model, own in stated.items()}
     counts = dict(rows.group_by("model").len().iter_rows())
-    models, left_out = list(per_model), []
-    common = set.intersection(*per_model.values())
-    while not common and len(models) > 2:
-
-        def sharing(model: str) -> tuple[int, int, str]:
-            others = sum(1 for o in models if o != model and per_model[model] & per_model[o])
-            return others, counts[model], model
-
-        left = min(models, key=sharing)
-        models.remove(left)
-        left_out.append(left)
-        common = set.intersection(*(per_model[m] for m in models))
+    models, common, left_out = _common_settings(per_model, counts)
     if not common:
         return rows, f"each model at its own {', '.join(columns)} (no setting in common)"
-    # one left out early may hold every setting the last ones share
-    models += [m for m in left_out if common <= per_model[m]]
-    left_out = [m for m in left_out if m not in models]
     if not left_out and all(per_model[m] == common for m in models):
         return rows, ""
     labels_kept = sorted(label for label, k in key.items() if k in common)
@@ -457,6 +443,88 @@ def shared_settings(rows: pl.DataFrame, verb: str = "ranked") -> tuple[pl.DataFr
 def _settings_of(label: str) -> dict[str, str]:
     """settings_label's words back as {setting: value}."""
     return dict(part.split("=", 1) for part in label.split(", ") if part)
+
+
+def _common_settings(per_group: dict, counts: Mapping) -> tuple[list, set[tuple], list]:
+    """The groups compared (models, or one setting's levels), the settings (tuples of values)
+    all of them were measured at, and the groups left out. While no setting is common to all,
+    the group sharing one with the fewest others leaves (ties: the fewest measurements), down
+    to two; one left out early comes back when it holds every common setting. No common
+    setting: every group, an empty set, none left out. `counts`: measurements per group."""
+    groups, left_out = list(per_group), []
+    common = set.intersection(*per_group.values())
+    while not common and len(groups) > 2:
+
+        def sharing(group: object) -> tuple[int, int, str]:
+            others = sum(1 for o in groups if o != group and per_group[group] & per_group[o])
+            return others, counts[group], str(group)
+
+        left = min(groups, key=sharing)
+        groups.remove(left)
+        left_out.append(left)
+        common = set.intersection(*(per_group[g] for g in groups))
+    if not common:
+        return list(per_group), set(), []
+    groups += [g for g in left_out if common <= per_group[g]]
+    return groups, common, [g for g in left_out if g not in groups]
+
+
+def levels_at_shared_settings(
+    series: pl.DataFrame, dimension: str, others: list[str], cells: list[dict] | None = None
+) -> tuple[pl.DataFrame, str]:
+    """A setting's levels (one model's rows of one file and metric) cut to the combinations of
+    the `others` (the settings that vary beside it) every level was measured at, and the words
+    that say so ("" when each level was measured at every combination of the others: a full
+    sweep, whose levels pool the same combinations). A sweep that varies one setting at a time
+    measures num_ctx at the default num_gpu only, and the default num_ctx at every num_gpu:
+    pooled, num_ctx's medians would compare the num_gpu values too. As shared_settings does for
+    models: settings a level never states are unknown, not a difference; a level measured at
+    none of the common combinations is named as not compared. `cells`: setting_cells of the
+    series over the dimension and the others, when the caller has them."""
+    rows = series.filter(pl.col(dimension).is_not_null())
+    if not others:
+        return rows, ""
+    if cells is None:
+        cells = setting_cells(series, [dimension, *others])
+    cells = [cell for cell in cells if cell[dimension] is not None]
+    stated: dict[object, set[str]] = {}
+    for cell in cells:
+        stated.setdefault(cell[dimension], set()).update(o for o in others if cell[o] is not None)
+    columns = [o for o in others if all(o in own for own in stated.values())]
+    if not columns:
+        return rows, ""
+    per_level: dict[object, set[tuple]] = {}
+    counts: dict[object, int] = {}
+    for cell in cells:
+        level = cell[dimension]
+        per_level.setdefault(level, set()).add(tuple(cell[c] for c in columns))
+        counts[level] = counts.get(level, 0) + cell["len"]
+    levels, common, left_out = _common_settings(per_level, counts)
+    listed = ", ".join(columns)
+    if not common:
+        return rows, f"each {dimension} at its own {listed} (no setting in common)"
+    if not left_out and all(per_level[level] == common for level in levels):
+        return rows, ""
+    shared = pl.DataFrame(list(common), schema=rows.select(columns).schema, orient="row")
+    kept = rows.filter(pl.col(dimension).is_in(levels)).join(
+        shared, on=columns, how="semi", nulls_equal=True
+    )
+    if len(common) == 1:
+        (only,) = common
+        named = ", ".join(
+            f"{c}={level_text(v)}" for c, v in zip(columns, only, strict=True) if v is not None
+        )
+        named = named or f"{listed} not stated"
+        words = f"at the one setting every {dimension} was measured at ({named})"
+    else:
+        words = f"at the {len(common)} settings of {listed} every {dimension} was measured at"
+    if left_out:
+        numeric = rows.schema[dimension].is_numeric()
+        names = sorted(
+            f"{dimension}={level_text(v)}" if numeric else level_text(v) for v in left_out
+        )
+        words += f"; not compared, measured at none of them: {', '.join(names)}"
+    return kept, words
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -538,7 +606,8 @@ def experiment_findings(
     warm: pl.DataFrame, load_dominated: set[tuple[str, str]], names: Mapping[str, str]
 ) -> list[dict]:
     """Per experiment and metric: the models compared when several ran; per model, one finding
-    for each dimension that varies, or the configuration's summary when none does."""
+    for each dimension that varies (at the other settings every level shares; two changed
+    together, level for level, once), or the configuration's summary when none does."""
     # Which dimensions vary, for every (experiment, metric, model) at once: per group, one
     # Polars call costs ~70 us, and a pile has a group per file and model (480 files: 9,500
     # calls, two thirds of this step).
@@ -587,17 +656,37 @@ def experiment_findings(
                 varying = [d for d in varying if series[d].drop_nulls().n_unique() > 1]
             followers = [d for d in varying if _follows_another(series, d, varying)]
             varying = [d for d in varying if d not in followers]
+            cells = setting_cells(series, varying) if len(varying) > 1 else []
             for dimension in varying:
-                going = _going_with(series, dimension, followers)
+                # A setting raised with this one goes with it; the others are held at what
+                # every level was measured at. A file's configuration label names every
+                # setting at once: nothing is held beside it.
+                labels = dimension == "config"
+                partners = [
+                    d
+                    for d in varying
+                    if not labels
+                    and d not in (dimension, "config")
+                    and _paired(cells, d, dimension)
+                ]
+                if any(varying.index(d) < varying.index(dimension) for d in partners):
+                    continue  # compared once, with the setting it was raised with
+                going = _going_with(series, dimension, followers + partners)
+                others = (
+                    []
+                    if labels
+                    else [d for d in varying if d not in (dimension, "config", *partners)]
+                )
+                compared, at = levels_at_shared_settings(series, dimension, others, cells)
                 finding = _comparison_finding(
                     "effect",
-                    f"{model_scope}, {going}" if going else model_scope,
+                    ", ".join(part for part in (model_scope, going, at) if part),
                     dimension,
-                    series.filter(pl.col(dimension).is_not_null()),
+                    compared,
                     dimension,
                     experiment=experiment,
                     model=model,
-                    config="; ".join(part for part in (held, going) if part) or None,
+                    config="; ".join(part for part in (held, going, at) if part) or None,
                 )
                 if finding:
                     found.append(finding)
@@ -625,6 +714,23 @@ def _fixes(series: pl.DataFrame, finer: str, coarser: str) -> bool:
     """Whether each level of `finer` has one value of `coarser`."""
     values = series.select(finer, coarser).drop_nulls().unique()
     return values.height > 0 and values[finer].n_unique() == values.height
+
+
+def _paired(cells: list[dict], one: str, other: str) -> bool:
+    """Whether two settings change together, level for level, over at least two levels (a
+    sweep that raises num_ctx with num_gpu): neither can be held while the other varies.
+    `cells`: setting_cells of the series."""
+    pairs = {(c[one], c[other]) for c in cells if c[one] is not None and c[other] is not None}
+    return len(pairs) >= 2 and len({a for a, _ in pairs}) == len({b for _, b in pairs}) == len(
+        pairs
+    )
+
+
+def setting_cells(series: pl.DataFrame, settings: list[str]) -> list[dict]:
+    """Each combination of the settings the rows were measured at, with its row count (`len`):
+    one query for the questions asked of a series' settings, where each asked of the rows took
+    one (about 70 us each; the findings of 2,400 files ask thousands)."""
+    return series.group_by(settings).len().to_dicts()
 
 
 def _going_with(series: pl.DataFrame, dimension: str, followers: list[str]) -> str:

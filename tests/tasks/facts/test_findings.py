@@ -564,3 +564,116 @@ def test_a_configuration_of_means_says_its_values_are_means_not_measurements():
         "over 3 values, each a mean of several measurements (interquartile range"
         in (configuration["statement"])
     )
+
+
+def _sweep(path: str, cells: list[tuple[dict, list[float]]]) -> list[dict]:
+    """A model's rows of one file: each cell's settings measured at its values."""
+    rows, start = [], 1
+    for settings, values in cells:
+        rows += metric_rows(path, "m", values, start=start, **settings)
+        start += len(values)
+    return rows
+
+
+def test_a_sweep_of_one_setting_at_a_time_compares_each_at_the_others_it_shares():
+    # num_gpu swept at the default num_ctx, num_ctx swept at num_gpu=999: pooled, num_ctx=2048
+    # would hold the slow partial offloads and come last, though num_ctx changes nothing.
+    rows = _sweep(
+        "s/one_at_a_time.csv",
+        [
+            ({"num_gpu": 20, "num_ctx": 2048}, [50.0, 51.0, 49.0]),
+            ({"num_gpu": 40, "num_ctx": 2048}, [80.0, 81.0, 79.0]),
+            ({"num_gpu": 999, "num_ctx": 2048}, [120.0, 121.0, 119.0]),
+            ({"num_gpu": 999, "num_ctx": 512}, [120.5, 119.5, 121.5]),
+            ({"num_gpu": 999, "num_ctx": 4096}, [119.5, 120.5, 118.5]),
+        ],
+    )
+    found = _findings(rows)
+    by_ctx = _one(found, kind="effect", subject="num_ctx")
+    by_gpu = _one(found, kind="effect", subject="num_gpu")
+
+    assert by_ctx["n"] == 9  # the three num_ctx at num_gpu=999, not the 15 rows
+    assert sorted(by_ctx["level_medians"]) == [119.5, 120.0, 120.5]
+    assert by_ctx["verdict"] != "significant"
+    assert (
+        "at the one setting every num_ctx was measured at (num_gpu=999): " in (by_ctx["statement"])
+    )
+    assert by_ctx["config"] == "at the one setting every num_ctx was measured at (num_gpu=999)"
+    assert by_gpu["n"] == 9  # the three num_gpu at num_ctx=2048
+    assert by_gpu["levels"][0] == "num_gpu=999"
+    assert "(num_ctx=2048)" in by_gpu["statement"]
+
+
+def test_a_full_sweep_compares_each_setting_over_the_whole_grid_without_words():
+    cells = [
+        ({"num_gpu": gpu, "num_ctx": ctx}, [float(gpu // 10 + ctx // 512 + i) for i in range(3)])
+        for gpu in (40, 80)
+        for ctx in (512, 1024)
+    ]
+    found = _findings(_sweep("s/grid.csv", cells))
+
+    for subject in ("num_gpu", "num_ctx"):
+        effect = _one(found, kind="effect", subject=subject)
+        assert effect["n"] == 12
+        assert "measured at" not in effect["statement"]
+
+
+def test_a_level_measured_at_none_of_the_settings_the_others_share_is_named_not_compared():
+    rows = _sweep(
+        "s/partial.csv",
+        [
+            ({"num_gpu": 20, "num_ctx": 512}, [50.0, 51.0, 49.0]),
+            ({"num_gpu": 999, "num_ctx": 512}, [120.0, 121.0, 119.0]),
+            ({"num_gpu": 20, "num_ctx": 1024}, [49.0, 50.0, 48.0]),
+            ({"num_gpu": 999, "num_ctx": 1024}, [119.0, 120.0, 118.0]),
+            ({"num_gpu": 40, "num_ctx": 8192}, [70.0, 71.0, 69.0]),
+        ],
+    )
+    by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert by_ctx["n"] == 12
+    assert "num_ctx=8192" not in by_ctx["levels"]
+    assert (
+        "at the 2 settings of num_gpu every num_ctx was measured at; not compared, measured at "
+        "none of them: num_ctx=8192: "
+    ) in by_ctx["statement"]
+
+
+def test_settings_raised_together_are_compared_once_with_each_other_named():
+    rows = _sweep(
+        "s/together.csv",
+        [
+            ({"num_gpu": 20, "num_ctx": 512}, [50.0, 51.0, 49.0]),
+            ({"num_gpu": 40, "num_ctx": 1024}, [80.0, 81.0, 79.0]),
+            ({"num_gpu": 999, "num_ctx": 2048}, [120.0, 121.0, 119.0]),
+        ],
+    )
+    effects = _findings(rows).filter(pl.col("kind") == "effect")
+    by_gpu = _one(effects, subject="num_gpu")
+
+    assert effects.height == 1  # num_ctx's medians would be the same numbers again
+    assert by_gpu["n"] == 9
+    assert (
+        "(m), num_ctx going with num_gpu (20: 512, 40: 1024, 999: 2048): " in (by_gpu["statement"])
+    )
+
+
+def test_a_named_setting_is_held_as_a_numeric_one_is():
+    # Backends compared at one request in flight; the concurrency sweep ran on vllm alone.
+    rows = _sweep(
+        "s/serving.json",
+        [
+            ({"backend": "vllm", "concurrency": 1}, [40.0, 41.0, 39.0]),
+            ({"backend": "vllm", "concurrency": 8}, [30.0, 31.0, 29.0]),
+            ({"backend": "vllm", "concurrency": 32}, [20.0, 21.0, 19.0]),
+            ({"backend": "sglang", "concurrency": 1}, [42.0, 43.0, 41.0]),
+        ],
+    )
+    by_backend = _one(_findings(rows), kind="effect", subject="backend")
+
+    assert by_backend["n"] == 6
+    assert sorted(by_backend["level_medians"]) == [40.0, 42.0]
+    assert (
+        "at the one setting every backend was measured at (concurrency=1): "
+        in (by_backend["statement"])
+    )
