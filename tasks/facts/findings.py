@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -435,9 +435,7 @@ def shared_settings(rows: pl.DataFrame, verb: str = "ranked") -> tuple[pl.DataFr
         words = f"at the one setting {every} were measured at ({named})"
     else:
         words = f"at the {len(common)} settings {every} were measured at"
-    if left_out:
-        words += f"; not {verb}, measured at none of them: {', '.join(sorted(left_out))}"
-    return kept, words
+    return kept, words + _left_out_words(verb, left_out, per_model, common, str)
 
 
 def _settings_of(label: str) -> dict[str, str]:
@@ -453,20 +451,42 @@ def _common_settings(per_group: dict, counts: Mapping) -> tuple[list, set[tuple]
     setting: every group, an empty set, none left out. `counts`: measurements per group."""
     groups, left_out = list(per_group), []
     common = set.intersection(*per_group.values())
-    while not common and len(groups) > 2:
-
-        def sharing(group: object) -> tuple[int, int, str]:
-            others = sum(1 for o in groups if o != group and per_group[group] & per_group[o])
-            return others, counts[group], str(group)
-
-        left = min(groups, key=sharing)
-        groups.remove(left)
-        left_out.append(left)
-        common = set.intersection(*(per_group[g] for g in groups))
+    if not common:
+        # Who shares a setting with whom, once: asked again each round, 400 levels took 4.7 s.
+        sharing = {g: {o for o in groups if o != g and per_group[g] & per_group[o]} for g in groups}
+        while not common and len(groups) > 2:
+            left = min(groups, key=lambda g: (len(sharing[g]), counts[g], str(g)))
+            groups.remove(left)
+            left_out.append(left)
+            for other in sharing.pop(left):
+                sharing[other].discard(left)
+            common = set.intersection(*(per_group[g] for g in groups))
     if not common:
         return list(per_group), set(), []
     groups += [g for g in left_out if common <= per_group[g]]
     return groups, common, [g for g in left_out if g not in groups]
+
+
+def _left_out_words(
+    verb: str, left_out: list, per_group: dict, common: set[tuple], name: Callable
+) -> str:
+    """ "; not compared, measured at none of them: a, b; at only some of them: c" ("" for none
+    left out), each list in the groups' order of value, the first MAX_LISTED_LEVELS named."""
+    if not left_out:
+        return ""
+    parts = []
+    for words, chosen in (
+        ("measured at none of them", [g for g in left_out if not per_group[g] & common]),
+        ("at only some of them", [g for g in left_out if per_group[g] & common]),
+    ):
+        if chosen:
+            chosen = sorted(chosen)
+            listed = ", ".join(name(g) for g in chosen[:MAX_LISTED_LEVELS])
+            more = len(chosen) - MAX_LISTED_LEVELS
+            parts.append(
+                f"{words}: {listed}" + (f" and {adaptive_number(more)} more" if more > 0 else "")
+            )
+    return f"; not {verb}, " + "; ".join(parts)
 
 
 def levels_at_shared_settings(
@@ -477,54 +497,50 @@ def levels_at_shared_settings(
     that say so ("" when each level was measured at every combination of the others: a full
     sweep, whose levels pool the same combinations). A sweep that varies one setting at a time
     measures num_ctx at the default num_gpu only, and the default num_ctx at every num_gpu:
-    pooled, num_ctx's medians would compare the num_gpu values too. As shared_settings does for
-    models: settings a level never states are unknown, not a difference; a level measured at
-    none of the common combinations is named as not compared. `cells`: setting_cells of the
-    series over the dimension and the others, when the caller has them."""
+    pooled, num_ctx's medians would compare the num_gpu values too. Unlike models in different
+    files, a level in one file that does not state a setting the others state is not at the
+    same setting: unstated is a value of its own here. A level measured at not every common
+    combination is named as not compared. `cells`: setting_cells of the series over the
+    dimension and the others, when the caller has them."""
     rows = series.filter(pl.col(dimension).is_not_null())
     if not others:
         return rows, ""
     if cells is None:
         cells = setting_cells(series, [dimension, *others])
-    cells = [cell for cell in cells if cell[dimension] is not None]
-    stated: dict[object, set[str]] = {}
-    for cell in cells:
-        stated.setdefault(cell[dimension], set()).update(o for o in others if cell[o] is not None)
-    columns = [o for o in others if all(o in own for own in stated.values())]
-    if not columns:
-        return rows, ""
     per_level: dict[object, set[tuple]] = {}
     counts: dict[object, int] = {}
     for cell in cells:
         level = cell[dimension]
-        per_level.setdefault(level, set()).add(tuple(cell[c] for c in columns))
+        if level is None:
+            continue
+        per_level.setdefault(level, set()).add(tuple(cell[o] for o in others))
         counts[level] = counts.get(level, 0) + cell["len"]
     levels, common, left_out = _common_settings(per_level, counts)
-    listed = ", ".join(columns)
+    listed = ", ".join(others)
     if not common:
-        return rows, f"each {dimension} at its own {listed} (no setting in common)"
+        what = "setting" if len(others) == 1 else "combination of them"
+        return rows, f"each {dimension} at its own {listed} (no {what} in common)"
     if not left_out and all(per_level[level] == common for level in levels):
         return rows, ""
-    shared = pl.DataFrame(list(common), schema=rows.select(columns).schema, orient="row")
+    shared = pl.DataFrame(list(common), schema=rows.select(others).schema, orient="row")
     kept = rows.filter(pl.col(dimension).is_in(levels)).join(
-        shared, on=columns, how="semi", nulls_equal=True
+        shared, on=others, how="semi", nulls_equal=True
     )
     if len(common) == 1:
         (only,) = common
         named = ", ".join(
-            f"{c}={level_text(v)}" for c, v in zip(columns, only, strict=True) if v is not None
+            f"{o}={level_text(v)}" if v is not None else f"{o} not stated"
+            for o, v in zip(others, only, strict=True)
         )
-        named = named or f"{listed} not stated"
         words = f"at the one setting every {dimension} was measured at ({named})"
     else:
         words = f"at the {len(common)} settings of {listed} every {dimension} was measured at"
-    if left_out:
-        numeric = rows.schema[dimension].is_numeric()
-        names = sorted(
-            f"{dimension}={level_text(v)}" if numeric else level_text(v) for v in left_out
-        )
-        words += f"; not compared, measured at none of them: {', '.join(names)}"
-    return kept, words
+    numeric = rows.schema[dimension].is_numeric()
+
+    def name(level: object) -> str:
+        return f"{dimension}={level_text(level)}" if numeric else level_text(level)
+
+    return kept, words + _left_out_words("compared", left_out, per_level, common, name)
 
 
 def ranking_findings(warm: pl.DataFrame, tools: dict[str, str]) -> list[dict]:
@@ -671,13 +687,13 @@ def experiment_findings(
                 ]
                 if any(varying.index(d) < varying.index(dimension) for d in partners):
                     continue  # compared once, with the setting it was raised with
-                going = _going_with(series, dimension, followers + partners)
                 others = (
                     []
                     if labels
                     else [d for d in varying if d not in (dimension, "config", *partners)]
                 )
                 compared, at = levels_at_shared_settings(series, dimension, others, cells)
+                going = _going_with(compared, dimension, followers + partners)
                 finding = _comparison_finding(
                     "effect",
                     ", ".join(part for part in (model_scope, going, at) if part),
@@ -711,16 +727,22 @@ def _follows_another(series: pl.DataFrame, dimension: str, varying: list[str]) -
 
 
 def _fixes(series: pl.DataFrame, finer: str, coarser: str) -> bool:
-    """Whether each level of `finer` has one value of `coarser`."""
-    values = series.select(finer, coarser).drop_nulls().unique()
+    """Whether each level of `finer` has one value of `coarser`, and `coarser` is stated only
+    where `finer` is (a num_ctx swept where no num_gpu is stated is not num_gpu's)."""
+    values = series.select(finer, coarser).unique()
+    if values.filter(pl.col(finer).is_null() & pl.col(coarser).is_not_null()).height:
+        return False
+    values = values.drop_nulls()
     return values.height > 0 and values[finer].n_unique() == values.height
 
 
 def _paired(cells: list[dict], one: str, other: str) -> bool:
     """Whether two settings change together, level for level, over at least two levels (a
-    sweep that raises num_ctx with num_gpu): neither can be held while the other varies.
-    `cells`: setting_cells of the series."""
-    pairs = {(c[one], c[other]) for c in cells if c[one] is not None and c[other] is not None}
+    sweep that raises num_ctx with num_gpu), each stated wherever the other is: neither can be
+    held while the other varies. `cells`: setting_cells of the series."""
+    if any((cell[one] is None) != (cell[other] is None) for cell in cells):
+        return False
+    pairs = {(c[one], c[other]) for c in cells if c[one] is not None}
     return len(pairs) >= 2 and len({a for a, _ in pairs}) == len({b for _, b in pairs}) == len(
         pairs
     )

@@ -677,3 +677,99 @@ def test_a_named_setting_is_held_as_a_numeric_one_is():
         "at the one setting every backend was measured at (concurrency=1): "
         in (by_backend["statement"])
     )
+
+
+def test_settings_swept_each_where_the_other_is_unstated_are_both_compared():
+    # Two sweeps of one setting each, the other left at a default the file does not state,
+    # and two runs that state both: neither setting goes with the other.
+    v = [0.0, 1.0, -1.0]
+    rows = _sweep(
+        "s/defaults_unstated.csv",
+        [
+            *[({"num_gpu": gpu}, [base + x for x in v]) for gpu, base in ((20, 50), (40, 80))],
+            ({"num_gpu": 999}, [120.0 + x for x in v]),
+            *[({"num_ctx": ctx}, [base + x for x in v]) for ctx, base in ((512, 60), (1024, 90))],
+            ({"num_ctx": 4096}, [130.0 + x for x in v]),
+            ({"num_gpu": 20, "num_ctx": 512}, [51.0 + x for x in v]),
+            ({"num_gpu": 999, "num_ctx": 4096}, [121.0 + x for x in v]),
+        ],
+    )
+    found = _findings(rows)
+    by_gpu = _one(found, kind="effect", subject="num_gpu")
+    by_ctx = _one(found, kind="effect", subject="num_ctx")
+
+    assert (
+        "at the one setting every num_gpu was measured at (num_ctx not stated): "
+        in (by_gpu["statement"])
+    )
+    assert by_gpu["n"] == 9 and by_ctx["n"] == 9
+    assert "going with" not in by_gpu["statement"] + by_ctx["statement"]
+
+
+def test_a_setting_swept_where_another_is_unstated_is_not_taken_for_that_ones():
+    # num_gpu swept at num_ctx=2048; num_ctx swept with no num_gpu stated: num_ctx is not
+    # "going with num_gpu", and its levels are compared where num_gpu is unstated alike.
+    v = [0.0, 1.0, -1.0]
+    rows = _sweep(
+        "s/ctx_alone.csv",
+        [
+            *[
+                ({"num_gpu": gpu, "num_ctx": 2048}, [base + x for x in v])
+                for gpu, base in ((20, 50), (40, 80), (999, 120))
+            ],
+            ({"num_ctx": 512}, [120.5 + x for x in v]),
+            ({"num_ctx": 1024}, [119.5 + x for x in v]),
+        ],
+    )
+    by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert sorted(by_ctx["levels"]) == ["num_ctx=1024", "num_ctx=512"]
+    assert (
+        "at the one setting every num_ctx was measured at (num_gpu not stated); not compared, "
+        "measured at none of them: num_ctx=2048: "
+    ) in by_ctx["statement"]
+
+
+def test_a_level_that_never_states_a_setting_the_others_vary_is_not_pooled_with_them():
+    v = [0.0, 1.0, -1.0]
+    rows = _sweep(
+        "s/never_stated.csv",
+        [
+            *[
+                ({"num_gpu": gpu, "num_ctx": 2048}, [base + x for x in v])
+                for gpu, base in ((20, 50), (40, 80), (999, 120))
+            ],
+            *[
+                ({"num_gpu": gpu, "num_ctx": 4096}, [base + x for x in v])
+                for gpu, base in ((20, 49), (999, 119))
+            ],
+            ({"num_ctx": 512}, [100.0 + x for x in v]),
+        ],
+    )
+    by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert by_ctx["n"] == 12  # 2048 and 4096 at num_gpu 20 and 999: not 2048's num_gpu=40
+    assert (
+        "at the 2 settings of num_gpu every num_ctx was measured at; not compared, measured at "
+        "none of them: num_ctx=512: "
+    ) in by_ctx["statement"]
+
+
+def test_a_level_left_out_that_holds_some_of_the_shared_settings_is_not_said_to_hold_none():
+    # num_ctx=1024 and 4096 share num_gpu 20 and 30; 2048 ran at 20 alone, 512 at neither.
+    cells = {512: (10, 40), 1024: (10, 20, 30), 2048: (20,), 4096: (20, 30, 40)}
+    rows = _sweep(
+        "s/some.csv",
+        [
+            ({"num_ctx": ctx, "num_gpu": gpu}, [100.0 + ctx / 1000 + gpu / 10])
+            for ctx, gpus in cells.items()
+            for gpu in gpus
+        ],
+    )
+    by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
+
+    assert sorted(by_ctx["levels"]) == ["num_ctx=1024", "num_ctx=4096"]
+    assert (
+        "at the 2 settings of num_gpu every num_ctx was measured at; not compared, measured at "
+        "none of them: num_ctx=512; at only some of them: num_ctx=2048: "
+    ) in by_ctx["statement"]
