@@ -566,6 +566,11 @@ def test_a_configuration_of_means_says_its_values_are_means_not_measurements():
     )
 
 
+def _around(value: float) -> list[float]:
+    """Three measurements around a value: its median, one above, one below."""
+    return [value, value + 1.0, value - 1.0]
+
+
 def _sweep(path: str, cells: list[tuple[dict, list[float]]]) -> list[dict]:
     """A model's rows of one file: each cell's settings measured at its values."""
     rows, start = [], 1
@@ -581,11 +586,11 @@ def test_a_sweep_of_one_setting_at_a_time_compares_each_at_the_others_it_shares(
     rows = _sweep(
         "s/one_at_a_time.csv",
         [
-            ({"num_gpu": 20, "num_ctx": 2048}, [50.0, 51.0, 49.0]),
-            ({"num_gpu": 40, "num_ctx": 2048}, [80.0, 81.0, 79.0]),
-            ({"num_gpu": 999, "num_ctx": 2048}, [120.0, 121.0, 119.0]),
-            ({"num_gpu": 999, "num_ctx": 512}, [120.5, 119.5, 121.5]),
-            ({"num_gpu": 999, "num_ctx": 4096}, [119.5, 120.5, 118.5]),
+            ({"num_gpu": 20, "num_ctx": 2048}, _around(50.0)),
+            ({"num_gpu": 40, "num_ctx": 2048}, _around(80.0)),
+            ({"num_gpu": 999, "num_ctx": 2048}, _around(120.0)),
+            ({"num_gpu": 999, "num_ctx": 512}, _around(120.5)),
+            ({"num_gpu": 999, "num_ctx": 4096}, _around(119.5)),
         ],
     )
     found = _findings(rows)
@@ -622,11 +627,11 @@ def test_a_level_measured_at_none_of_the_settings_the_others_share_is_named_not_
     rows = _sweep(
         "s/partial.csv",
         [
-            ({"num_gpu": 20, "num_ctx": 512}, [50.0, 51.0, 49.0]),
-            ({"num_gpu": 999, "num_ctx": 512}, [120.0, 121.0, 119.0]),
-            ({"num_gpu": 20, "num_ctx": 1024}, [49.0, 50.0, 48.0]),
-            ({"num_gpu": 999, "num_ctx": 1024}, [119.0, 120.0, 118.0]),
-            ({"num_gpu": 40, "num_ctx": 8192}, [70.0, 71.0, 69.0]),
+            ({"num_gpu": 20, "num_ctx": 512}, _around(50.0)),
+            ({"num_gpu": 999, "num_ctx": 512}, _around(120.0)),
+            ({"num_gpu": 20, "num_ctx": 1024}, _around(49.0)),
+            ({"num_gpu": 999, "num_ctx": 1024}, _around(119.0)),
+            ({"num_gpu": 40, "num_ctx": 8192}, _around(70.0)),
         ],
     )
     by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
@@ -643,9 +648,9 @@ def test_settings_raised_together_are_compared_once_with_each_other_named():
     rows = _sweep(
         "s/together.csv",
         [
-            ({"num_gpu": 20, "num_ctx": 512}, [50.0, 51.0, 49.0]),
-            ({"num_gpu": 40, "num_ctx": 1024}, [80.0, 81.0, 79.0]),
-            ({"num_gpu": 999, "num_ctx": 2048}, [120.0, 121.0, 119.0]),
+            ({"num_gpu": 20, "num_ctx": 512}, _around(50.0)),
+            ({"num_gpu": 40, "num_ctx": 1024}, _around(80.0)),
+            ({"num_gpu": 999, "num_ctx": 2048}, _around(120.0)),
         ],
     )
     effects = _findings(rows).filter(pl.col("kind") == "effect")
@@ -663,10 +668,10 @@ def test_a_named_setting_is_held_as_a_numeric_one_is():
     rows = _sweep(
         "s/serving.json",
         [
-            ({"backend": "vllm", "concurrency": 1}, [40.0, 41.0, 39.0]),
-            ({"backend": "vllm", "concurrency": 8}, [30.0, 31.0, 29.0]),
-            ({"backend": "vllm", "concurrency": 32}, [20.0, 21.0, 19.0]),
-            ({"backend": "sglang", "concurrency": 1}, [42.0, 43.0, 41.0]),
+            ({"backend": "vllm", "concurrency": 1}, _around(40.0)),
+            ({"backend": "vllm", "concurrency": 8}, _around(30.0)),
+            ({"backend": "vllm", "concurrency": 32}, _around(20.0)),
+            ({"backend": "sglang", "concurrency": 1}, _around(42.0)),
         ],
     )
     by_backend = _one(_findings(rows), kind="effect", subject="backend")
@@ -682,16 +687,15 @@ def test_a_named_setting_is_held_as_a_numeric_one_is():
 def test_settings_swept_each_where_the_other_is_unstated_are_both_compared():
     # Two sweeps of one setting each, the other left at a default the file does not state,
     # and two runs that state both: neither setting goes with the other.
-    v = [0.0, 1.0, -1.0]
     rows = _sweep(
         "s/defaults_unstated.csv",
         [
-            *[({"num_gpu": gpu}, [base + x for x in v]) for gpu, base in ((20, 50), (40, 80))],
-            ({"num_gpu": 999}, [120.0 + x for x in v]),
-            *[({"num_ctx": ctx}, [base + x for x in v]) for ctx, base in ((512, 60), (1024, 90))],
-            ({"num_ctx": 4096}, [130.0 + x for x in v]),
-            ({"num_gpu": 20, "num_ctx": 512}, [51.0 + x for x in v]),
-            ({"num_gpu": 999, "num_ctx": 4096}, [121.0 + x for x in v]),
+            *[({"num_gpu": gpu}, _around(base)) for gpu, base in ((20, 50), (40, 80))],
+            ({"num_gpu": 999}, _around(120.0)),
+            *[({"num_ctx": ctx}, _around(base)) for ctx, base in ((512, 60), (1024, 90))],
+            ({"num_ctx": 4096}, _around(130.0)),
+            ({"num_gpu": 20, "num_ctx": 512}, _around(51.0)),
+            ({"num_gpu": 999, "num_ctx": 4096}, _around(121.0)),
         ],
     )
     found = _findings(rows)
@@ -709,16 +713,15 @@ def test_settings_swept_each_where_the_other_is_unstated_are_both_compared():
 def test_a_setting_swept_where_another_is_unstated_is_not_taken_for_that_ones():
     # num_gpu swept at num_ctx=2048; num_ctx swept with no num_gpu stated: num_ctx is not
     # "going with num_gpu", and its levels are compared where num_gpu is unstated alike.
-    v = [0.0, 1.0, -1.0]
     rows = _sweep(
         "s/ctx_alone.csv",
         [
             *[
-                ({"num_gpu": gpu, "num_ctx": 2048}, [base + x for x in v])
+                ({"num_gpu": gpu, "num_ctx": 2048}, _around(base))
                 for gpu, base in ((20, 50), (40, 80), (999, 120))
             ],
-            ({"num_ctx": 512}, [120.5 + x for x in v]),
-            ({"num_ctx": 1024}, [119.5 + x for x in v]),
+            ({"num_ctx": 512}, _around(120.5)),
+            ({"num_ctx": 1024}, _around(119.5)),
         ],
     )
     by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
@@ -731,19 +734,18 @@ def test_a_setting_swept_where_another_is_unstated_is_not_taken_for_that_ones():
 
 
 def test_a_level_that_never_states_a_setting_the_others_vary_is_not_pooled_with_them():
-    v = [0.0, 1.0, -1.0]
     rows = _sweep(
         "s/never_stated.csv",
         [
             *[
-                ({"num_gpu": gpu, "num_ctx": 2048}, [base + x for x in v])
+                ({"num_gpu": gpu, "num_ctx": 2048}, _around(base))
                 for gpu, base in ((20, 50), (40, 80), (999, 120))
             ],
             *[
-                ({"num_gpu": gpu, "num_ctx": 4096}, [base + x for x in v])
+                ({"num_gpu": gpu, "num_ctx": 4096}, _around(base))
                 for gpu, base in ((20, 49), (999, 119))
             ],
-            ({"num_ctx": 512}, [100.0 + x for x in v]),
+            ({"num_ctx": 512}, _around(100.0)),
         ],
     )
     by_ctx = _one(_findings(rows), kind="effect", subject="num_ctx")
