@@ -244,12 +244,14 @@ def comparison_statement(scope: str, subject: str, metric: str, unit: str, stats
     medians = f"medians {_level_list(stats, unit)}"
     verdict = stats["verdict"]
     if verdict == "not testable":
+        # A level's values may each summarise several measurements (a benchmark's mean time)
+        noun = "value" if stats.get("summaries") else "measurement"
         few = (
-            "one measurement per level"
+            f"one {noun} per level"
             if max(stats["level_n"]) == 1
-            else "a single measurement at some levels"
+            else f"a single {noun} at some levels"
             if min(stats["level_n"]) == 1
-            else f"too few measurements for any test to reach p<{ALPHA}"
+            else f"too few {noun}s for any test to reach p<{ALPHA}"
         )
         return f"{scope}: {what} by {subject}, {medians}; {few}, so no test can tell them apart."
     p = p_value(stats["p_value"])
@@ -352,6 +354,10 @@ def _comparison_finding(
     stats = compare_levels(values, level, direction)
     if stats is None:
         return None
+    summaries = summary_words(values)
+    if summaries:  # the n of each level counts these values, not the runs behind them
+        scope = f"{scope}, {summaries}"
+        stats["summaries"] = summaries
     statement = comparison_statement(scope, subject, metric, unit, stats)
     # `stats` carries a few working keys beside the FINDINGS columns; the table drops them.
     return _finding(
@@ -791,6 +797,16 @@ def hold_further_settings(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
 _STATISTIC_WORDS = {"p50": "median", "avg": "mean", "average": "mean"}
 
 
+def summary_words(rows: pl.DataFrame) -> str:
+    """ "values, each a mean of several measurements" when every row is a statistic of
+    measurements (a benchmark's mean time per backend), else ""."""
+    statistic = rows.get_column("statistic")
+    if statistic.null_count():
+        return ""
+    statistics = sorted({_STATISTIC_WORDS.get(s, s) for s in statistic.unique().to_list()})
+    return f"values, each a {' or '.join(statistics)} of several measurements"
+
+
 def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, model: str) -> dict:
     values = series["value"].to_numpy()
     metric, unit = series["metric"][0], series["unit"][0] or ""
@@ -805,14 +821,7 @@ def _configuration_finding(scope: str, series: pl.DataFrame, experiment: str, mo
     )
     # A report's table of means (its measurements in no file of the pile) is values of
     # measurements summarised: "over 4 measurements" read as four runs of one configuration.
-    statistics = sorted(
-        {_STATISTIC_WORDS.get(s, s) for s in series["statistic"].drop_nulls().unique()}
-    )
-    what = (
-        f"values, each a {' or '.join(statistics)} of several measurements"
-        if statistics and series["statistic"].null_count() == 0
-        else "measurements"
-    )
+    what = summary_words(series) or "measurements"
     statement = (
         f"{scope}, {config}: median {metric_words(metric)} {adaptive_number(median)} {unit} over "
         f"{adaptive_number(values.size)} {what} (interquartile range "

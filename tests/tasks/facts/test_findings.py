@@ -775,3 +775,21 @@ def test_a_level_left_out_that_holds_some_of_the_shared_settings_is_not_said_to_
         "at the 2 settings of num_gpu every num_ctx was measured at; not compared, measured at "
         "none of them: num_ctx=512; at only some of them: num_ctx=2048: "
     ) in by_ctx["statement"]
+
+
+def test_a_comparison_of_means_says_its_values_are_means_not_measurements():
+    # A compile benchmark writes each backend's mean time over its iterations: one value a
+    # level is not one measurement.
+    rows = [
+        *metric_rows(
+            "c/bench.json", "mlp", [0.24], metric="mean_time_ms", unit="ms", backend="eager"
+        ),
+        *metric_rows("c/bench.json", "mlp", [0.05], "mean_time_ms", "ms", start=2, backend="onnx"),
+    ]
+    rows = [row | {"statistic": "mean"} for row in rows]
+    effect = _one(_findings(rows), kind="effect", subject="backend")
+
+    assert effect["statement"].startswith(
+        "In bench.json (mlp), values, each a mean of several measurements: mean_time_ms by backend"
+    )
+    assert effect["statement"].endswith("; one value per level, so no test can tell them apart.")
