@@ -683,21 +683,13 @@ def experiment_findings(
                 # A setting raised with this one goes with it; the others are held at what
                 # every level was measured at. A file's configuration label names every
                 # setting at once: nothing is held beside it.
-                labels = dimension == "config"
-                partners = [
-                    d
-                    for d in varying
-                    if not labels
-                    and d not in (dimension, "config")
-                    and _paired(cells, d, dimension)
-                ]
-                if any(varying.index(d) < varying.index(dimension) for d in partners):
-                    continue  # compared once, with the setting it was raised with
-                others = (
-                    []
-                    if labels
-                    else [d for d in varying if d not in (dimension, "config", *partners)]
-                )
+                partners, others = [], []
+                if dimension != "config":
+                    rest = [d for d in varying if d not in (dimension, "config")]
+                    partners = [d for d in rest if _paired(cells, d, dimension)]
+                    if any(varying.index(d) < varying.index(dimension) for d in partners):
+                        continue  # compared once, with the setting it was raised with
+                    others = [d for d in rest if d not in partners]
                 compared, at = levels_at_shared_settings(series, dimension, others, cells)
                 going = _going_with(compared, dimension, followers + partners)
                 finding = _comparison_finding(
@@ -749,9 +741,8 @@ def _paired(cells: list[dict], one: str, other: str) -> bool:
     if any((cell[one] is None) != (cell[other] is None) for cell in cells):
         return False
     pairs = {(c[one], c[other]) for c in cells if c[one] is not None}
-    return len(pairs) >= 2 and len({a for a, _ in pairs}) == len({b for _, b in pairs}) == len(
-        pairs
-    )
+    ones, others = {a for a, _ in pairs}, {b for _, b in pairs}
+    return len(pairs) >= 2 and len(ones) == len(others) == len(pairs)
 
 
 def setting_cells(series: pl.DataFrame, settings: list[str]) -> list[dict]:
