@@ -672,40 +672,118 @@ def experiment_findings(
             if metric == "ttft_ms" and (experiment, model) in load_dominated:
                 continue  # its TTFT measures loading: the cold-start finding says so
             series, held = hold_further_settings(groups[(model,)])
-            model_scope = f"In {_name(experiment, names)} ({model}{', ' + held if held else ''})"
             varying = varies[(experiment, metric, model)]
             if held:
                 varying = [d for d in varying if series[d].drop_nulls().n_unique() > 1]
-            followers = [d for d in varying if _follows_another(series, d, varying)]
-            varying = [d for d in varying if d not in followers]
-            cells = setting_cells(series, varying) if len(varying) > 1 else []
-            for dimension in varying:
-                # A setting raised with this one goes with it; the others are held at what
-                # every level was measured at. A file's configuration label names every
-                # setting at once: nothing is held beside it.
-                partners, others = [], []
-                if dimension != "config":
-                    rest = [d for d in varying if d not in (dimension, "config")]
-                    partners = [d for d in rest if _paired(cells, d, dimension)]
-                    if any(varying.index(d) < varying.index(dimension) for d in partners):
-                        continue  # compared once, with the setting it was raised with
-                    others = [d for d in rest if d not in partners]
-                compared, at = levels_at_shared_settings(series, dimension, others, cells)
-                going = _going_with(compared, dimension, followers + partners)
-                finding = _comparison_finding(
-                    "effect",
-                    ", ".join(part for part in (model_scope, going, at) if part),
-                    dimension,
-                    compared,
-                    dimension,
-                    experiment=experiment,
-                    model=model,
-                    config="; ".join(part for part in (held, going, at) if part) or None,
+            for rows, table, in_rows, dimensions in within_tables(series, varying):
+                said = ", ".join(part for part in (model, table, held) if part)
+                found.extend(
+                    _setting_findings(
+                        rows,
+                        in_rows,
+                        dimensions,
+                        f"In {_name(experiment, names)} ({said})",
+                        ", ".join(part for part in (table, held) if part),
+                        experiment=experiment,
+                        model=model,
+                    )
                 )
-                if finding:
-                    found.append(finding)
             if not varying and series.height >= 2:
-                found.append(_configuration_finding(model_scope, series, experiment, model))
+                said = ", ".join(part for part in (model, held) if part)
+                scope = f"In {_name(experiment, names)} ({said})"
+                found.append(_configuration_finding(scope, series, experiment, model))
+    return found
+
+
+def _setting_findings(
+    series: pl.DataFrame,
+    varying: list[str],
+    dimensions: list[str],
+    model_scope: str,
+    held: str,
+    *,
+    experiment: str,
+    model: str,
+) -> list[dict]:
+    """One model's effect findings in one file and metric: one for each of `dimensions`, at
+    the other settings that vary in `series` (`varying`) every level shares (two changed
+    together, level for level, once)."""
+    followers = [d for d in varying if _follows_another(series, d, varying)]
+    varying = [d for d in varying if d not in followers]
+    cells = setting_cells(series, varying) if len(varying) > 1 else []
+    found = []
+    for dimension in [d for d in varying if d in dimensions]:
+        # A setting raised with this one goes with it; the others are held at what every
+        # level was measured at. A file's configuration label names every setting at once:
+        # nothing is held beside it.
+        partners, others = [], []
+        if dimension != "config":
+            rest = [d for d in varying if d not in (dimension, "config")]
+            partners = [d for d in rest if _paired(cells, d, dimension)]
+            if any(varying.index(d) < varying.index(dimension) for d in partners):
+                continue  # compared once, with the setting it was raised with
+            others = [d for d in rest if d not in partners]
+        compared, at = levels_at_shared_settings(series, dimension, others, cells)
+        going = _going_with(compared, dimension, followers + partners)
+        finding = _comparison_finding(
+            "effect",
+            ", ".join(part for part in (model_scope, going, at) if part),
+            dimension,
+            compared,
+            dimension,
+            experiment=experiment,
+            model=model,
+            config="; ".join(part for part in (held, going, at) if part) or None,
+        )
+        if finding:
+            found.append(finding)
+    return found
+
+
+_TABLE = r"^(table \d+) row "
+
+
+def within_tables(
+    series: pl.DataFrame, varying: list[str]
+) -> list[tuple[pl.DataFrame, str, list[str], list[str]]]:
+    """(rows, "table N" or "", the `varying` settings that vary in the rows, the settings
+    compared in them) for a model's rows of one file and metric. A report's tables are often
+    separate experiments (scenarios, phases, a baseline run beside a tuned one) whose other
+    settings the report states in prose: a setting one table varies is compared in that table
+    alone (the one with most of its measurements, where several vary it), not pooled with
+    another table's values, where the other table's scenario would pass for that setting's
+    effect. A setting that varies only from table to table (a section per GPU) is compared
+    across them, at the settings they share, as in any file."""
+    tables = series.get_column("locator").str.extract(_TABLE, 1)
+    if not varying or tables.drop_nulls().n_unique() < 2:
+        return [(series, "", varying, varying)]
+    counts = (
+        series.select(varying)
+        .with_columns(_table=tables)
+        .filter(pl.col("_table").is_not_null())
+        .group_by("_table", maintain_order=True)
+        .agg(
+            *[pl.col(d).drop_nulls().n_unique().alias(f"{d}_levels") for d in varying],
+            *[pl.col(d).is_not_null().sum().alias(f"{d}_rows") for d in varying],
+        )
+    )
+    chosen: dict[str, list[str]] = {}
+    for dimension in varying:
+        inside = counts.filter(pl.col(f"{dimension}_levels") > 1)
+        table = (
+            inside.sort(f"{dimension}_rows", descending=True, maintain_order=True)["_table"][0]
+            if inside.height
+            else ""
+        )
+        chosen.setdefault(table, []).append(dimension)
+    found = []
+    for table, dimensions in chosen.items():
+        if not table:
+            found.append((series, "", varying, dimensions))
+            continue
+        rows = series.filter(tables == table)
+        inside = [d for d in varying if rows[d].drop_nulls().n_unique() > 1]
+        found.append((rows, table, inside, dimensions))
     return found
 
 

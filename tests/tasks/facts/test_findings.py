@@ -793,3 +793,58 @@ def test_a_comparison_of_means_says_its_values_are_means_not_measurements():
         "In bench.json (mlp), values, each a mean of several measurements: mean_time_ms by backend"
     )
     assert effect["statement"].endswith("; one value per level, so no test can tell them apart.")
+
+
+def _table(path: str, number: int, cells: list[tuple[dict, list[float]]]) -> list[dict]:
+    """A model's rows of one Markdown table of a report: each cell's settings at its values."""
+    rows = _sweep(path, cells)
+    for i, row in enumerate(rows, 1):
+        row.update(locator=f"table {number} row {i}", format="markdown")
+    return rows
+
+
+def test_a_setting_two_tables_of_a_report_vary_is_compared_in_one_table_not_pooled():
+    # Two scenarios of one report, each sweeping num_gpu: pooled, the baseline's slow runs
+    # would pass for spread at every num_gpu, and the tuned scenario's for a faster num_gpu.
+    report = "r/report.md"
+    baseline = [({"num_gpu": g}, _around(v)) for g, v in ((60, 50.0), (80, 80.0), (120, 95.0))]
+    tuned = [({"num_gpu": g}, [v, v + 0.5, v - 0.5, v]) for g, v in ((60, 200.0), (80, 199.0))]
+    found = _findings(_table(report, 1, baseline) + _table(report, 2, tuned))
+    by_gpu = _one(found, kind="effect", subject="num_gpu")
+
+    assert by_gpu["n"] == 9  # table 1's three levels, where num_gpu has most measurements
+    assert sorted(by_gpu["level_medians"]) == [50.0, 80.0, 95.0]
+    assert by_gpu["statement"].startswith("In report.md (m, table 1): ")
+    assert by_gpu["config"] == "table 1"
+
+
+def test_settings_swept_in_separate_tables_are_each_compared_in_their_own():
+    report = "r/sweeps.md"
+    gpu_sweep = [({"num_gpu": g}, _around(v)) for g, v in ((40, 60.0), (80, 90.0), (999, 120.0))]
+    ctx_sweep = [({"num_ctx": c}, _around(v)) for c, v in ((512, 121.0), (2048, 120.0))]
+    found = _findings(_table(report, 1, gpu_sweep) + _table(report, 3, ctx_sweep))
+
+    assert "(m, table 1)" in _one(found, kind="effect", subject="num_gpu")["statement"]
+    by_ctx = _one(found, kind="effect", subject="num_ctx")
+    assert "(m, table 3)" in by_ctx["statement"]
+    assert by_ctx["n"] == 6
+
+
+def test_a_setting_that_only_changes_from_table_to_table_is_compared_across_them():
+    # A section per GPU, each with the same rows: the GPU is compared over both tables.
+    report = "r/gpus.md"
+    tables = [
+        _table(
+            report,
+            n,
+            [({"hardware": gpu, "num_ctx": c}, _around(v + c / 1024)) for c in (512, 2048)],
+        )
+        for n, gpu, v in ((1, "RTX 4090", 100.0), (2, "RTX 3090", 70.0))
+    ]
+    found = _findings(tables[0] + tables[1])
+    by_gpu = _one(found, kind="effect", subject="hardware")
+
+    assert by_gpu["n"] == 12
+    assert by_gpu["levels"] == ["RTX 4090", "RTX 3090"]
+    assert "table" not in by_gpu["statement"]
+    assert "(m, table " in _one(found, kind="effect", subject="num_ctx")["statement"]
